@@ -1,0 +1,25 @@
+"""Loading the service catalog, which changes who every incident affects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from oncall_tui.actions import Rules, active_incident_ids, reconcile
+from oncall_tui.core.catalog_yaml import parse_catalog
+from oncall_tui.core.topology import Catalog
+from oncall_tui.store.journal import Store
+
+
+def load_catalog_file(store: Store, rules: Rules, path: Path, actor: str) -> Catalog:
+    catalog = parse_catalog(path.read_text(encoding="utf-8"), str(path))
+    with store.write(durable=True) as writer:
+        writer.append(
+            "catalog.loaded",
+            {
+                "source": str(path),
+                "services": {n: s.model_dump(mode="json") for n, s in catalog.services.items()},
+            },
+            actor=actor,
+        )
+        reconcile(writer, active_incident_ids(writer), rules)
+    return catalog

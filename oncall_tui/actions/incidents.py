@@ -1,0 +1,27 @@
+"""Engineer actions on incidents."""
+
+from __future__ import annotations
+
+from oncall_tui.actions import Rules, reconcile
+from oncall_tui.core import incidents
+from oncall_tui.core.models import Incident, IncidentState
+from oncall_tui.store.journal import Store
+from oncall_tui.store.queries import NotFoundError
+
+
+def change_incident_state(
+    store: Store, incident_id: str, state: IncidentState, actor: str, rules: Rules, reason: str = ""
+) -> Incident:
+    """Acknowledge, mitigate, resolve or reopen an incident; returns it as it is afterwards."""
+    with store.write(durable=True) as writer:
+        current = writer.tables.get_incident(incident_id.upper())
+        if current is None:
+            raise NotFoundError(f"no incident {incident_id}")
+        kind, body = incidents.change_state(
+            current, state, store.clock.now(), reason or f"{state.value} by {actor}"
+        )
+        writer.append(kind, body, actor=actor)
+        reconcile(writer, [current.id], rules)
+        updated = writer.tables.get_incident(current.id)
+    assert updated is not None
+    return updated

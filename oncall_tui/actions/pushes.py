@@ -1,0 +1,185 @@
+"""Decisions on pushes: approve, reject, edit (a new version), broadcast, acknowledge, deliver."""
+
+from __future__ import annotations
+
+from oncall_tui.actions import Rules
+from oncall_tui.core.agents import AgentSession, Push, PushKind, PushState, SessionState
+from oncall_tui.core.pushes import approval_events, push_id
+from oncall_tui.core.sanitize import clean, identifier
+from oncall_tui.store.journal import Store, Writer
+from oncall_tui.store.queries import NotFoundError
+
+MAX_GUIDANCE = 8000
+
+
+class ActionError(ValueError):
+    """The action does not apply (wrong state, observe mode, missing reason)."""
+
+
+def _push(writer: Writer, push_ref: str) -> Push:
+    ref = push_ref.upper()
+    push = writer.tables.get_push(ref if ref.startswith("P-") else f"P-{ref}")
+    if push is None:
+        raise NotFoundError(f"no push {push_ref}")
+    return push
+
+
+def _refuse_in_observe(rules: Rules) -> None:
+    if rules.policy.mode == "observe":
+        raise ActionError("policy mode is observe: pushes are proposed and shown, never delivered")
+
+
+def _live_versions(writer: Writer, push: Push) -> list[Push]:
+    return [
+        p
+        for p in writer.tables.pushes_for_incident(push.incident_id)
+        if p.session_id == push.session_id and p.kind is not PushKind.BROADCAST and p.state.is_live
+    ]
+
+
+def approve(store: Store, push_ref: str, by: str, rules: Rules) -> Push:
+    with store.write(durable=True) as writer:
+        push = _push(writer, push_ref)
+        _refuse_in_observe(rules)
+        if push.state is not PushState.PENDING:
+            raise ActionError(
+                f"{push.id} is {push.state.value}; only pending pushes can be approved"
+            )
+        incident = writer.tables.get_incident(push.incident_id)
+        if push.kind is PushKind.UPDATE and incident is not None and not incident.is_active:
+            raise ActionError(f"{incident.id} is resolved; approve its stand-down instead")
+        for kind, body in approval_events(push, _live_versions(writer, push), by):
+            writer.append(kind, body, actor=by)
+        return _push(writer, push.id)
+
+
+def reject(store: Store, push_ref: str, by: str, reason: str) -> Push:
+    if not reason.strip():
+        raise ActionError("a reason is required to reject a push")
+    with store.write(durable=True) as writer:
+        push = _push(writer, push_ref)
+        if push.state is not PushState.PENDING:
+            raise ActionError(
+                f"{push.id} is {push.state.value}; only pending pushes can be rejected"
+            )
+        writer.append(
+            "push.rejected", {"push_id": push.id, "by": by, "reason": clean(reason, 500)}, actor=by
+        )
+        return _push(writer, push.id)
+
+
+def edit(store: Store, push_ref: str, by: str, guidance: str) -> Push:
+    """Save the engineer's text as a new version (pending); the agent keeps the old one until then."""
+    text = clean(guidance, MAX_GUIDANCE).strip()
+    if not text:
+        raise ActionError("the edited text is empty")
+    with store.write(durable=True) as writer:
+        push = _push(writer, push_ref)
+        if not (push.state.is_open or push.state.is_live):
+            raise ActionError(f"{push.id} is {push.state.value}; it can no longer be edited")
+        if text == push.guidance:
+            raise ActionError("nothing changed")
+        number = writer.tables.next_push_number()
+        edited = push.model_copy(
+            update={
+                "id": push_id(number),
+                "number": number,
+                "version": push.version + 1,
+                "state": PushState.PENDING,
+                "trigger": f"edited by {by}",
+                "guidance": text,
+                "edited_by": by,
+                "proposed_at": store.clock.now(),
+                "supersedes": push.id,
+                "decided_at": None,
+                "decided_by": None,
+                "delivered_at": None,
+                "delivered_via": [],
+                "acknowledged_at": None,
+                "auto_approved_by": None,
+                "live_seq": None,
+            }
+        )
+        writer.append("push.proposed", {"push": edited.model_dump(mode="json")}, actor=by)
+        if push.state.is_open:
+            writer.append("push.superseded", {"push_id": push.id, "by_push": edited.id}, actor=by)
+        return edited
+
+
+def broadcast_audience(store: Store, rules: Rules, repo: str | None = None) -> list[AgentSession]:
+    """Who a broadcast would reach now: every session not ended (in ``repo``, if given)."""
+    now = store.clock.now()
+    sessions = store.tables().open_sessions()
+    return [
+        s
+        for s in sessions
+        if s.state(now, rules.timing.idle_after, rules.timing.end_after) is not SessionState.ENDED
+        and (repo is None or (s.repo or "").lower() == repo.lower())
+    ]
+
+
+def broadcast(
+    store: Store, incident_id: str, message: str, by: str, rules: Rules, repo: str | None = None
+) -> Push:
+    """An engineer's message to every active session; sending it is the engineer's approval."""
+    text = clean(message, MAX_GUIDANCE).strip()
+    if not text:
+        raise ActionError("a broadcast needs a message")
+    _refuse_in_observe(rules)
+    recipients = [s.id for s in broadcast_audience(store, rules, repo)]
+    if not recipients:
+        raise ActionError("no active sessions to broadcast to" + (f" in {repo}" if repo else ""))
+    with store.write(durable=True) as writer:
+        incident = writer.tables.get_incident(incident_id.upper())
+        if incident is None:
+            raise NotFoundError(f"no incident {incident_id}")
+        if not incident.is_active:
+            raise ActionError(f"{incident.id} is resolved")
+        number = writer.tables.next_push_number()
+        push = Push(
+            id=push_id(number),
+            number=number,
+            incident_id=incident.id,
+            session_id=None,
+            audience=f"repo:{identifier(repo)}" if repo else "all",
+            kind=PushKind.BROADCAST,
+            trigger=f"broadcast by {by}",
+            reason="broadcast to "
+            + (f"every session in {identifier(repo)}" if repo else "every active session"),
+            services=incident.services,
+            guidance=text,
+            proposed_at=store.clock.now(),
+            recipients=recipients,
+        )
+        writer.append("push.proposed", {"push": push.model_dump(mode="json")}, actor=by)
+        for kind, body in approval_events(push, [], by):
+            writer.append(kind, body, actor=by)
+        return _push(writer, push.id)
+
+
+def acknowledge(store: Store, push_ref: str, by: str) -> Push:
+    with store.write(durable=True) as writer:
+        push = _push(writer, push_ref)
+        if not push.state.is_live:
+            raise ActionError(
+                f"{push.id} is {push.state.value}; only delivered context can be acknowledged"
+            )
+        writer.append("push.acknowledged", {"push_id": push.id, "by": by}, actor=by)
+        return _push(writer, push.id)
+
+
+def record_delivery(
+    store: Store, session_id: str, push_ids: list[str], channel: str, through_seq: int
+) -> None:
+    """The session received its context through ``channel`` (file, hook, mcp)."""
+    with store.write() as writer:
+        writer.append(
+            "context.delivered",
+            {
+                "session_id": session_id,
+                "push_ids": push_ids,
+                "channel": channel,
+                "through_seq": through_seq,
+            },
+            actor=f"agent:{session_id}",
+        )

@@ -1,0 +1,107 @@
+"""Agent sessions: register, heartbeat (touched files), end. Each may change who is affected."""
+
+from __future__ import annotations
+
+from oncall_tui.actions import Rules, active_incident_ids, reconcile
+from oncall_tui.core.agents import MAX_SESSION_PATHS, AgentKind, AgentSession, validate_session_id
+from oncall_tui.core.sanitize import clean
+from oncall_tui.store.journal import Store
+from oncall_tui.store.queries import NotFoundError
+
+MAX_PATH_LENGTH = 1024
+
+
+def normalize_paths(paths: list[str]) -> list[str]:
+    """Repo-relative paths as agents report them; anything escaping the repo is dropped."""
+    kept = []
+    for raw in paths[-MAX_SESSION_PATHS:]:
+        path = clean(raw, MAX_PATH_LENGTH).replace("\\", "/").strip()
+        while path.startswith("./"):
+            path = path[2:]
+        parts = [p for p in path.split("/") if p not in ("", ".")]
+        if not parts or ".." in parts or path.startswith("/"):
+            continue
+        kept.append("/".join(parts))
+    return kept
+
+
+def register(
+    store: Store,
+    rules: Rules,
+    session_id: str,
+    *,
+    agent: AgentKind = AgentKind.OTHER,
+    repo: str | None = None,
+    cwd: str | None = None,
+    branch: str | None = None,
+    task: str = "",
+    paths: list[str] | None = None,
+    actor: str | None = None,
+) -> AgentSession:
+    validate_session_id(session_id)
+    now = store.clock.now()
+    session = AgentSession(
+        id=session_id,
+        agent=agent,
+        repo=clean(repo, 200) if repo else None,
+        cwd=clean(cwd, 1024) if cwd else None,
+        branch=clean(branch, 200) if branch else None,
+        task=clean(task, 300),
+        paths=normalize_paths(paths or []),
+        first_seen=now,
+        last_seen=now,
+    )
+    with store.write() as writer:
+        writer.append(
+            "session.registered",
+            {"session": session.model_dump(mode="json")},
+            actor=actor or f"agent:{session_id}",
+        )
+        reconcile(writer, active_incident_ids(writer), rules, only_session=session_id)
+        stored = writer.tables.get_session(session_id)
+    assert stored is not None
+    return stored
+
+
+def heartbeat(
+    store: Store,
+    rules: Rules,
+    session_id: str,
+    *,
+    paths: list[str] | None = None,
+    branch: str | None = None,
+    task: str | None = None,
+) -> AgentSession:
+    """The session is alive, and maybe touched files (which may put it in an incident's radius)."""
+    validate_session_id(session_id)
+    with store.write() as writer:
+        session = writer.tables.get_session(session_id)
+        if session is None:
+            raise NotFoundError(f"no session {session_id}")
+        new_paths = [p for p in normalize_paths(paths or []) if p not in session.paths]
+        body: dict[str, object] = {"session_id": session_id, "paths": new_paths}
+        if branch:
+            body["branch"] = clean(branch, 200)
+        if task:
+            body["task"] = clean(task, 300)
+        writer.append("session.seen", body, actor=f"agent:{session_id}")
+        if new_paths or session.ended_at is not None:
+            reconcile(writer, active_incident_ids(writer), rules, only_session=session_id)
+        stored = writer.tables.get_session(session_id)
+    assert stored is not None
+    return stored
+
+
+def end(store: Store, rules: Rules, session_id: str, actor: str | None = None) -> AgentSession:
+    validate_session_id(session_id)
+    with store.write() as writer:
+        if writer.tables.get_session(session_id) is None:
+            raise NotFoundError(f"no session {session_id}")
+        writer.append(
+            "session.ended", {"session_id": session_id}, actor=actor or f"agent:{session_id}"
+        )
+        # Its pending pushes expire: nobody is there to read them.
+        reconcile(writer, active_incident_ids(writer), rules)
+        stored = writer.tables.get_session(session_id)
+    assert stored is not None
+    return stored

@@ -1,0 +1,85 @@
+"""The hook's quick look at the DB: is the session known and fresh, is there anything new for it.
+
+These reads decide whether a hook can answer at once or must go through the actions (a write, a
+render). They use plain SQL on indexed columns and the standard library: importing the pydantic
+models alone would cost more than the whole answer may. The state names below are the stored
+values of ``PushState`` and ``IncidentState``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+LIVE = "('approved', 'delivered', 'acknowledged')"
+"""``PushState.is_live``: approved by a human or a rule, and not replaced."""
+ACTIVE = "('triggered', 'acknowledged', 'mitigated')"
+"""``IncidentState.is_active``, spelled out so that the ``incidents_state`` index serves it."""
+BUSY_TIMEOUT_S = 1.0
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """What the hook needs of a stored session to decide whether to write."""
+
+    repo: str | None
+    branch: str | None
+    paths: frozenset[str]
+    last_seen: datetime
+    ended: bool
+    last_context_seq: int
+
+
+@contextmanager
+def connection(db: Path) -> Iterator[sqlite3.Connection]:
+    """A plain connection to an existing DB, in autocommit mode: no read transaction lingers to
+    pin the WAL. It never migrates or creates the DB (the caller checked that the file exists);
+    its one write is the edit-guard cache row (:mod:`~oncall_tui.agents.edit_guard`)."""
+    with closing(sqlite3.connect(db, timeout=BUSY_TIMEOUT_S, isolation_level=None)) as conn:
+        yield conn
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def read_session(conn: sqlite3.Connection, session_id: str) -> SessionRow | None:
+    row = conn.execute("SELECT data FROM sessions WHERE id = ?", (session_id,)).fetchone()
+    if row is None:
+        return None
+    data = json.loads(row[0])
+    return SessionRow(
+        repo=data.get("repo"),
+        branch=data.get("branch"),
+        paths=frozenset(data.get("paths") or ()),
+        last_seen=datetime.fromisoformat(data["last_seen"]),
+        ended=data.get("ended_at") is not None,
+        last_context_seq=int(data.get("last_context_seq") or 0),
+    )
+
+
+def has_new_context(conn: sqlite3.Connection, session_id: str, since_seq: int) -> bool:
+    """Whether a push the session's context shows became live after ``since_seq``.
+
+    Mirrors what :func:`~oncall_tui.store.context.build_session_context` shows: updates and
+    broadcasts of active incidents, stand-downs of resolved ones. An update whose incident has
+    resolved meanwhile is not news, and counting it would send every prompt down the slow path
+    until the stand-down is approved. ``+p.state`` keeps the planner on the session index.
+    """
+    shown = "(p.kind = 'stand-down') = (i.state = 'resolved')"
+    newer = "json_extract(p.data, '$.live_seq') > ?"
+    row = conn.execute(
+        f"SELECT 1 FROM pushes p JOIN incidents i ON i.id = p.incident_id"
+        f" WHERE p.session_id = ? AND +p.state IN {LIVE} AND {newer} AND {shown}"
+        f" UNION ALL SELECT 1 FROM pushes p JOIN incidents i ON i.id = p.incident_id"
+        f" WHERE p.session_id IS NULL AND +p.state IN {LIVE} AND {newer} AND {shown}"
+        f" AND EXISTS (SELECT 1 FROM json_each(p.data, '$.recipients') WHERE value = ?)"
+        f" LIMIT 1",
+        (session_id, since_seq, since_seq, session_id),
+    ).fetchone()
+    return row is not None

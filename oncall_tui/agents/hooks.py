@@ -1,0 +1,265 @@
+"""``oncall-tui hook claude-code``: what a Claude Code session hears from us, and when.
+
+Claude Code runs the hook at session start, on every prompt and before every edit, and waits
+for it. Two rules follow. It never breaks the agent: any failure prints nothing and exits 0.
+And it answers fast: the common answers ("nothing new", "this file is fine", "ask about this
+edit") come from plain SQL (:mod:`~oncall_tui.agents.hook_view`,
+:mod:`~oncall_tui.agents.edit_guard`); the store, the actions, the settings and the renderer
+are imported only when something must be written (a new session, a new file, a heartbeat due)
+or delivered. Heartbeats are coalesced to one per :data:`HEARTBEAT_EVERY`, far below the idle
+threshold, so a burst of edits costs no writes. :mod:`~oncall_tui.agents.hook_entry` starts all
+this without loading the rest of the command line.
+
+Output: SessionStart and UserPromptSubmit print Markdown, which Claude Code adds to the model's
+context on exit 0 (plain stdout rather than ``additionalContext``, which some clients drop);
+PreToolUse prints a ``permissionDecision`` of ``ask`` with the reason, or nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from oncall_tui.agents import hook_view
+from oncall_tui.agents.edit_guard import edit_warning
+from oncall_tui.agents.repo import RepoInfo, relative_paths, repo_info, repo_slug, tool_paths
+from oncall_tui.store.schema import SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from oncall_tui.actions import Rules
+    from oncall_tui.config import Settings
+    from oncall_tui.core.agents import Push
+    from oncall_tui.core.clock import Clock
+    from oncall_tui.store.journal import Store
+
+SESSION_START = "SessionStart"
+USER_PROMPT_SUBMIT = "UserPromptSubmit"
+PRE_TOOL_USE = "PreToolUse"
+HOOK_EVENTS = frozenset({SESSION_START, USER_PROMPT_SUBMIT, PRE_TOOL_USE})
+EDIT_TOOLS = frozenset({"Edit", "Write", "MultiEdit", "NotebookEdit"})
+HEARTBEAT_EVERY = timedelta(seconds=120)
+DEBUG_ENV = "ONCALL_TUI_DEBUG"
+
+RulesFactory = Callable[[], "Rules"]
+"""Rules are built only on the slow path: they need the full settings (pydantic-settings)."""
+
+
+@dataclass(frozen=True)
+class HookInput:
+    """The fields of Claude Code's hook JSON that we act on."""
+
+    event: str
+    session_id: str
+    cwd: str
+    tool_name: str = ""
+    tool_input: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_edit(self) -> bool:
+        return self.event == PRE_TOOL_USE and self.tool_name in EDIT_TOOLS
+
+
+def parse_hook_input(text: str) -> HookInput | None:
+    """The hook JSON, or None for anything we do not handle (which then prints nothing).
+
+    The session id is checked against the stored sessions (whose ids were validated when they
+    were registered) or by :func:`~oncall_tui.actions.sessions.register`, never trusted as is.
+    """
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    event, session_id, cwd = data.get("hook_event_name"), data.get("session_id"), data.get("cwd")
+    if event not in HOOK_EVENTS or not isinstance(session_id, str) or not session_id:
+        return None
+    tool_name, tool_input = data.get("tool_name"), data.get("tool_input")
+    return HookInput(
+        event=event,
+        session_id=session_id,
+        # Claude Code starts hooks in the project directory, so that is the fallback.
+        cwd=cwd if isinstance(cwd, str) and cwd else os.getcwd(),
+        tool_name=tool_name if isinstance(tool_name, str) else "",
+        tool_input=tool_input if isinstance(tool_input, dict) else {},
+    )
+
+
+def run_claude_code_hook(stdin_text: str, settings: Settings, clock: Clock) -> str:
+    """The text to print for one hook invocation; empty on any error (the agent must go on)."""
+    try:
+        hook = parse_hook_input(stdin_text)
+        if hook is None:
+            return ""
+
+        def rules() -> Rules:
+            from oncall_tui.actions import Rules
+
+            return Rules.from_settings(settings)
+
+        return answer(hook, settings.db, rules, clock)
+    except Exception:
+        report_internal_error()
+        return ""
+
+
+def answer(hook: HookInput, db: Path, rules: RulesFactory, clock: Clock) -> str:
+    """Register or refresh the session, then say what is new (or judge the edit)."""
+    if not db.is_file():
+        return ""  # nobody has started oncall-tui with this DB: nothing to say, nothing to create
+    repo = repo_info(hook.cwd)
+    paths: list[str] = []
+    if hook.event == PRE_TOOL_USE:
+        paths = relative_paths(tool_paths(hook.tool_input), repo.root or Path(hook.cwd), hook.cwd)
+    with hook_view.connection(db) as conn:
+        version = hook_view.schema_version(conn)
+        if version > SCHEMA_VERSION:
+            return ""  # a newer oncall-tui owns this DB; the slow path would refuse it too
+        # An older schema is migrated by the slow path; its tables cannot be read as they are.
+        session = (
+            hook_view.read_session(conn, hook.session_id) if version == SCHEMA_VERSION else None
+        )
+        write = _needs_write(hook, session, repo, paths, clock)
+        if session is not None and not write:
+            if hook.is_edit:
+                return _ask(edit_warning(conn, hook.session_id, session.repo, paths))
+            if hook.event == PRE_TOOL_USE or not hook_view.has_new_context(
+                conn, hook.session_id, session.last_context_seq
+            ):
+                return ""
+    return _write_and_answer(hook, repo, paths, db, rules, clock, write=write)
+
+
+def _needs_write(
+    hook: HookInput,
+    session: hook_view.SessionRow | None,
+    repo: RepoInfo,
+    paths: list[str],
+    clock: Clock,
+) -> bool:
+    """Register at session start and for strangers; heartbeat when due or when there is news."""
+    if hook.event == SESSION_START or session is None or session.ended:
+        return True
+    moved = repo.branch is not None and repo.branch != session.branch
+    due = clock.now() - session.last_seen >= HEARTBEAT_EVERY
+    return moved or due or not session.paths.issuperset(paths)
+
+
+def _write_and_answer(
+    hook: HookInput,
+    repo: RepoInfo,
+    paths: list[str],
+    db: Path,
+    rules: RulesFactory,
+    clock: Clock,
+    *,
+    write: bool,
+) -> str:
+    """The slow path, through the same actions as the CLI and HTTP (journal, reconcile)."""
+    from oncall_tui.actions import sessions as session_actions
+    from oncall_tui.core.agents import AgentKind
+    from oncall_tui.store.journal import Store
+
+    store = Store.open(db, clock)
+    try:
+        known = store.tables().get_session(hook.session_id)
+        if hook.event == SESSION_START or known is None:
+            session = session_actions.register(
+                store,
+                rules(),
+                hook.session_id,
+                agent=AgentKind.CLAUDE_CODE,
+                repo=repo_slug(repo.root) if repo.root else None,
+                cwd=hook.cwd,
+                branch=repo.branch,
+                paths=paths,
+            )
+        elif write:
+            session = session_actions.heartbeat(
+                store, rules(), hook.session_id, paths=paths, branch=repo.branch
+            )
+        else:
+            session = known
+        if hook.event == PRE_TOOL_USE:
+            if not hook.is_edit:
+                return ""
+            return _ask(edit_warning(store.conn, session.id, session.repo, paths))
+        since = known.last_context_seq if known is not None else 0
+        return deliver_context(store, session.id, since, full=hook.event == SESSION_START)
+    finally:
+        store.close()
+
+
+def deliver_context(store: Store, session_id: str, since_seq: int, *, full: bool) -> str:
+    """What the session has not seen yet, recorded as delivered through the hook if non-empty.
+
+    ``full`` (session start, which may follow a compaction or a resume) prints the whole
+    current context when any incident concerns the session; otherwise only what became live
+    after ``since_seq``, stand-downs included, so each is said once.
+    """
+    from oncall_tui.actions.notes import stale_notes
+    from oncall_tui.actions.pushes import record_delivery
+    from oncall_tui.core.render import render_delta, render_markdown
+    from oncall_tui.store.context import build_session_context
+    from oncall_tui.store.meta import fence_key
+
+    ctx = build_session_context(store.conn, session_id)
+    if ctx is None:
+        return ""
+    key = fence_key(store)
+
+    def new(push: Push) -> bool:
+        return (push.live_seq or 0) > since_seq
+
+    stand_downs = [p for p in ctx.stand_downs if new(p)]
+    if full and ctx.incidents:
+        shown = [p for ic in ctx.incidents for p in ic.pushes] + stand_downs
+        parts = [render_markdown(ctx, key, stale_notes=stale_notes(ctx.notes, store.clock.now()))]
+        if stand_downs:  # the full document names active incidents only: say the rest once
+            parts.append(render_delta(replace(ctx, incidents=[]), key, since_seq) or "")
+        text = "\n".join(parts)
+    else:
+        shown = [p for ic in ctx.incidents for p in ic.pushes if new(p)] + stand_downs
+        text = render_delta(ctx, key, since_seq) or ""
+    if not text.strip():
+        return ""
+    record_delivery(store, session_id, [p.id for p in shown], channel="hook", through_seq=ctx.seq)
+    return text
+
+
+def _ask(reason: str | None) -> str:
+    if reason is None:
+        return ""
+    output = {
+        "hookSpecificOutput": {
+            "hookEventName": PRE_TOOL_USE,
+            "permissionDecision": "ask",
+            "permissionDecisionReason": reason,
+        }
+    }
+    return json.dumps(output, ensure_ascii=False)
+
+
+def emit(text: str) -> None:
+    """Print as UTF-8 whatever the locale; a reader that went away is not our failure."""
+    if not text:
+        return
+    try:
+        sys.stdout.buffer.write(text.encode("utf-8") + (b"" if text.endswith("\n") else b"\n"))
+        sys.stdout.buffer.flush()
+    except (BrokenPipeError, ValueError, OSError):
+        report_internal_error()
+
+
+def report_internal_error() -> None:
+    """A traceback on stderr when ONCALL_TUI_DEBUG is set; silence otherwise: the agent goes on."""
+    if os.environ.get(DEBUG_ENV):
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)

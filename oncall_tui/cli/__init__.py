@@ -1,0 +1,80 @@
+"""The ``oncall-tui`` command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from oncall_tui.cli.catalog_cmd import catalog
+from oncall_tui.cli.context import AppContext
+from oncall_tui.cli.context_cmd import context, schema
+from oncall_tui.cli.deliveries import deliveries, ingest
+from oncall_tui.cli.export_cmd import export
+from oncall_tui.cli.incidents import incident, incidents
+from oncall_tui.cli.mcp_cmd import mcp
+from oncall_tui.cli.notes_cmd import notes
+from oncall_tui.cli.pushes_cmd import approve, broadcast, edit, pushes, reject
+from oncall_tui.cli.runtime import dashboard, demo, serve
+from oncall_tui.cli.sessions_cmd import hook, sessions
+from oncall_tui.cli.settings import config
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="ONCALL_TUI_DB",
+    help="SQLite file (default: under the XDG data dir).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="ONCALL_TUI_CONFIG",
+    help="TOML config file (default: under the XDG config dir).",
+)
+@click.option(
+    "--serve", is_flag=True, help="Also run the receiver, pollers and exporter in the dashboard."
+)
+@click.pass_context
+def cli(ctx: click.Context, db: Path | None, config_path: Path | None, serve: bool) -> None:
+    """Keep AI coding agents in step with production incidents.
+
+    Without a command: the dashboard.
+    """
+    app = AppContext(config_path=config_path, db_override=db)
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(dashboard, serve=serve)
+
+
+for command in (
+    ingest,
+    deliveries,
+    incidents,
+    incident,
+    config,
+    serve,
+    demo,
+    catalog,
+    pushes,
+    approve,
+    reject,
+    edit,
+    broadcast,
+    notes,
+    context,
+    schema,
+    export,
+    sessions,
+    hook,
+    mcp,
+    dashboard,
+):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli(prog_name="oncall-tui")

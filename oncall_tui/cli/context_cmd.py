@@ -1,0 +1,39 @@
+"""``context SESSION_ID`` and ``schema context``: what an agent reads, and its JSON Schema."""
+
+from __future__ import annotations
+
+import click
+
+from oncall_tui.cli.context import app_context, friendly_errors, print_json
+from oncall_tui.core.context_schema import context_json_schema
+from oncall_tui.core.render import render_json, render_markdown
+from oncall_tui.store.context import build_session_context
+from oncall_tui.store.meta import fence_key
+
+
+@click.command()
+@click.argument("session_id")
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@friendly_errors
+def context(session_id: str, fmt: str) -> None:
+    """The context document of a session, as its agent reads it now."""
+    store = app_context().store
+    ctx = build_session_context(store.conn, session_id)
+    if ctx is None:
+        raise click.ClickException(f"no session {session_id}")
+    key = fence_key(store)
+    if fmt == "json":
+        click.echo(render_json(ctx, key).model_dump_json(indent=2, by_alias=True))
+    else:
+        click.echo(render_markdown(ctx, key), nl=False)
+
+
+@click.group()
+def schema() -> None:
+    """Published schemas."""
+
+
+@schema.command(name="context")
+def context_schema() -> None:
+    """The JSON Schema of context.json documents."""
+    print_json(context_json_schema())

@@ -1,0 +1,125 @@
+"""``incidents`` and ``incident show|ack|mitigate|resolve|reopen``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from oncall_tui.actions.incidents import change_incident_state
+from oncall_tui.cli.context import app_context, current_user, friendly_errors, print_json
+from oncall_tui.core.clock import age
+from oncall_tui.core.models import Incident, IncidentState
+from oncall_tui.core.sanitize import display_text
+from oncall_tui.store import queries
+
+
+def incident_json(incident: Incident) -> dict[str, Any]:
+    return incident.model_dump(mode="json")
+
+
+@click.command()
+@click.option("--all", "include_resolved", is_flag=True, help="Include resolved incidents.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--service", help="Only this service.")
+@click.option("--limit", default=200, show_default=True)
+@friendly_errors
+def incidents(include_resolved: bool, as_json: bool, service: str | None, limit: int) -> None:
+    """List incidents (active ones unless --all)."""
+    app = app_context()
+    rows = queries.list_incidents(
+        app.store.conn, include_resolved=include_resolved, limit=limit, service=service
+    )
+    if as_json:
+        print_json([incident_json(i) for i in rows])
+        return
+    if not rows:
+        click.echo("no active incidents" if not include_resolved else "no incidents")
+        return
+    now = app.clock.now()
+    for i in rows:
+        click.echo(
+            f"{i.id:<9} {i.severity.value:<8} {i.state.value:<12} {display_text(i.service or '-', 24):<24}"
+            f" {age(i.opened_at, now):>5}  {i.signal_count:>5} sig  {display_text(i.title, 80)}"
+        )
+
+
+@click.group()
+def incident() -> None:
+    """Show or act on one incident."""
+
+
+@incident.command()
+@click.argument("incident_id")
+@click.option("--json", "as_json", is_flag=True)
+@friendly_errors
+def show(incident_id: str, as_json: bool) -> None:
+    """Details of one incident: signals, suspect changes, links."""
+    conn = app_context().store.conn
+    found = queries.get_incident(conn, incident_id)
+    signals = queries.incident_signals(conn, found.id)
+    changes = queries.incident_changes(conn, found.id)
+    if as_json:
+        print_json(
+            {
+                "incident": incident_json(found),
+                "signals": [{"id": s.id, **s.signal.model_dump(mode="json")} for s in signals],
+                "changes": [
+                    {"relation": link.relation, "id": s.id, **s.signal.model_dump(mode="json")}
+                    for link, s in changes
+                ],
+            }
+        )
+        return
+    click.echo(f"{found.id}  {display_text(found.title, 200)}")
+    click.echo(f"  state     {found.state.value}   severity {found.severity.value}")
+    click.echo(f"  services  {', '.join(display_text(s, 60) for s in found.services) or '-'}")
+    click.echo(f"  opened    {found.opened_at.isoformat()}")
+    for label, when in (
+        ("acked", found.acknowledged_at),
+        ("mitigated", found.mitigated_at),
+        ("resolved", found.resolved_at),
+    ):
+        if when:
+            click.echo(f"  {label:<9} {when.isoformat()}")
+    click.echo(f"  sources   {', '.join(found.sources)}   signals {found.signal_count}")
+    for url in found.links:
+        click.echo(f"  link      {display_text(url.href, 200)}")
+    if changes:
+        click.echo("changes:")
+        for link, s in changes:
+            click.echo(
+                f"  {s.signal.occurred_at:%H:%M:%S} {link.relation:<8} {s.signal.kind.value:<8}"
+                f" {display_text(s.signal.title, 100)}"
+            )
+    click.echo("signals:")
+    for s in signals:
+        click.echo(
+            f"  {s.signal.occurred_at:%Y-%m-%d %H:%M:%S} {s.signal.source:<12} {s.signal.status.value:<12}"
+            f" {s.signal.severity.value:<8} {display_text(s.signal.title, 100)}"
+        )
+
+
+def _state_command(name: str, state: IncidentState, help_text: str) -> click.Command:
+    @click.argument("incident_id")
+    @click.option("--reason", default="", help="Why (kept in the journal).")
+    @click.option("--as", "actor", default=None, help="Who is acting (default: $USER).")
+    @friendly_errors
+    def command(incident_id: str, reason: str, actor: str | None) -> None:
+        app = app_context()
+        who = actor or current_user()
+        updated = change_incident_state(
+            app.store, incident_id, state, f"user:{who}", app.rules, reason
+        )
+        click.echo(f"{updated.id} is now {updated.state.value}")
+
+    return click.command(name=name, help=help_text)(command)
+
+
+for _name, _state, _help in (
+    ("ack", IncidentState.ACKNOWLEDGED, "Acknowledge an incident."),
+    ("mitigate", IncidentState.MITIGATED, "Mark an incident mitigated."),
+    ("resolve", IncidentState.RESOLVED, "Resolve an incident."),
+    ("reopen", IncidentState.TRIGGERED, "Reopen a resolved incident."),
+):
+    incident.add_command(_state_command(_name, _state, _help))

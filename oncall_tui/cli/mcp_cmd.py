@@ -1,0 +1,34 @@
+"""``mcp``: serve the approved context to coding agents over MCP (stdio)."""
+
+from __future__ import annotations
+
+import click
+
+from oncall_tui.cli.context import app_context, friendly_errors
+
+
+@click.command()
+@click.option(
+    "--session",
+    "session_id",
+    envvar="CLAUDE_CODE_SESSION_ID",
+    show_envvar=True,
+    help="The agent session the tools default to (Claude Code sets its session id).",
+)
+@friendly_errors
+def mcp(session_id: str | None) -> None:
+    """Serve context, incidents and acknowledgements to an agent over MCP on stdin/stdout.
+
+    Stdout is the protocol channel: nothing else is written there, and logs go to stderr.
+    Register it with Claude Code:
+
+    \b
+        claude mcp add oncall-tui -- oncall-tui mcp
+    """
+    # Imported here: the SDK is heavy, and every other command (the hook above all, which must
+    # answer in well under a second) would otherwise pay for it at start.
+    from oncall_tui.agents.mcp import run_stdio
+
+    app = app_context()
+    # The store path only: the server opens its own connection per call, on worker threads.
+    run_stdio(app.settings.db, app.settings, app.clock, session_id or None)

@@ -1,0 +1,134 @@
+"""``pushes``, ``approve``, ``reject``, ``edit``, ``broadcast``."""
+
+from __future__ import annotations
+
+import click
+
+from oncall_tui.actions import pushes as push_actions
+from oncall_tui.cli.context import app_context, current_user, friendly_errors, print_json
+from oncall_tui.core.agents import Push, PushState
+from oncall_tui.core.sanitize import display_text
+
+
+def _list(state: str | None, incident: str | None, limit: int) -> list[Push]:
+    clauses, params = [], []
+    if state:
+        clauses.append("state = ?")
+        params.append(state)
+    if incident:
+        clauses.append("incident_id = ?")
+        params.append(incident.upper())
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    rows = (
+        app_context()
+        .store.conn.execute(
+            f"SELECT data FROM pushes {where} ORDER BY number DESC LIMIT ?", (*params, limit)
+        )
+        .fetchall()
+    )
+    return [Push.model_validate_json(r[0]) for r in reversed(rows)]
+
+
+@click.command()
+@click.option(
+    "--state", type=click.Choice([s.value for s in PushState]), help="Only pushes in this state."
+)
+@click.option("--incident", help="Only pushes about this incident.")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", default=200, show_default=True)
+@friendly_errors
+def pushes(state: str | None, incident: str | None, as_json: bool, limit: int) -> None:
+    """Context pushes: proposed, approved, delivered, rejected..."""
+    rows = _list(state, incident, limit)
+    if as_json:
+        print_json([p.model_dump(mode="json") for p in rows])
+        return
+    if not rows:
+        click.echo("no pushes" + (f" in state {state}" if state else ""))
+        return
+    for p in rows:
+        target = p.session_id or f"{p.audience} ({len(p.recipients)} sessions)"
+        click.echo(
+            f"{p.id:<7} {p.state.value:<12} {p.kind.value:<10} {p.incident_id:<8} {target:<24} {p.trigger}"
+        )
+        click.echo(f"        why: {display_text(p.reason, 140)}")
+
+
+def _show(push: Push) -> None:
+    click.echo(f"{push.id} is {push.state.value}")
+
+
+@click.command()
+@click.argument("push_id")
+@friendly_errors
+def approve(push_id: str) -> None:
+    """Approve a pending push: its context reaches the agent."""
+    app = app_context()
+    push = push_actions.approve(app.store, push_id, f"user:{current_user()}", app.rules)
+    _export_after_decision()
+    _show(push)
+
+
+@click.command()
+@click.argument("push_id")
+@click.option("--reason", required=True, help="Why (kept in the journal).")
+@friendly_errors
+def reject(push_id: str, reason: str) -> None:
+    """Reject a pending push."""
+    _show(push_actions.reject(app_context().store, push_id, f"user:{current_user()}", reason))
+
+
+@click.command()
+@click.argument("push_id")
+@friendly_errors
+def edit(push_id: str) -> None:
+    """Edit a push's guidance in $EDITOR; saved as a new pending version."""
+    store = app_context().store
+    current = store.tables().get_push(
+        push_id.upper() if push_id.upper().startswith("P-") else f"P-{push_id}"
+    )
+    if current is None:
+        raise click.ClickException(f"no push {push_id}")
+    text = click.edit(current.guidance, extension=".md", require_save=True)
+    if text is None:
+        click.echo("not saved: nothing changed")
+        return
+    edited = push_actions.edit(store, current.id, f"user:{current_user()}", text)
+    click.echo(
+        f"{edited.id} (version {edited.version}) replaces {current.id}; approve it with: oncall-tui approve {edited.id}"
+    )
+
+
+@click.command()
+@click.argument("incident_id")
+@click.option("--message", "-m", required=True, help="What every agent should know now.")
+@click.option("--repo", help="Only sessions working in this repo.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@friendly_errors
+def broadcast(incident_id: str, message: str, repo: str | None, yes: bool) -> None:
+    """Send an engineer's message about an incident to every active session."""
+    app = app_context()
+    audience = push_actions.broadcast_audience(app.store, app.rules, repo)
+    if not audience:
+        raise click.ClickException("no active sessions to broadcast to")
+    click.echo(
+        f"{len(audience)} sessions will receive it: {', '.join(s.id for s in audience[:10])}"
+        + (" ..." if len(audience) > 10 else "")
+    )
+    if not yes:
+        click.confirm("Send?", abort=True)
+    push = push_actions.broadcast(
+        app.store, incident_id, message, f"user:{current_user()}", app.rules, repo
+    )
+    _export_after_decision()
+    click.echo(f"{push.id} sent to {len(push.recipients)} sessions")
+
+
+def _export_after_decision() -> None:
+    """Approved context reaches the files right away (the dashboard and serve also do it)."""
+    try:
+        from oncall_tui.agents.export import sync
+    except ImportError:  # pragma: no cover - exporter not installed in this build
+        return
+    app = app_context()
+    sync(app.store, app.settings)

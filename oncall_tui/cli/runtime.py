@@ -1,0 +1,51 @@
+"""Long-running commands: ``serve`` (receiver and pollers) and ``demo``."""
+
+from __future__ import annotations
+
+import click
+
+from oncall_tui.cli.context import UserError, app_context, friendly_errors
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to bind (default from config: 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default from config: 9977).")
+@friendly_errors
+def serve(host: str | None, port: int | None) -> None:
+    """Run the webhook receiver and the pollers, headless."""
+    from oncall_tui.server.runner import BindRefusedError, run_server
+
+    app = app_context()
+    settings = app.settings
+    server = settings.server.model_copy(
+        update={k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    )
+    try:
+        run_server(settings.model_copy(update={"server": server}), app.clock)
+    except BindRefusedError as exc:
+        raise UserError(str(exc)) from exc
+
+
+@click.command()
+@click.option(
+    "--seed-only",
+    is_flag=True,
+    help="Seed the demo DB and print a summary instead of opening the dashboard.",
+)
+@friendly_errors
+def demo(seed_only: bool) -> None:
+    """A fresh temporary DB seeded from sample_data with a scripted incident."""
+    from oncall_tui.demo import run_demo
+
+    run_demo(app_context(), seed_only=seed_only)
+
+
+@click.command(hidden=True)
+@click.option("--serve", is_flag=True)
+@friendly_errors
+def dashboard(serve: bool) -> None:
+    """The dashboard (what ``oncall-tui`` runs without a command)."""
+    from oncall_tui.tui.run import run_dashboard
+
+    app = app_context()
+    run_dashboard(app.settings, app.clock, serve=serve or app.settings.ui.serve)

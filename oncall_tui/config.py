@@ -1,0 +1,230 @@
+"""Configuration: one TOML file, validated, every key overridable from the environment.
+
+Precedence: explicit values > ``ONCALL_TUI_*`` environment (``__`` for nesting, e.g.
+``ONCALL_TUI_SOURCES__PAGERDUTY__SECRET``) > the TOML file > defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from oncall_tui.sources import SOURCE_MODULES
+from oncall_tui.sources.base import ServiceMapping
+
+ENV_PREFIX = "ONCALL_TUI_"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _xdg(var: str, fallback: str) -> Path:
+    return Path(os.environ.get(var) or Path.home() / fallback)
+
+
+def default_config_path() -> Path:
+    return _xdg("XDG_CONFIG_HOME", ".config") / "oncall-tui" / "config.toml"
+
+
+def default_db_path() -> Path:
+    return _xdg("XDG_DATA_HOME", ".local/share") / "oncall-tui" / "oncall.db"
+
+
+def default_export_dir() -> Path:
+    return _xdg("XDG_STATE_HOME", ".local/state") / "oncall-tui" / "context"
+
+
+class ServerSettings(BaseModel):
+    host: str = "127.0.0.1"
+    """Loopback by default; any other address requires credentials on every source."""
+    port: int = Field(9977, ge=0, le=65535)
+    max_body_bytes: int = Field(1_048_576, gt=0)
+    """Bodies over this are refused with 413 before they are read."""
+    read_timeout_s: float = Field(10.0, gt=0)
+    """A sender that stops sending mid-body gets 408 after this long (slow clients)."""
+
+    @property
+    def is_loopback(self) -> bool:
+        return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
+
+
+class SourceSettings(BaseModel):
+    """Credentials for one sender. Signing senders use ``secret``; others a token or basic auth."""
+
+    secret: SecretStr | None = None
+    """HMAC secret (PagerDuty, GitHub, Grafana)."""
+    token: SecretStr | None = None
+    """Bearer token expected in ``Authorization: Bearer <token>``."""
+    basic_user: str | None = None
+    basic_password: SecretStr | None = None
+
+    @property
+    def auth_kinds(self) -> list[str]:
+        kinds = []
+        if self.secret is not None:
+            kinds.append("hmac")
+        if self.token is not None:
+            kinds.append("bearer")
+        if self.basic_user is not None and self.basic_password is not None:
+            kinds.append("basic")
+        return kinds
+
+
+class PollerSettings(BaseModel):
+    url: str
+    interval_s: float = Field(15.0, gt=0)
+    token: SecretStr | None = None
+    """Bearer token (Alertmanager behind a proxy) or PagerDuty REST API key."""
+    service_ids: list[str] = Field(default_factory=list)
+    """PagerDuty only: restrict polling to these service ids."""
+
+
+class PollersSettings(BaseModel):
+    alertmanager: PollerSettings | None = None
+    pagerduty: PollerSettings | None = None
+
+
+class ServicesSettings(BaseModel):
+    """How a service name is found in labels/tags, and renames onto catalog names."""
+
+    label_keys: list[str] = Field(default_factory=lambda: list(ServiceMapping().label_keys))
+    aliases: dict[str, str] = Field(default_factory=dict)
+
+    def mapping(self) -> ServiceMapping:
+        return ServiceMapping(label_keys=tuple(self.label_keys), aliases=dict(self.aliases))
+
+
+class IncidentSettings(BaseModel):
+    correlation_window_s: float = Field(1800, ge=0)
+    """Firing signals of a service join its active incident opened within this window."""
+    suspect_window_s: float = Field(3600, ge=0)
+    """Deploys and rollbacks this long before an incident opened are linked as suspects."""
+
+
+class SessionSettings(BaseModel):
+    idle_after_s: float = Field(900, gt=0)
+    """A session not seen for this long is idle (still targeted)."""
+    end_after_s: float = Field(4 * 3600, gt=0)
+    """A session not seen for this long is ended (no longer targeted)."""
+
+
+class PolicySettings(BaseModel):
+    mode: Literal["observe", "approve", "auto"] = "approve"
+    auto_approve: list[str] = Field(default_factory=list)
+    rate_limit_per_hour: int = Field(12, ge=1)
+
+
+class ExportSettings(BaseModel):
+    dir: Path = Field(default_factory=default_export_dir)
+    interval_s: float = Field(0.25, gt=0)
+    """How often the export loop looks for journal changes: at most 1/interval_s syncs a second."""
+    repo_writers: list[Literal["agents-md", "claude-md", "cursor"]] = Field(default_factory=list)
+    """Opt-in pointers in the sessions' checkouts: an AGENTS.md block, a CLAUDE.md import block,
+    ``.cursor/rules/oncall.mdc``. Off by default: these files belong to the repository."""
+
+
+class UiSettings(BaseModel):
+    poll_interval_s: float = Field(0.5, ge=0)
+    """How often the dashboard checks the journal for changes from any process (0: never)."""
+    theme: str | None = None
+    """Theme name; by default the last one chosen, else ``oncall-dark``."""
+    keymap: dict[str, str] = Field(default_factory=dict)
+    """Binding id → keys, e.g. ``approve = "y"`` or ``quit = "ctrl+q"``."""
+    serve: bool = False
+    """Run the receiver, pollers and exporter inside the dashboard (like ``--serve``)."""
+
+
+class Settings(BaseSettings):
+    """The effective configuration of one process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid"
+    )
+
+    db: Path = Field(default_factory=default_db_path)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    sources: dict[str, SourceSettings] = Field(default_factory=dict)
+    pollers: PollersSettings = Field(default_factory=PollersSettings)
+    services: ServicesSettings = Field(default_factory=ServicesSettings)
+    incidents: IncidentSettings = Field(default_factory=IncidentSettings)
+    sessions: SessionSettings = Field(default_factory=SessionSettings)
+    policy: PolicySettings = Field(default_factory=PolicySettings)
+    export: ExportSettings = Field(default_factory=ExportSettings)
+    ui: UiSettings = Field(default_factory=UiSettings)
+
+    @field_validator("sources")
+    @classmethod
+    def _known_sources(cls, value: dict[str, SourceSettings]) -> dict[str, SourceSettings]:
+        unknown = sorted(set(value) - set(SOURCE_MODULES))
+        if unknown:
+            raise ValueError(
+                f"unknown source(s) {', '.join(unknown)}; known: {', '.join(sorted(SOURCE_MODULES))}"
+            )
+        return value
+
+    def source(self, name: str) -> SourceSettings:
+        return self.sources.get(name) or SourceSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+class ConfigError(ValueError):
+    """The configuration file or environment is invalid; the message says where and why."""
+
+
+def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings:
+    """Read the TOML file (``--config``, ``ONCALL_TUI_CONFIG`` or the XDG default) and the env."""
+    path = config_path or _env_path() or default_config_path()
+    if config_path is not None and not path.exists():
+        raise ConfigError(f"config file not found: {path}")
+
+    class FileSettings(Settings):
+        # The file is a class-level setting in pydantic-settings; a subclass per load keeps
+        # it out of global state.
+        model_config = SettingsConfigDict(toml_file=path if path.exists() else None)
+
+    try:
+        return FileSettings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValueError as exc:
+        raise ConfigError(f"invalid configuration ({path}): {exc}") from exc
+
+
+def _env_path() -> Path | None:
+    value = os.environ.get(f"{ENV_PREFIX}CONFIG")
+    return Path(value) if value else None
+
+
+def masked(settings: Settings) -> dict[str, Any]:
+    """The effective configuration for display: secrets shown as ``********``."""
+    data: dict[str, Any] = settings.model_dump(mode="json")
+    for name, source in settings.sources.items():
+        data["sources"][name] = {
+            "auth": source.auth_kinds or ["none"],
+            **{
+                k: "********"
+                for k in ("secret", "token", "basic_password")
+                if getattr(source, k) is not None
+            },
+            **({"basic_user": source.basic_user} if source.basic_user else {}),
+        }
+    for name in ("alertmanager", "pagerduty"):
+        poller = data["pollers"].get(name)
+        if poller and poller.get("token"):
+            poller["token"] = "********"
+    return data

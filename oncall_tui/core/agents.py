@@ -1,0 +1,192 @@
+"""Agent sessions, context pushes and notes: the agent side of the domain."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+
+SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+"""Session ids name files in the export directory: no separators, no dot-dot, bounded."""
+MAX_SESSION_PATHS = 200
+
+
+class InvalidIdError(ValueError):
+    pass
+
+
+def validate_session_id(value: str) -> str:
+    if not SESSION_ID.match(value) or ".." in value:
+        raise InvalidIdError(
+            f"invalid session id {value[:80]!r}: use 1-128 letters, digits, '.', '_', ':' or '-'"
+        )
+    return value
+
+
+class AgentKind(StrEnum):
+    CLAUDE_CODE = "claude-code"
+    CODEX = "codex"
+    CURSOR = "cursor"
+    AIDER = "aider"
+    OTHER = "other"
+
+
+class SessionState(StrEnum):
+    ACTIVE = "active"
+    IDLE = "idle"
+    ENDED = "ended"
+
+
+class AgentSession(BaseModel):
+    """An AI coding agent at work, as projected from ``session.*`` entries."""
+
+    id: str
+    agent: AgentKind = AgentKind.OTHER
+    repo: str | None = None
+    """Repository identifier: ``owner/name`` from the git remote, or the root directory name."""
+    cwd: str | None = None
+    branch: str | None = None
+    task: str = ""
+    paths: list[str] = Field(default_factory=list)
+    """Files it touched, relative to the repo root, most recent last."""
+    first_seen: datetime
+    last_seen: datetime
+    ended_at: datetime | None = None
+    last_context_seq: int = 0
+    """Journal seq of the last context this session received (hook/MCP deltas start here)."""
+    last_context_at: datetime | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _check_id(cls, value: str) -> str:
+        return validate_session_id(value)
+
+    def state(self, now: datetime, idle_after: timedelta, end_after: timedelta) -> SessionState:
+        """Idle and ended follow from silence, so they need no journal entry of their own."""
+        if self.ended_at is not None or now - self.last_seen >= end_after:
+            return SessionState.ENDED
+        if now - self.last_seen >= idle_after:
+            return SessionState.IDLE
+        return SessionState.ACTIVE
+
+
+class PushState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DELIVERED = "delivered"
+    ACKNOWLEDGED = "acknowledged"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"
+    EXPIRED = "expired"
+
+    @property
+    def is_live(self) -> bool:
+        """Approved and not replaced: this is what the agent should currently know."""
+        return self in (PushState.APPROVED, PushState.DELIVERED, PushState.ACKNOWLEDGED)
+
+    @property
+    def is_open(self) -> bool:
+        return self is PushState.PENDING
+
+
+class PushKind(StrEnum):
+    UPDATE = "update"
+    """An incident concerns this session (opened or changed materially)."""
+    STAND_DOWN = "stand-down"
+    """The incident resolved: the agent may resume normal work."""
+    BROADCAST = "broadcast"
+    """An engineer's message to every active session (or every session in a repo)."""
+
+
+class Push(BaseModel):
+    """Context one session (or an audience, for a broadcast) should receive about one incident."""
+
+    id: str
+    number: int
+    incident_id: str
+    session_id: str | None
+    """None for a broadcast, whose audience is in ``audience``."""
+    audience: str | None = None
+    kind: PushKind
+    version: int = 1
+    state: PushState = PushState.PENDING
+    trigger: str
+    """What made us propose it: ``opened``, ``severity critical``, ``suspect deploy``, ``resolved``..."""
+    reason: str = ""
+    """Why this session is affected (files, service, dependency path)."""
+    services: list[str] = Field(default_factory=list)
+    guidance: str = ""
+    """The engineer-facing Markdown the agent reads (editable); sender text is never here."""
+    proposed_at: datetime
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    reject_reason: str | None = None
+    edited_by: str | None = None
+    delivered_at: datetime | None = None
+    delivered_via: list[str] = Field(default_factory=list)
+    acknowledged_at: datetime | None = None
+    supersedes: str | None = None
+    superseded_by: str | None = None
+    auto_approved_by: str | None = None
+    """The policy rule that approved it, if no human did."""
+    recipients: list[str] = Field(default_factory=list)
+    """Broadcasts: the sessions that were in the audience when it was sent."""
+    live_seq: int | None = None
+    """Journal seq of its approval: hooks print only what became live after their last read."""
+    basis: dict[str, Any] = Field(default_factory=dict)
+    """The incident facts it was proposed on; a material change to them makes a new version."""
+
+
+class NoteKind(StrEnum):
+    DECISION = "decision"
+    RUNBOOK = "runbook"
+    WARNING = "warning"
+
+
+class Note(BaseModel):
+    """Operational memory that outlives sessions, for every session touching the service."""
+
+    id: str
+    number: int
+    service: str | None
+    incident_id: str | None = None
+    kind: NoteKind
+    text: str
+    rationale: str = ""
+    author: str
+    agent_authored: bool = False
+    """Agent notes stay out of other agents' context until an engineer accepts them."""
+    accepted: bool = True
+    paths: list[str] = Field(default_factory=list)
+    """Files the note is about, relative to ``repo_root``; a note whose files are gone is stale."""
+    repo_root: str | None = None
+    review_by: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+    superseded_by: str | None = None
+
+    @property
+    def is_current(self) -> bool:
+        return self.superseded_by is None and self.accepted
+
+    def stale_reasons(self, now: datetime, missing_paths: list[str]) -> list[str]:
+        """Why the note may no longer be true (the caller checks the files; core does no IO)."""
+        reasons = [f"{path} no longer exists" for path in missing_paths]
+        if self.review_by is not None and now >= self.review_by:
+            reasons.append(f"review was due {self.review_by:%Y-%m-%d}")
+        return reasons
+
+
+def merge_paths(existing: list[str], new: list[str]) -> list[str]:
+    """Most recently touched last, no duplicates, bounded."""
+    merged = [p for p in existing if p not in new] + list(dict.fromkeys(new))
+    return merged[-MAX_SESSION_PATHS:]
+
+
+def session_body(session: AgentSession) -> dict[str, Any]:
+    return session.model_dump(
+        mode="json", exclude={"last_context_seq", "last_context_at", "ended_at"}
+    )

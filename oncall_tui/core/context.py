@@ -1,0 +1,50 @@
+"""What one agent session should know right now: the input of the context renderers.
+
+Built by the store (:mod:`oncall_tui.store.context`) from the projection; rendered purely by
+:mod:`oncall_tui.core.render`. Holding it as plain data keeps rendering testable and identical
+for files, hook output and MCP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from oncall_tui.core.agents import AgentSession, Note, Push
+from oncall_tui.core.models import Incident, StoredSignal
+
+
+@dataclass(frozen=True)
+class IncidentContext:
+    """One active incident that concerns the session, through its live push(es)."""
+
+    incident: Incident
+    push: Push | None
+    """The live update push for this session, if any (a broadcast alone may bring it in)."""
+    broadcasts: list[Push] = field(default_factory=list)
+    changes: list[StoredSignal] = field(default_factory=list)
+    """Suspect deploys/rollbacks linked to the incident."""
+    signals: list[StoredSignal] = field(default_factory=list)
+    """Recent signals whose sender text (titles, descriptions) is shown as fenced data."""
+
+    @property
+    def pushes(self) -> list[Push]:
+        return ([self.push] if self.push else []) + self.broadcasts
+
+
+@dataclass(frozen=True)
+class SessionContext:
+    session: AgentSession
+    incidents: list[IncidentContext]
+    notes: list[Note]
+    stand_downs: list[Push]
+    """Live stand-downs: said once through hooks and MCP; files simply stop naming the incident."""
+    seq: int
+    """The journal position this view reflects."""
+    generated_at: datetime
+    """Time of the newest entry that shaped this view (not the wall clock: same state, same bytes)."""
+
+    @property
+    def push_ids(self) -> list[str]:
+        ids = [p.id for ic in self.incidents for p in ic.pushes]
+        return ids + [p.id for p in self.stand_downs]

@@ -1,0 +1,208 @@
+"""Domain models shared by every layer: signals, incidents, journal entries.
+
+These are plain pydantic models with no IO. Everything a sender gives us is normalised into a
+:class:`Signal`; everything we decide is recorded as a :class:`JournalEntry`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Severity(StrEnum):
+    """Normalised severity, ordered by :attr:`rank` (higher is worse)."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+    @classmethod
+    def parse(cls, value: object, default: Severity | None = None) -> Severity:
+        """Map the many spellings senders use (P1, high, crit, page...) onto our four levels."""
+        text = str(value or "").strip().lower()
+        found = _SEVERITY_ALIASES.get(text)
+        if found is not None:
+            return found
+        return default if default is not None else cls.WARNING
+
+    @classmethod
+    def worst(cls, *values: Severity) -> Severity:
+        return max(values, key=lambda s: s.rank)
+
+
+_SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2, Severity.CRITICAL: 3}
+_SEVERITY_ALIASES: dict[str, Severity] = {
+    **dict.fromkeys(
+        ("critical", "crit", "page", "fatal", "p1", "sev1", "sev-1", "emergency", "disaster"),
+        Severity.CRITICAL,
+    ),
+    **dict.fromkeys(
+        ("error", "err", "high", "major", "p2", "sev2", "sev-2", "alert"), Severity.ERROR
+    ),
+    **dict.fromkeys(
+        ("warning", "warn", "medium", "minor", "p3", "sev3", "sev-3", "average"), Severity.WARNING
+    ),
+    **dict.fromkeys(
+        ("info", "informational", "low", "none", "p4", "p5", "ok", "success", "notice"),
+        Severity.INFO,
+    ),
+}
+
+
+class SignalKind(StrEnum):
+    """What a signal is about: an alert-like fact, or a change to production."""
+
+    ALERT = "alert"
+    INCIDENT = "incident"
+    BREAKER = "breaker"
+    DEPLOY = "deploy"
+    ROLLBACK = "rollback"
+    CHANGE = "change"
+
+    @property
+    def is_change(self) -> bool:
+        """Deploys, rollbacks and other changes never open incidents; they are linked to them."""
+        return self in (SignalKind.DEPLOY, SignalKind.ROLLBACK, SignalKind.CHANGE)
+
+
+class SignalStatus(StrEnum):
+    """Normalised status. Alert-like signals use the first three; changes use the rest."""
+
+    FIRING = "firing"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    NOTICE = "notice"
+    """Says something about an alert (a note, a reassignment) without changing its state."""
+    # Change states (GitHub deployment_status states collapse onto these).
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    SUCCESS = "success"
+    FAILURE = "failure"
+    INACTIVE = "inactive"
+
+
+class Link(BaseModel):
+    """A link a sender attached (runbook, dashboard, graph, incident page)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    href: str
+    text: str = ""
+
+
+class Signal(BaseModel):
+    """One normalised fact from a sender.
+
+    Identity is threefold (see the sender notes): ``delivery_key`` identifies the HTTP delivery
+    (for dedup of retries), ``alert_key`` identifies the alert across deliveries (firing and
+    resolved share it) and ``group_key`` the sender's own grouping, if any.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    kind: SignalKind
+    service: str | None = None
+    environment: str | None = None
+    severity: Severity = Severity.WARNING
+    status: SignalStatus
+    title: str
+    text: str = ""
+    labels: dict[str, str] = Field(default_factory=dict)
+    links: list[Link] = Field(default_factory=list)
+    occurred_at: datetime
+    received_at: datetime
+    delivery_key: str
+    alert_key: str
+    group_key: str | None = None
+    delivery_id: int | None = None
+    """Row id of the raw delivery this signal came from (provenance)."""
+
+    @property
+    def is_resolution(self) -> bool:
+        return self.status is SignalStatus.RESOLVED
+
+
+class IncidentState(StrEnum):
+    TRIGGERED = "triggered"
+    ACKNOWLEDGED = "acknowledged"
+    MITIGATED = "mitigated"
+    RESOLVED = "resolved"
+
+    @property
+    def is_active(self) -> bool:
+        return self is not IncidentState.RESOLVED
+
+
+class Incident(BaseModel):
+    """An incident as projected from the journal."""
+
+    id: str
+    number: int
+    title: str
+    service: str | None
+    services: list[str] = Field(default_factory=list)
+    severity: Severity
+    state: IncidentState
+    opened_at: datetime
+    updated_at: datetime
+    acknowledged_at: datetime | None = None
+    mitigated_at: datetime | None = None
+    resolved_at: datetime | None = None
+    alert_keys: list[str] = Field(default_factory=list)
+    resolved_alert_keys: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    signal_count: int = 0
+    last_signal_at: datetime | None = None
+    links: list[Link] = Field(default_factory=list)
+
+    @property
+    def is_active(self) -> bool:
+        return self.state.is_active
+
+
+class StoredSignal(BaseModel):
+    """A signal as kept in the projection, with the journal position that recorded it."""
+
+    id: int
+    """The journal ``seq`` of the ``signal.recorded`` entry."""
+    incident_id: str | None = None
+    signal: Signal
+
+
+class ChangeLink(BaseModel):
+    """A deploy/rollback/change linked to an incident of the same service."""
+
+    incident_id: str
+    signal_id: int
+    relation: str
+    """``suspect`` when the change came shortly before the incident, ``during`` after it began."""
+
+
+class JournalEntry(BaseModel):
+    """One append-only fact. ``body`` is the kind-specific payload, stored as JSON."""
+
+    seq: int
+    ts: datetime
+    actor: str
+    kind: str
+    body: dict[str, Any]
+
+
+class AlertState(BaseModel):
+    """The latest known status of one alert identity, and the incident it belongs to."""
+
+    alert_key: str
+    incident_id: str | None = None
+    status: SignalStatus
+    status_at: datetime
+    """``occurred_at`` of the signal that set the status; older signals never overwrite it."""

@@ -1,0 +1,301 @@
+"""Proposing context pushes, the approval policy, and the push lifecycle.
+
+:func:`reconcile` is idempotent: given an incident and the sessions, it proposes only what is
+missing (a first push, a new version after a material change, a stand-down) and expires what
+no longer applies. It runs after anything that could change the answer: new signals, session
+activity, a catalog load, an engineer's action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from oncall_tui.core import guidance
+from oncall_tui.core.agents import AgentSession, Push, PushKind, PushState, SessionState
+from oncall_tui.core.incidents import Event
+from oncall_tui.core.models import Incident, Severity, StoredSignal
+from oncall_tui.core.targeting import Impact, affected_sessions
+from oncall_tui.core.topology import Catalog, Service
+
+PolicyMode = Literal["observe", "approve", "auto"]
+
+
+class PolicyError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Policy:
+    """When pushes may skip a human. ``observe`` never delivers; ``auto`` without rules approves
+    every incident push; broadcasts always need an engineer."""
+
+    mode: PolicyMode = "approve"
+    auto_approve: tuple[str, ...] = ()
+    rate_limit_per_hour: int = 12
+
+    def __post_init__(self) -> None:
+        for rule in self.auto_approve:
+            _parse_rule(rule)
+
+    def rule_for(self, push: Push, incident: Incident, approved_last_hour: int) -> str | None:
+        """The rule that approves ``push`` without a human, or None."""
+        if self.mode == "observe" or push.kind is PushKind.BROADCAST:
+            return None
+        if approved_last_hour >= self.rate_limit_per_hour:
+            return None
+        rules = self.auto_approve or (("all",) if self.mode == "auto" else ())
+        for rule in rules:
+            if _matches(rule, push, incident):
+                return rule
+        return None
+
+
+def _parse_rule(rule: str) -> tuple[str, Severity | None]:
+    text = rule.strip().lower()
+    if text in ("all", "stand-down", "update"):
+        return text, None
+    if text.startswith("severity>="):
+        return "severity", Severity.parse(text.removeprefix("severity>="), Severity.CRITICAL)
+    raise PolicyError(
+        f"unknown auto-approve rule {rule!r}: use stand-down, update, all or severity>=LEVEL"
+    )
+
+
+def _matches(rule: str, push: Push, incident: Incident) -> bool:
+    name, level = _parse_rule(rule)
+    if name == "all":
+        return True
+    if name == "stand-down":
+        return push.kind is PushKind.STAND_DOWN
+    if name == "update":
+        return push.kind is PushKind.UPDATE
+    return (
+        push.kind is PushKind.UPDATE and level is not None and incident.severity.rank >= level.rank
+    )
+
+
+@dataclass(frozen=True)
+class SessionTiming:
+    idle_after: timedelta = timedelta(minutes=15)
+    end_after: timedelta = timedelta(hours=4)
+
+
+class PushLookup(Protocol):
+    def get_incident(self, incident_id: str) -> Incident | None: ...
+    def get_catalog(self) -> dict[str, Service]: ...
+    def open_sessions(self) -> list[AgentSession]: ...
+    def pushes_for_incident(self, incident_id: str) -> list[Push]: ...
+    def next_push_number(self) -> int: ...
+    def approved_count_since(self, session_id: str, since: datetime) -> int: ...
+    def suspect_changes(self, incident_id: str) -> list[StoredSignal]: ...
+
+
+@dataclass
+class _Numbering:
+    """Push numbers handed out within one reconcile, before any of them is in the store."""
+
+    next: int
+
+    def take(self) -> int:
+        number = self.next
+        self.next += 1
+        return number
+
+
+def push_id(number: int) -> str:
+    return f"P-{number}"
+
+
+def basis_of(incident: Incident, changes: Iterable[StoredSignal]) -> dict[str, Any]:
+    return {
+        "state": incident.state.value,
+        "severity": incident.severity.value,
+        "services": sorted(incident.services),
+        "changes": sorted(change.id for change in changes),
+    }
+
+
+def reconcile(
+    incident_id: str,
+    lookup: PushLookup,
+    policy: Policy,
+    timing: SessionTiming,
+    now: datetime,
+    *,
+    only_session: str | None = None,
+) -> list[Event]:
+    """What to propose, supersede, expire or auto-approve for one incident now."""
+    incident = lookup.get_incident(incident_id)
+    if incident is None:
+        return []
+    changes = lookup.suspect_changes(incident.id)
+    basis = basis_of(incident, changes)
+    sessions = [
+        s
+        for s in lookup.open_sessions()
+        if (only_session is None or s.id == only_session)
+        and s.state(now, timing.idle_after, timing.end_after) is not SessionState.ENDED
+    ]
+    pushes = lookup.pushes_for_incident(incident.id)
+    numbering = _Numbering(lookup.next_push_number())
+    events: list[Event] = _expire_for_gone_sessions(pushes, {s.id for s in sessions}, only_session)
+    catalog = Catalog(services=lookup.get_catalog(), source="store")
+    if incident.is_active:
+        for impact in affected_sessions(incident, catalog, sessions):
+            mine = [
+                p
+                for p in pushes
+                if p.session_id == impact.session_id and p.kind is not PushKind.BROADCAST
+            ]
+            events += _propose_update(
+                incident,
+                impact,
+                mine,
+                basis,
+                changes,
+                numbering,
+                lookup,
+                policy,
+                now,
+                first=not pushes,
+            )
+    else:
+        for session in sessions:
+            mine = [
+                p for p in pushes if p.session_id == session.id and p.kind is not PushKind.BROADCAST
+            ]
+            events += _stand_down(incident, session.id, mine, basis, numbering, lookup, policy, now)
+    return events
+
+
+def _expire_for_gone_sessions(
+    pushes: list[Push], present: set[str], only_session: str | None
+) -> list[Event]:
+    if only_session is not None:
+        return []
+    return [
+        ("push.expired", {"push_id": p.id, "reason": "the session ended"})
+        for p in pushes
+        if p.state.is_open and p.session_id is not None and p.session_id not in present
+    ]
+
+
+def _latest(pushes: list[Push]) -> Push | None:
+    current = [p for p in pushes if p.state not in (PushState.SUPERSEDED, PushState.EXPIRED)]
+    return max(current, key=lambda p: p.number) if current else None
+
+
+def _propose_update(
+    incident: Incident,
+    impact: Impact,
+    mine: list[Push],
+    basis: dict[str, Any],
+    changes: list[StoredSignal],
+    numbering: _Numbering,
+    lookup: PushLookup,
+    policy: Policy,
+    now: datetime,
+    *,
+    first: bool,
+) -> list[Event]:
+    latest = _latest(mine)
+    if latest is not None and latest.kind is PushKind.UPDATE and latest.basis == basis:
+        return []
+    trigger = guidance.trigger(latest.basis if latest else None, basis, changes, first=first)
+    number = numbering.take()
+    push = Push(
+        id=push_id(number),
+        number=number,
+        incident_id=incident.id,
+        session_id=impact.session_id,
+        kind=PushKind.UPDATE,
+        version=len(mine) + 1,
+        trigger=trigger,
+        reason=impact.reason,
+        services=impact.services,
+        guidance=guidance.update_text(incident, impact, changes),
+        proposed_at=now,
+        supersedes=latest.id if latest else None,
+        basis=basis,
+    )
+    return _proposed(push, incident, mine, lookup, policy, now)
+
+
+def _stand_down(
+    incident: Incident,
+    session_id: str,
+    mine: list[Push],
+    basis: dict[str, Any],
+    numbering: _Numbering,
+    lookup: PushLookup,
+    policy: Policy,
+    now: datetime,
+) -> list[Event]:
+    events: list[Event] = [
+        ("push.expired", {"push_id": p.id, "reason": "the incident resolved"})
+        for p in mine
+        if p.kind is PushKind.UPDATE and p.state.is_open
+    ]
+    told = [p for p in mine if p.kind is PushKind.UPDATE and p.state.is_live]
+    already = [
+        p for p in mine if p.kind is PushKind.STAND_DOWN and p.state is not PushState.EXPIRED
+    ]
+    if not told or already:
+        return events
+    number = numbering.take()
+    push = Push(
+        id=push_id(number),
+        number=number,
+        incident_id=incident.id,
+        session_id=session_id,
+        kind=PushKind.STAND_DOWN,
+        version=len(mine) + 1,
+        trigger="resolved",
+        reason=told[-1].reason,
+        services=told[-1].services,
+        guidance=guidance.stand_down_text(incident, told[-1].services),
+        proposed_at=now,
+        supersedes=told[-1].id,
+        basis=basis,
+    )
+    return events + _proposed(push, incident, told, lookup, policy, now)
+
+
+def _proposed(
+    push: Push,
+    incident: Incident,
+    mine: list[Push],
+    lookup: PushLookup,
+    policy: Policy,
+    now: datetime,
+) -> list[Event]:
+    events: list[Event] = [("push.proposed", {"push": push.model_dump(mode="json")})]
+    events += [
+        ("push.superseded", {"push_id": p.id, "by_push": push.id}) for p in mine if p.state.is_open
+    ]
+    recent = (
+        lookup.approved_count_since(push.session_id, now - timedelta(hours=1))
+        if push.session_id
+        else 0
+    )
+    rule = policy.rule_for(push, incident, recent)
+    if rule is not None:
+        events += approval_events(push, [p for p in mine if p.state.is_live], "policy", rule)
+    return events
+
+
+def approval_events(
+    push: Push, live_before: list[Push], by: str, rule: str | None = None
+) -> list[Event]:
+    """Approving a version retires the versions the agent knew before it."""
+    body: dict[str, Any] = {"push_id": push.id, "by": by}
+    if rule is not None:
+        body["rule"] = rule
+    return [("push.approved", body)] + [
+        ("push.superseded", {"push_id": p.id, "by_push": push.id})
+        for p in live_before
+        if p.id != push.id
+    ]

@@ -1,0 +1,335 @@
+"""One incident's story as a list of events: what the replay steps through and the exports print.
+
+The timeline is built from journal rows whose bodies stay unparsed JSON until needed: a storm's
+100,000 signal bodies cost more to parse than the whole replay may take to open, so only the
+few rows that decide milestones (incident, change, push and delivery entries) are parsed up
+front, and a signal's summary is written the first time someone reads it.
+
+``rows`` is everything the fold needs (the incident, its signals and changes, its pushes, the
+sessions they address, other incidents those sessions were told about, the catalog and notes);
+``events`` are the rows that belong to this incident's story, in journal order.
+"""
+
+from __future__ import annotations
+
+import json
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, NamedTuple, overload
+
+from oncall_tui.core.models import JournalEntry, SignalKind
+from oncall_tui.core.timeline_text import Names, describe
+
+_INCIDENT_KINDS = ("incident.opened", "incident.signal_attached", "incident.state_changed")
+_UNPARSED = "signal.recorded"
+"""The bulk kind: parsed only for linked changes, for a summary, or to be folded."""
+
+
+class Milestone(StrEnum):
+    """Moments a lead jumps between; the four named jumps are values of this enum too."""
+
+    FIRST_SIGNAL = "first signal"
+    OPENED = "incident opened"
+    DEPLOY = "deploy"
+    ROLLBACK = "rollback"
+    PROPOSED = "push proposed"
+    APPROVED = "push approved"
+    REJECTED = "push rejected"
+    FIRST_TOLD = "first agent told"
+    DELIVERED = "context delivered"
+    ACKNOWLEDGED = "push acknowledged"
+    INCIDENT_ACKNOWLEDGED = "incident acknowledged"
+    MITIGATED = "mitigated"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+    STAND_DOWN = "stand-down"
+
+
+NAMED_JUMPS = (Milestone.FIRST_TOLD, Milestone.DEPLOY, Milestone.ROLLBACK, Milestone.RESOLVED)
+_STATE_MILESTONES = {
+    "acknowledged": Milestone.INCIDENT_ACKNOWLEDGED,
+    "mitigated": Milestone.MITIGATED,
+    "resolved": Milestone.RESOLVED,
+    "triggered": Milestone.REOPENED,
+}
+_CHANGE_MILESTONES = {
+    SignalKind.DEPLOY.value: Milestone.DEPLOY,
+    SignalKind.ROLLBACK.value: Milestone.ROLLBACK,
+}
+_PUSH_MILESTONES = {
+    "push.proposed": Milestone.PROPOSED,
+    "push.rejected": Milestone.REJECTED,
+    "push.acknowledged": Milestone.ACKNOWLEDGED,
+}
+
+
+_ATTACH = "incident.signal_attached"
+_ATTACH_HEAD = '{"incident_id":"'
+_ATTACH_SEP = '","signal_id":'
+
+
+def attachment(body: str) -> tuple[str, int]:
+    """Incident and signal of an attachment body.
+
+    A storm is half attachments, so the form the journal writes (compact, sorted keys, two
+    fields of ours and no sender text) is read by slicing, at a fraction of the cost of
+    ``json.loads``; any other spelling goes through JSON.
+    """
+    sep = body.find(_ATTACH_SEP)
+    if body.startswith(_ATTACH_HEAD) and body.endswith("}") and sep > 0:
+        incident, digits = body[len(_ATTACH_HEAD) : sep], body[sep + len(_ATTACH_SEP) : -1]
+        if digits.isdigit() and '"' not in incident and "\\" not in incident:
+            return incident, int(digits)
+    data = json.loads(body)
+    return str(data["incident_id"]), int(data["signal_id"])
+
+
+class Row(NamedTuple):
+    """A journal row with its body still JSON text (a tuple: a storm has 100,000 of them)."""
+
+    seq: int
+    ts: datetime
+    actor: str
+    kind: str
+    body: str
+
+    @classmethod
+    def of(cls, entry: JournalEntry) -> Row:
+        text = json.dumps(entry.body, separators=(",", ":"), sort_keys=True)
+        return cls(entry.seq, entry.ts, entry.actor, entry.kind, text)
+
+    def entry(self) -> JournalEntry:
+        # Rows come from the journal, which only ever held validated entries.
+        return JournalEntry.model_construct(
+            seq=self.seq, ts=self.ts, actor=self.actor, kind=self.kind, body=json.loads(self.body)
+        )
+
+
+@dataclass(slots=True, eq=False)
+class TimelineEvent:
+    """One step of the story. ``summary`` is built from structured fields on first read."""
+
+    seq: int
+    ts: datetime
+    kind: str
+    actor: str
+    incident_id: str | None
+    milestone: Milestone | None
+    row_index: int
+    """Position of the row in :attr:`Timeline.rows`: the state after it folds rows[:row_index+1]."""
+    _row: Row = field(repr=False)
+    _names: Names = field(repr=False)
+    _summary: str | None = field(default=None, repr=False)
+
+    @property
+    def summary(self) -> str:
+        if self._summary is None:
+            self._summary = describe(self.entry(), self._names)
+        return self._summary
+
+    def entry(self) -> JournalEntry:
+        """The journal entry, parsed anew (callers that need it often keep it)."""
+        return self._row.entry()
+
+
+class Events(Sequence[TimelineEvent]):
+    """The story's events, each made on first access: opening a storm's 100,000 events costs a
+    few list entries each, not an object each."""
+
+    def __init__(self, timeline: Timeline) -> None:
+        self._timeline = timeline
+        self._made: dict[int, TimelineEvent] = {}
+
+    def __len__(self) -> int:
+        return len(self._timeline.positions)
+
+    @overload
+    def __getitem__(self, index: int) -> TimelineEvent: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[TimelineEvent]: ...
+    def __getitem__(self, index: int | slice) -> TimelineEvent | list[TimelineEvent]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        index = index + len(self) if index < 0 else index
+        made = self._made.get(index)
+        if made is None:
+            timeline = self._timeline
+            position = timeline.positions[index]
+            row = timeline.rows[position]
+            incident = None if row.kind.startswith("session.") else timeline.incident_id
+            milestone = timeline.marks.get(index)
+            made = TimelineEvent(
+                row.seq,
+                row.ts,
+                row.kind,
+                row.actor,
+                incident,
+                milestone,
+                position,
+                row,
+                timeline.names,
+            )
+            self._made[index] = made
+        return made
+
+
+class Timeline:
+    """The rows of one incident's story and the events a lead steps through.
+
+    Grows with :meth:`extend` while the incident is still being written to; rows must arrive in
+    ``seq`` order, each batch after the last.
+    """
+
+    def __init__(self, incident_id: str, rows: Iterable[Row] = ()) -> None:
+        self.incident_id = incident_id
+        self.rows: list[Row] = []
+        self.events = Events(self)
+        self.positions: list[int] = []
+        """Row index of each event."""
+        self.seqs: list[int] = []
+        self.times: list[datetime] = []
+        """Running maximum of event times: what time-based seeking bisects."""
+        self.milestones: list[int] = []
+        """Indices of the events that carry a milestone."""
+        self.marks: dict[int, Milestone] = {}
+        self.names = Names()
+        self.signal_ids: set[int] = set()
+        """This incident's signals: attached alerts and linked changes."""
+        self.change_ids: set[int] = set()
+        self.sessions: set[str] = set()
+        """Sessions this incident's pushes addressed."""
+        self._started = False
+        self._told = False
+        self._first_signal = False
+        self._add(list(rows))
+
+    def extend(self, rows: Sequence[Row]) -> list[TimelineEvent]:
+        """Add rows written since the last call; returns the events among them."""
+        first = len(self.positions)
+        self._add(rows)
+        return self.events[first:]
+
+    def _add(self, rows: Sequence[Row]) -> None:
+        if rows and self.rows and rows[0].seq <= self.rows[-1].seq:
+            raise ValueError(f"rows must follow seq {self.rows[-1].seq}; got {rows[0].seq}")
+        bodies, attached = self._learn_all(rows)
+        # The loop runs once per row of a storm: plain signals and attachments take the short way.
+        plain = self.signal_ids - self.change_ids
+        times, seqs, positions, all_rows = self.times, self.seqs, self.positions, self.rows
+        last = times[-1] if times else None
+        for row in rows:
+            position = len(all_rows)
+            all_rows.append(row)
+            seq, kind = row.seq, row.kind
+            milestone: Milestone | None = None
+            if kind == _UNPARSED and seq in plain and self._first_signal:
+                pass
+            elif kind == _ATTACH:
+                if seq not in attached:
+                    continue
+            else:
+                included, milestone = (
+                    self._signal(row) if kind == _UNPARSED else self._classify(row, bodies[seq])
+                )
+                if not included:
+                    continue
+            self._started = True
+            if milestone is not None:
+                self.marks[len(positions)] = milestone
+                self.milestones.append(len(positions))
+            ts = row.ts
+            last = ts if last is None or ts > last else last
+            times.append(last)
+            seqs.append(seq)
+            positions.append(position)
+
+    def index_at(self, when: datetime) -> int:
+        """The last event at or before ``when`` (0 when it comes before the first)."""
+        return max(bisect_right(self.times, when) - 1, 0)
+
+    def index_of_seq(self, seq: int) -> int:
+        """The last event at or before journal position ``seq`` (0 when before the first)."""
+        return max(bisect_right(self.seqs, seq) - 1, 0)
+
+    # --- building -----------------------------------------------------------------------
+
+    def _learn_all(self, rows: Sequence[Row]) -> tuple[dict[int, dict[str, Any]], set[int]]:
+        """Which signals, pushes and sessions belong to the incident, before classifying: the
+        parsed bodies of the few decisive rows, and the incident's attachment rows."""
+        bodies: dict[int, dict[str, Any]] = {}
+        attached: set[int] = set()
+        mine, signal_ids = self.incident_id, self.signal_ids
+        for row in rows:
+            kind = row.kind
+            if kind == _ATTACH:
+                incident, signal_id = attachment(row.body)
+                if incident == mine:
+                    signal_ids.add(signal_id)
+                    attached.add(row.seq)
+            elif kind != _UNPARSED:
+                body = bodies[row.seq] = json.loads(row.body)
+                self._learn(kind, body)
+        return bodies, attached
+
+    def _learn(self, kind: str, body: dict[str, Any]) -> None:
+        """Which signals, pushes and sessions belong to the incident, before classifying."""
+        if kind in _INCIDENT_KINDS or kind == "change.linked":
+            if body.get("incident_id") == self.incident_id and "signal_id" in body:
+                self.signal_ids.add(int(body["signal_id"]))
+                if kind == "change.linked":
+                    self.change_ids.add(int(body["signal_id"]))
+        elif kind == "push.proposed":
+            push = body["push"]
+            self.names.pushes[push["id"]] = (push.get("session_id"), push["kind"])
+            if push["incident_id"] == self.incident_id:
+                self.names.mine.add(push["id"])
+                targets = [push.get("session_id"), *push.get("recipients", [])]
+                self.sessions.update(t for t in targets if t)
+
+    def _classify(self, row: Row, body: dict[str, Any]) -> tuple[bool, Milestone | None]:
+        """Whether the row is part of the story, and the milestone it marks."""
+        kind = row.kind
+        if kind in _INCIDENT_KINDS or kind == "change.linked":
+            if body.get("incident_id") != self.incident_id:
+                return False, None
+            self._started = True
+            if kind == "incident.opened":
+                return True, Milestone.OPENED
+            if kind == "incident.state_changed":
+                return True, _STATE_MILESTONES.get(body["state"])
+            return True, None
+        if kind.startswith("push."):
+            return self._push(kind, body)
+        if kind == "context.delivered":
+            if not set(body.get("push_ids", [])) & self.names.mine:
+                return False, None
+            first, self._told = not self._told, True
+            return True, Milestone.FIRST_TOLD if first else Milestone.DELIVERED
+        if kind.startswith("session."):
+            session = body.get("session_id") or body.get("session", {}).get("id")
+            return self._started and session in self.sessions, None
+        if kind == "note.added":
+            return body["note"].get("incident_id") == self.incident_id, None
+        return False, None
+
+    def _signal(self, row: Row) -> tuple[bool, Milestone | None]:
+        if row.seq not in self.signal_ids:
+            return False, None
+        if row.seq in self.change_ids:
+            signal = row.entry().body["signal"]
+            self.names.changes[row.seq] = signal
+            return True, _CHANGE_MILESTONES.get(signal["kind"])
+        first, self._first_signal = not self._first_signal, True
+        return True, Milestone.FIRST_SIGNAL if first else None
+
+    def _push(self, kind: str, body: dict[str, Any]) -> tuple[bool, Milestone | None]:
+        push_id = body["push"]["id"] if kind == "push.proposed" else body.get("push_id")
+        if push_id not in self.names.mine:
+            return False, None
+        if kind == "push.approved":
+            stand_down = self.names.pushes[push_id][1] == "stand-down"
+            return True, Milestone.STAND_DOWN if stand_down else Milestone.APPROVED
+        return True, _PUSH_MILESTONES.get(kind)

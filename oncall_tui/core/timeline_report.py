@@ -1,0 +1,265 @@
+"""The post-incident record of one incident, built in a single forward fold of its timeline.
+
+Every figure is read off the state as it was at the event: the document each delivery put in
+front of an agent (rendered from the state folded to that delivery, with the DB's fence key, so
+it is byte for byte what the agent read), the exposure of each session, the signal rate. The
+Markdown, JSON and HTML exports all render the :class:`IncidentTimeline` built here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from oncall_tui.core.exposure import IDLE_AFTER, ContextStatus, ExposureTracker, incident_times
+from oncall_tui.core.guidance import change_summary
+from oncall_tui.core.memory import MemoryTables
+from oncall_tui.core.models import Incident
+from oncall_tui.core.render import render_markdown
+from oncall_tui.core.replay import walk
+from oncall_tui.core.replay_context import session_context
+from oncall_tui.core.sanitize import clean, display_text
+from oncall_tui.core.timeline import Timeline, TimelineEvent
+from oncall_tui.core.timeline_schema import (
+    Change,
+    Decision,
+    Delivery,
+    Event,
+    ExposureRecord,
+    FollowUp,
+    IncidentInfo,
+    IncidentTimeline,
+    IntervalRecord,
+    PushRecord,
+    RateBucket,
+    Times,
+)
+
+RATE_BUCKETS = 48
+"""At most this many bars in the signal-rate chart."""
+_BUCKET_SIZES = (60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 86400, 7 * 86400)
+_SAFE_URL = re.compile(r"https?://[^\s<>\"'`\\]{1,2000}")
+_DECISIONS = ("push.approved", "push.rejected")
+_HUMAN_ONLY = ("push.proposed", "incident.state_changed")
+"""Kinds that are decisions when a person (not the engine) wrote them: edits, broadcasts,
+manual acknowledgements and resolutions."""
+
+
+def build_timeline(
+    timeline: Timeline, key: bytes, *, idle_after: timedelta = IDLE_AFTER
+) -> IncidentTimeline:
+    """The record of ``timeline``'s incident as of its last event; ``key`` is the DB's fence key."""
+    incident_id = timeline.incident_id
+    tracker = ExposureTracker(incident_id, idle_after)
+    events: list[Event] = []
+    deliveries: list[Delivery] = []
+    decisions: list[Decision] = []
+    signal_times: list[datetime] = []
+    tables = MemoryTables()
+    for event, tables in walk(timeline):
+        tracker.observe(event, tables)
+        events.append(_event(event))
+        if event.kind == "signal.recorded" and event.seq not in timeline.change_ids:
+            signal_times.append(event.ts)
+        elif event.kind == "context.delivered":
+            deliveries.append(_delivery(event, tables, key))
+        if event.kind in _DECISIONS or (event.kind in _HUMAN_ONLY and event.actor != "engine"):
+            by = event.entry().body.get("by") or event.actor
+            decisions.append(
+                Decision(seq=event.seq, at=event.ts, by=_one_line(by), what=event.summary)
+            )
+    incident = tables.get_incident(incident_id)
+    if incident is None or not events:
+        raise ValueError(f"{incident_id} had not been opened yet at that point of the journal")
+    bucket = _bucket_size(events[0].ts, events[-1].ts)
+    return IncidentTimeline(
+        incident=_incident(incident),
+        through_seq=events[-1].seq,
+        through=events[-1].ts,
+        times=_times(timeline),
+        events=events,
+        changes=_changes(tables, incident_id),
+        pushes=_pushes(tables, incident_id),
+        deliveries=deliveries,
+        decisions=decisions,
+        exposure=_exposure(tracker, incident),
+        follow_ups=_follow_ups(tables, incident, events[0].ts),
+        signal_rate=_rate(signal_times, bucket),
+        rate_bucket_s=bucket,
+    )
+
+
+def safe_url(href: str) -> str | None:
+    """A sender's link, if it is a plain http(s) URL: the only links the exports show."""
+    href = clean(href).strip()
+    return href if _SAFE_URL.fullmatch(href) else None
+
+
+def _one_line(value: object, limit: int = 120) -> str:
+    return display_text(value, limit)
+
+
+def _event(event: TimelineEvent) -> Event:
+    return Event(
+        seq=event.seq,
+        ts=event.ts,
+        kind=event.kind,
+        actor=_one_line(event.actor),
+        summary=event.summary,
+        milestone=event.milestone,
+    )
+
+
+def _delivery(event: TimelineEvent, tables: MemoryTables, key: bytes) -> Delivery:
+    body = event.entry().body
+    session_id = str(body.get("session_id"))
+    ctx = session_context(tables, session_id)
+    return Delivery(
+        seq=event.seq,
+        at=event.ts,
+        session_id=_one_line(session_id, 130),
+        channel=_one_line(body.get("channel"), 20),
+        push_ids=[_one_line(p, 40) for p in body.get("push_ids", [])],
+        document=render_markdown(ctx, key) if ctx is not None else None,
+    )
+
+
+def _incident(incident: Incident) -> IncidentInfo:
+    links = [safe_url(link.href) for link in incident.links]
+    return IncidentInfo(
+        id=incident.id,
+        number=incident.number,
+        title=_one_line(incident.title, 300),
+        service=_one_line(incident.service) if incident.service else None,
+        services=[_one_line(s) for s in incident.services],
+        severity=incident.severity,
+        state=incident.state,
+        sources=[_one_line(s) for s in incident.sources],
+        signal_count=incident.signal_count,
+        opened_at=incident.opened_at,
+        acknowledged_at=incident.acknowledged_at,
+        mitigated_at=incident.mitigated_at,
+        resolved_at=incident.resolved_at,
+        links=[link for link in links if link],
+    )
+
+
+def _times(timeline: Timeline) -> Times:
+    times = incident_times(timeline)
+
+    def after(when: datetime | None) -> float | None:
+        delta = times.since_first_signal(when)
+        return None if delta is None else delta.total_seconds()
+
+    return Times(
+        first_signal_at=times.first_signal_at,
+        opened_at=times.opened_at,
+        first_approved_at=times.first_approved_at,
+        first_delivered_at=times.first_delivered_at,
+        first_acknowledged_at=times.first_acknowledged_at,
+        acknowledged_at=times.acknowledged_at,
+        resolved_at=times.resolved_at,
+        to_first_approval_s=after(times.first_approved_at),
+        to_first_delivery_s=after(times.first_delivered_at),
+        to_first_acknowledgement_s=after(times.first_acknowledged_at),
+        to_resolution_s=after(times.resolved_at),
+    )
+
+
+def _changes(tables: MemoryTables, incident_id: str) -> list[Change]:
+    found = []
+    for link in tables.change_links.values():
+        stored = tables.get_signal(link.signal_id)
+        if link.incident_id == incident_id and stored is not None:
+            signal = stored.signal
+            summary = f"{change_summary(signal)} ({signal.status.value}, {signal.source})"
+            found.append(
+                Change(
+                    signal_id=stored.id,
+                    relation=link.relation,
+                    summary=_one_line(summary, 200),
+                    occurred_at=signal.occurred_at,
+                )
+            )
+    return sorted(found, key=lambda c: (c.occurred_at, c.signal_id))
+
+
+def _pushes(tables: MemoryTables, incident_id: str) -> list[PushRecord]:
+    pushes = sorted(tables.pushes_for_incident(incident_id), key=lambda p: p.number)
+    return [
+        PushRecord(
+            id=p.id,
+            version=p.version,
+            kind=p.kind,
+            session_id=p.session_id,
+            audience=p.audience,
+            trigger=_one_line(p.trigger),
+            reason=_one_line(p.reason, 300),
+            state=p.state,
+            proposed_at=p.proposed_at,
+            decided_at=p.decided_at,
+            decided_by=_one_line(p.decided_by) if p.decided_by else None,
+            auto_approved_by=p.auto_approved_by,
+            reject_reason=_one_line(p.reject_reason, 500) if p.reject_reason else None,
+            delivered_at=p.delivered_at,
+            delivered_via=list(p.delivered_via),
+            acknowledged_at=p.acknowledged_at,
+            supersedes=p.supersedes,
+            guidance=clean(p.guidance),
+        )
+        for p in pushes
+    ]
+
+
+def _exposure(tracker: ExposureTracker, incident: Incident) -> list[ExposureRecord]:
+    return [
+        ExposureRecord(
+            session_id=found.session_id,
+            service=found.service,
+            missing_s=found.seconds(ContextStatus.MISSING),
+            stale_s=found.seconds(ContextStatus.STALE),
+            current_s=found.seconds(ContextStatus.CURRENT),
+            intervals=[
+                IntervalRecord(start=i.start, end=i.end, status=i.status) for i in found.intervals
+            ],
+            summary=_one_line(found.summary, 300),
+        )
+        for found in tracker.result(incident.service)
+    ]
+
+
+def _follow_ups(tables: MemoryTables, incident: Incident, since: datetime) -> list[FollowUp]:
+    """Notes about the incident, and notes on its services written since it began."""
+    notes = sorted(tables.notes.values(), key=lambda n: n.number)
+    return [
+        FollowUp(
+            id=n.id,
+            kind=n.kind.value,
+            service=n.service,
+            text=clean(n.text),
+            rationale=clean(n.rationale),
+            author=_one_line(n.author),
+            created_at=n.created_at,
+        )
+        for n in notes
+        if n.incident_id == incident.id
+        or (n.service in incident.services and n.created_at >= since)
+    ]
+
+
+def _bucket_size(start: datetime, end: datetime) -> int:
+    span = (end - start).total_seconds()
+    return next((s for s in _BUCKET_SIZES if span / s <= RATE_BUCKETS), _BUCKET_SIZES[-1])
+
+
+def _rate(times: list[datetime], bucket: int) -> list[RateBucket]:
+    """Signals per bucket, empty buckets included, aligned on whole multiples of the width."""
+    if not times:
+        return []
+    counts = Counter(int(t.timestamp()) // bucket for t in times)
+    first, last = min(counts), max(counts)
+    return [
+        RateBucket(start=datetime.fromtimestamp(n * bucket, UTC), signals=counts.get(n, 0))
+        for n in range(first, last + 1)
+    ]

@@ -1,0 +1,161 @@
+"""One short line per journal entry, for the replay list and the exported timeline.
+
+Built from structured fields; any text a sender, an agent or an engineer typed (alert titles,
+reasons, tasks, notes) passes through :func:`~oncall_tui.core.sanitize.display_text`, so a line
+never carries an escape sequence or a newline, and is capped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from oncall_tui.core.guidance import change_summary
+from oncall_tui.core.models import JournalEntry, Signal
+from oncall_tui.core.sanitize import display_text
+
+TEXT_LIMIT = 160
+
+
+@dataclass
+class Names:
+    """What a line needs to name things: filled by the timeline as it reads the rows."""
+
+    pushes: dict[str, tuple[str | None, str]] = field(default_factory=dict)
+    """Push id → (session id or None for a broadcast, push kind)."""
+    mine: set[str] = field(default_factory=set)
+    """Ids of the incident's own pushes."""
+    changes: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Linked deploys and rollbacks (signal id → signal body)."""
+
+    def push(self, push_id: object) -> str:
+        session, kind = self.pushes.get(str(push_id), (None, "?"))
+        target = f"for {session}" if session else kind
+        return f"{display_text(push_id, 40)} ({target})"
+
+
+def describe(entry: JournalEntry, names: Names) -> str:
+    """The line for ``entry``; unknown kinds are named by their kind alone."""
+    handler = _DESCRIBE.get(entry.kind)
+    return handler(entry.body, names, entry.actor) if handler else entry.kind
+
+
+def _text(value: object, limit: int = TEXT_LIMIT) -> str:
+    return display_text(value, limit)
+
+
+def _signal(body: dict[str, Any], names: Names, actor: str) -> str:
+    signal = Signal.model_validate(body["signal"])
+    if signal.kind.is_change:
+        return f"{change_summary(signal)} ({signal.status.value}, {signal.source})"
+    where = f" on {_text(signal.service, 80)}" if signal.service else ""
+    return (
+        f"{signal.source} {signal.kind.value} {signal.status.value}{where}"
+        f" ({signal.severity.value}): {_text(signal.title)}"
+    )
+
+
+def _opened(body: dict[str, Any], names: Names, actor: str) -> str:
+    where = f" on {_text(body['service'], 80)}" if body.get("service") else ""
+    return f"{body['incident_id']} opened{where} ({body['severity']}): {_text(body['title'])}"
+
+
+def _attached(body: dict[str, Any], names: Names, actor: str) -> str:
+    return f"signal {body['signal_id']} joined {body['incident_id']}"
+
+
+def _state(body: dict[str, Any], names: Names, actor: str) -> str:
+    reason = f": {_text(body['reason'])}" if body.get("reason") else ""
+    return f"{body['incident_id']} {body['state']}{reason}"
+
+
+def _linked(body: dict[str, Any], names: Names, actor: str) -> str:
+    change = names.changes.get(int(body["signal_id"]))
+    what = (
+        change_summary(Signal.model_validate(change))
+        if change is not None
+        else f"signal {body['signal_id']}"
+    )
+    return f"{body['relation']} change linked to {body['incident_id']}: {what}"
+
+
+def _proposed(body: dict[str, Any], names: Names, actor: str) -> str:
+    push = body["push"]
+    target = push.get("session_id") or f"audience {push.get('audience') or 'all'}"
+    return (
+        f"{push['id']} v{push['version']} ({push['kind']}) proposed for {_text(target, 130)}:"
+        f" {_text(push['trigger'], 80)}"
+    )
+
+
+def _approved(body: dict[str, Any], names: Names, actor: str) -> str:
+    rule = f" (rule {_text(body['rule'], 40)})" if body.get("rule") else ""
+    return f"{names.push(body['push_id'])} approved by {_text(body.get('by') or actor, 80)}{rule}"
+
+
+def _rejected(body: dict[str, Any], names: Names, actor: str) -> str:
+    by = _text(body.get("by") or actor, 80)
+    return f"{names.push(body['push_id'])} rejected by {by}: {_text(body.get('reason'))}"
+
+
+def _superseded(body: dict[str, Any], names: Names, actor: str) -> str:
+    return f"{names.push(body['push_id'])} superseded by {_text(body.get('by_push'), 40)}"
+
+
+def _expired(body: dict[str, Any], names: Names, actor: str) -> str:
+    return f"{names.push(body['push_id'])} expired: {_text(body.get('reason'), 80)}"
+
+
+def _acknowledged(body: dict[str, Any], names: Names, actor: str) -> str:
+    return f"{names.push(body['push_id'])} acknowledged by {_text(body.get('by') or actor, 80)}"
+
+
+def _delivered(body: dict[str, Any], names: Names, actor: str) -> str:
+    pushes = ", ".join(_text(p, 40) for p in body.get("push_ids", []))
+    session = _text(body.get("session_id"), 130)
+    return f"{pushes} delivered to {session} via {_text(body.get('channel'), 20)}"
+
+
+def _registered(body: dict[str, Any], names: Names, actor: str) -> str:
+    session = body["session"]
+    repo = f" in {_text(session['repo'], 80)}" if session.get("repo") else ""
+    task = f": {_text(session['task'], 80)}" if session.get("task") else ""
+    return f"session {session['id']} registered ({session.get('agent', 'other')}{repo}){task}"
+
+
+def _seen(body: dict[str, Any], names: Names, actor: str) -> str:
+    paths = body.get("paths") or []
+    touched = f", touched {_text(', '.join(paths[-3:]), 120)}" if paths else ""
+    return f"session {body['session_id']} seen{touched}"
+
+
+def _ended(body: dict[str, Any], names: Names, actor: str) -> str:
+    return f"session {body['session_id']} ended"
+
+
+def _note(body: dict[str, Any], names: Names, actor: str) -> str:
+    note = body["note"]
+    return (
+        f"note {note['id']} ({note['kind']}) by {_text(note['author'], 80)}: {_text(note['text'])}"
+    )
+
+
+_DESCRIBE: dict[str, Callable[[dict[str, Any], Names, str], str]] = {
+    "signal.recorded": _signal,
+    "incident.opened": _opened,
+    "incident.signal_attached": _attached,
+    "incident.state_changed": _state,
+    "change.linked": _linked,
+    "push.proposed": _proposed,
+    "push.approved": _approved,
+    "push.rejected": _rejected,
+    "push.superseded": _superseded,
+    "push.expired": _expired,
+    "push.acknowledged": _acknowledged,
+    "context.delivered": _delivered,
+    "session.registered": _registered,
+    "session.seen": _seen,
+    "session.ended": _ended,
+    "note.added": _note,
+}

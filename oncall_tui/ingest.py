@@ -1,0 +1,331 @@
+"""One path for every delivery: HTTP webhooks, pollers, ``oncall-tui ingest`` and reruns.
+
+Order matters and is the point of this module: check credentials, store the raw bytes, then
+parse and fold into incidents, all committed before the sender hears 2xx. A delivery that fails
+anywhere after the credentials check is still stored, with the reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import logging
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from oncall_tui.actions import Rules, reconcile
+from oncall_tui.config import Settings, SourceSettings
+from oncall_tui.core import incidents
+from oncall_tui.core.models import Signal
+from oncall_tui.sources import UnknownSourceError, get_source
+from oncall_tui.sources.base import AuthError, RawDelivery, Source, SourceError, body_key
+from oncall_tui.store import deliveries
+from oncall_tui.store.journal import Store, Writer
+
+log = logging.getLogger(__name__)
+
+Status = Literal["accepted", "duplicate", "rejected"]
+
+Verify = Literal["all", "signature", "none"]
+"""Which checks a caller needs: HTTP deliveries get ``all`` (bearer/basic and signatures); local
+deliveries (``oncall-tui ingest``) get ``signature``; pollers, which fetched the data themselves
+with their own credentials, get ``none``."""
+
+_JSON_TYPES = ("json", "text/plain")
+_OUR_SQL_MISTAKES = (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError)
+"""SQL errors that mean a bug in our processing, not a store that cannot commit."""
+UNAUTHENTICATED_KEEP_BYTES = 4096
+"""Deliveries refused before we know who sent them keep only their start: enough to see what
+knocked, not enough for anyone without credentials to fill the disk."""
+
+
+@dataclass
+class IngestResult:
+    """What happened to one delivery; ``http_status`` is what the receiver answers."""
+
+    status: Status
+    http_status: int
+    delivery_id: int | None = None
+    reason: str | None = None
+    signals: int = 0
+    incidents: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "http_status": self.http_status,
+            "delivery_id": self.delivery_id,
+            "reason": self.reason,
+            "signals": self.signals,
+            "incidents": self.incidents,
+        }
+
+
+class Ingestor:
+    def __init__(
+        self, store: Store, settings: Settings, *, require_credentials: bool = False
+    ) -> None:
+        """``require_credentials``: refuse HTTP deliveries for sources without any configured
+        credential (the receiver sets it when it binds to a non-loopback address)."""
+        self.store = store
+        self.settings = settings
+        self.require_credentials = require_credentials
+        self.mapping = settings.services.mapping()
+        self.rules = Rules.from_settings(settings)
+        self._reconciled: dict[str, dict[str, object]] = {}
+
+    def ingest(
+        self, source_name: str, body: bytes, headers: Mapping[str, str], *, verify: Verify = "all"
+    ) -> IngestResult:
+        """Store and process one delivery; the result says what to answer the sender."""
+        raw = RawDelivery(
+            source=source_name,
+            body=body,
+            headers={k.lower(): v for k, v in headers.items()},
+            received_at=self.store.clock.now(),
+        )
+        try:
+            source = get_source(source_name)
+        except UnknownSourceError as exc:
+            return self._reject(raw, 404, str(exc), unauthenticated=True)
+        try:
+            self._authenticate(source, raw, self.settings.source(source_name), verify)
+        except AuthError as exc:
+            return self._reject(raw, exc.status, exc.reason, unauthenticated=True)
+        content_type = raw.header("content-type")
+        if content_type and not any(kind in content_type.lower() for kind in _JSON_TYPES):
+            return self._reject(
+                raw, 415, f"unsupported content type {content_type[:80]!r}; send JSON"
+            )
+        key = _delivery_key(source, raw)
+        signals, failure = self._parse(source, raw)
+        if failure is not None:
+            return self._reject(raw, failure.status, failure.reason)
+        with self.store.write() as writer:
+            delivery_id = deliveries.insert(
+                writer.conn,
+                source=source_name,
+                delivery_key=key,
+                received_at=raw.received_at,
+                headers=raw.headers,
+                body=body,
+                status="accepted",
+                http_status=202,
+                reason=None,
+            )
+            if delivery_id is None:
+                existing = deliveries.record_retry(writer.conn, source_name, key, raw.received_at)
+                return IngestResult(
+                    "duplicate", 202, existing, "already stored (sender retry or duplicate)"
+                )
+            return self._apply(writer, source_name, delivery_id, signals)
+
+    def rerun(self, delivery_id: int) -> IngestResult:
+        """Feed a stored delivery through today's adapters; what was already recorded is skipped."""
+        stored = deliveries.get(self.store.conn, delivery_id)
+        if stored is None:
+            raise LookupError(f"no delivery {delivery_id}")
+        if stored.http_status in (401, 403):
+            return IngestResult(
+                "rejected", stored.http_status, delivery_id, "credentials were refused; not rerun"
+            )
+        raw = RawDelivery(stored.source, stored.body, stored.headers, stored.received_at, stored.id)
+        try:
+            source = get_source(stored.source)
+        except UnknownSourceError as exc:
+            return IngestResult("rejected", 404, delivery_id, str(exc))
+        signals, failure = self._parse(source, raw)
+        with self.store.write() as writer:
+            if failure is not None:
+                deliveries.set_outcome(
+                    writer.conn,
+                    delivery_id,
+                    status="rejected",
+                    http_status=failure.status,
+                    reason=failure.reason,
+                    signal_count=0,
+                )
+                return IngestResult("rejected", failure.status, delivery_id, failure.reason)
+            key = _delivery_key(source, raw)
+            clash = writer.conn.execute(
+                "SELECT id FROM deliveries WHERE source = ? AND delivery_key = ? AND id != ?",
+                (stored.source, key, delivery_id),
+            ).fetchone()
+            result = self._apply(writer, stored.source, delivery_id, signals)
+            if result.status == "accepted" and clash is None:
+                deliveries.set_outcome(
+                    writer.conn,
+                    delivery_id,
+                    status="accepted",
+                    http_status=202,
+                    reason=None,
+                    signal_count=result.signals,
+                    delivery_key=key,
+                    keep_key=False,
+                )
+            return result
+
+    # --- steps ------------------------------------------------------------------------------
+
+    def _authenticate(
+        self, source: Source, raw: RawDelivery, creds: SourceSettings, verify: Verify
+    ) -> None:
+        if verify == "none":
+            return
+        if verify == "all" and self.require_credentials and not creds.auth_kinds:
+            raise AuthError(
+                f"source {raw.source} has no credentials configured; it is accepted on loopback only"
+            )
+        if verify == "all" and (creds.token is not None or creds.basic_user is not None):
+            check_authorization(raw.header("authorization"), creds)
+        if creds.secret is not None and source.signature_header is not None:
+            source.verify(raw, creds.secret.get_secret_value(), raw.received_at)
+
+    def _parse(self, source: Source, raw: RawDelivery) -> tuple[list[Signal], SourceError | None]:
+        try:
+            return source.parse(raw, self.mapping), None
+        except SourceError as exc:
+            return [], exc
+        except Exception as exc:  # an adapter bug must not lose the delivery or crash the server
+            log.exception("adapter %s failed", raw.source)
+            return [], SourceError(f"adapter error: {type(exc).__name__}: {exc}")
+
+    def _apply(
+        self, writer: Writer, source_name: str, delivery_id: int, signals: list[Signal]
+    ) -> IngestResult:
+        conn = writer.conn
+        conn.execute("SAVEPOINT apply_signals")
+        try:
+            recorded, touched = self._record(writer, source_name, delivery_id, signals)
+        except sqlite3.DatabaseError as exc:
+            if not isinstance(exc, _OUR_SQL_MISTAKES):
+                self._reconciled.clear()
+                raise  # the store itself failed (locked, full, corrupt): retry the delivery (503)
+            return self._processing_failed(writer, source_name, delivery_id, exc)
+        except Exception as exc:  # a bug of ours must not lose the delivery
+            return self._processing_failed(writer, source_name, delivery_id, exc)
+        conn.execute("RELEASE apply_signals")
+        deliveries.set_outcome(
+            conn,
+            delivery_id,
+            status="accepted",
+            http_status=202,
+            reason=None,
+            signal_count=recorded,
+        )
+        writer.append(
+            "delivery.accepted",
+            {"delivery_id": delivery_id, "source": source_name, "signals": recorded},
+            actor=f"source:{source_name}",
+        )
+        return IngestResult("accepted", 202, delivery_id, None, recorded, touched)
+
+    def _processing_failed(
+        self, writer: Writer, source_name: str, delivery_id: int, exc: Exception
+    ) -> IngestResult:
+        """Keep the delivery, marked rejected with why, so a rerun can process it after a fix."""
+        self._reconciled.clear()  # what it remembers was rolled back with the rest
+        writer.conn.execute("ROLLBACK TO apply_signals")
+        writer.tables.forget()  # and so were the rows its cache remembers
+        writer.conn.execute("RELEASE apply_signals")
+        log.error("processing delivery %s failed", delivery_id, exc_info=exc)
+        reason = f"processing error: {type(exc).__name__}: {exc}"
+        deliveries.set_outcome(
+            writer.conn,
+            delivery_id,
+            status="rejected",
+            http_status=400,
+            reason=reason,
+            signal_count=0,
+            delivery_key=None,
+            keep_key=False,
+        )
+        writer.append(
+            "delivery.rejected",
+            {"delivery_id": delivery_id, "source": source_name, "reason": reason},
+            actor=f"source:{source_name}",
+        )
+        return IngestResult("rejected", 400, delivery_id, reason)
+
+    def _record(
+        self, writer: Writer, source_name: str, delivery_id: int, signals: list[Signal]
+    ) -> tuple[int, list[str]]:
+        touched: dict[str, None] = {}
+        recorded = 0
+        for signal in signals:
+            with_provenance = signal.model_copy(update={"delivery_id": delivery_id})
+            ids = incidents.record_signal(
+                with_provenance, writer.append, writer.tables, self.rules.grouping
+            )
+            if ids is not None:
+                recorded += 1
+                touched.update(dict.fromkeys(ids))
+        reconcile(writer, touched, self.rules, seen=self._reconciled)
+        return recorded, list(touched)
+
+    def _reject(
+        self, raw: RawDelivery, http_status: int, reason: str, *, unauthenticated: bool = False
+    ) -> IngestResult:
+        body = raw.body
+        if unauthenticated and len(body) > UNAUTHENTICATED_KEEP_BYTES:
+            body = body[:UNAUTHENTICATED_KEEP_BYTES]
+            reason = f"{reason} (first {UNAUTHENTICATED_KEEP_BYTES} of {len(raw.body)} bytes kept)"
+        with self.store.write() as writer:
+            delivery_id = deliveries.insert(
+                writer.conn,
+                source=raw.source,
+                delivery_key=None,
+                received_at=raw.received_at,
+                headers=raw.headers,
+                body=body,
+                status="rejected",
+                http_status=http_status,
+                reason=reason,
+            )
+            writer.append(
+                "delivery.rejected",
+                {
+                    "delivery_id": delivery_id,
+                    "source": raw.source,
+                    "reason": reason,
+                    "http_status": http_status,
+                },
+                actor=f"source:{raw.source}",
+            )
+        return IngestResult("rejected", http_status, delivery_id, reason)
+
+
+def _delivery_key(source: Source, raw: RawDelivery) -> str:
+    try:
+        return source.delivery_key(raw)
+    except Exception:  # unreadable body: the bytes themselves identify it
+        return body_key(raw.body)
+
+
+def check_authorization(header: str | None, creds: SourceSettings) -> None:
+    if not header:
+        raise AuthError("missing Authorization header", 401)
+    scheme, _, value = header.partition(" ")
+    scheme = scheme.lower()
+    if scheme == "bearer" and creds.token is not None:
+        if hmac.compare_digest(value.strip().encode(), creds.token.get_secret_value().encode()):
+            return
+        raise AuthError("invalid bearer token", 403)
+    if scheme == "basic" and creds.basic_user is not None and creds.basic_password is not None:
+        try:
+            user, _, password = (
+                base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+            )
+        except (binascii.Error, UnicodeDecodeError):
+            raise AuthError("malformed basic credentials", 401) from None
+        user_ok = hmac.compare_digest(user.encode(), creds.basic_user.encode())
+        password_ok = hmac.compare_digest(
+            password.encode(), creds.basic_password.get_secret_value().encode()
+        )
+        if user_ok and password_ok:
+            return
+        raise AuthError("invalid basic credentials", 403)
+    raise AuthError(f"unsupported Authorization scheme {scheme!r}", 401)

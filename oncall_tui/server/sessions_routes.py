@@ -1,0 +1,213 @@
+"""HTTP for agents without hooks: register a session, heartbeat, read its context (DESIGN §5).
+
+Mounted beside the webhooks, so the same rule guards it: on loopback anyone local may call; on
+any other address a request must carry the bearer token or basic credentials of a configured
+source, since a forged session could otherwise see the incident context or be targeted by it.
+Every store call runs in a worker thread with a connection of its own, closed at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any, TypeVar
+
+import anyio
+import anyio.to_thread
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from oncall_tui.actions import Rules
+from oncall_tui.actions import sessions as session_actions
+from oncall_tui.actions.notes import stale_notes
+from oncall_tui.config import Settings
+from oncall_tui.core.agents import AgentKind, AgentSession, InvalidIdError, validate_session_id
+from oncall_tui.core.clock import Clock
+from oncall_tui.core.render import render_json, render_markdown
+from oncall_tui.ingest import check_authorization
+from oncall_tui.server.body import BodyTooLargeError, read_body
+from oncall_tui.sources.base import AuthError
+from oncall_tui.store.context import build_session_context
+from oncall_tui.store.db import StoreUnavailableError
+from oncall_tui.store.journal import Store
+from oncall_tui.store.meta import fence_key
+from oncall_tui.store.queries import NotFoundError
+from oncall_tui.store.schema import SchemaTooNewError
+
+T = TypeVar("T")
+SESSION_THREADS = 4
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class RegisterBody(BaseModel):
+    """``POST /sessions``. Unknown fields are refused: a typo (``path``) must not pass silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    agent: AgentKind = AgentKind.OTHER
+    repo: str | None = None
+    cwd: str | None = None
+    branch: str | None = None
+    task: str = ""
+    paths: list[str] = Field(default_factory=list)
+
+
+class HeartbeatBody(BaseModel):
+    """``POST /sessions/{id}/heartbeat``; an empty body is a plain "still here"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    paths: list[str] = Field(default_factory=list)
+    branch: str | None = None
+    task: str | None = None
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def routes(settings: Settings, clock: Clock) -> list[Route]:
+    """The sessions routes for ``settings`` (the effective ones: their ``server.host`` decides
+    whether credentials are required)."""
+    rules = Rules.from_settings(settings)
+    limiter = anyio.CapacityLimiter(SESSION_THREADS)
+    max_body = settings.server.max_body_bytes
+    read_timeout = settings.server.read_timeout_s
+
+    async def in_store(work: Callable[[Store], T]) -> T:
+        def run() -> T:
+            store = Store.open(settings.db, clock)
+            try:
+                return work(store)
+            finally:
+                store.close()
+
+        return await anyio.to_thread.run_sync(run, limiter=limiter)
+
+    async def create(request: Request) -> Response:
+        body = await _body(request, RegisterBody, max_body, read_timeout)
+        session = await in_store(
+            lambda store: session_actions.register(
+                store,
+                rules,
+                body.id,
+                agent=body.agent,
+                repo=body.repo,
+                cwd=body.cwd,
+                branch=body.branch,
+                task=body.task,
+                paths=body.paths,
+            )
+        )
+        return _session_response(session, 201)
+
+    async def heartbeat(request: Request) -> Response:
+        session_id = validate_session_id(request.path_params["session_id"])
+        body = await _body(request, HeartbeatBody, max_body, read_timeout)
+        session = await in_store(
+            lambda store: session_actions.heartbeat(
+                store, rules, session_id, paths=body.paths, branch=body.branch, task=body.task
+            )
+        )
+        return _session_response(session, 200)
+
+    async def context(request: Request) -> Response:
+        session_id = validate_session_id(request.path_params["session_id"])
+        fmt = request.query_params.get("format", "md")
+        if fmt not in ("md", "json"):
+            raise _Refused(400, f"unknown format {fmt[:20]!r}: use md or json")
+        as_json = fmt == "json"
+        text = await in_store(partial(_context_document, session_id=session_id, as_json=as_json))
+        media = "application/json" if as_json else "text/markdown; charset=utf-8"
+        return Response(text, media_type=media)
+
+    def guarded(handler: Handler) -> Handler:
+        async def endpoint(request: Request) -> Response:
+            try:
+                _authorize(request, settings)
+                return await handler(request)
+            except _Refused as exc:
+                return JSONResponse({"error": exc.reason}, exc.status)
+            except NotFoundError as exc:
+                return JSONResponse({"error": str(exc).strip("'\"")}, 404)
+            except InvalidIdError as exc:
+                return JSONResponse({"error": str(exc)}, 400)
+            except (StoreUnavailableError, SchemaTooNewError) as exc:
+                return JSONResponse({"error": f"store unavailable: {exc}"}, 503)
+
+        return endpoint
+
+    return [
+        Route("/sessions", guarded(create), methods=["POST"]),
+        Route("/sessions/{session_id}/heartbeat", guarded(heartbeat), methods=["POST"]),
+        Route("/sessions/{session_id}/context", guarded(context), methods=["GET"]),
+    ]
+
+
+def _context_document(store: Store, *, session_id: str, as_json: bool) -> str:
+    """The session's current document, as its exported files say it. Reading has no side
+    effect (no delivery recorded): a GET may be repeated, prefetched or retried by anyone."""
+    ctx = build_session_context(store.conn, session_id)
+    if ctx is None:
+        raise NotFoundError(f"no session {session_id}")
+    key, stale = fence_key(store), stale_notes(ctx.notes, store.clock.now())
+    if as_json:
+        return render_json(ctx, key, stale_notes=stale).model_dump_json(indent=2) + "\n"
+    return render_markdown(ctx, key, stale_notes=stale)
+
+
+def _session_response(session: AgentSession, status: int) -> Response:
+    return JSONResponse(session.model_dump(mode="json"), status)
+
+
+def _authorize(request: Request, settings: Settings) -> None:
+    """Any configured source's bearer token or basic credentials admit a caller off loopback."""
+    if settings.server.is_loopback:
+        return
+    accepted = [s for s in settings.sources.values() if s.token is not None or s.basic_user]
+    if not accepted:
+        raise _Refused(403, "sessions over HTTP off loopback need a source token to be configured")
+    header = request.headers.get("authorization")
+    for creds in accepted:
+        try:
+            check_authorization(header, creds)
+        except AuthError:
+            continue
+        return
+    raise _Refused(401 if not header else 403, "missing or invalid credentials")
+
+
+BodyT = TypeVar("BodyT", bound=BaseModel)
+
+
+async def _body(request: Request, model: type[BodyT], limit: int, timeout_s: float) -> BodyT:
+    """The JSON body as ``model``; bounded in size and time like a webhook body."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _Refused(413, f"body over {limit} bytes")
+    try:
+        with anyio.fail_after(timeout_s):
+            raw = await read_body(request, limit)
+    except BodyTooLargeError:
+        raise _Refused(413, f"body over {limit} bytes") from None
+    except TimeoutError:
+        raise _Refused(408, "body not received in time") from None
+    except ClientDisconnect:
+        raise _Refused(400, "client went away") from None
+    try:
+        data: Any = json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        raise _Refused(400, "invalid body: not JSON") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"]) or "body"
+        raise _Refused(400, f"invalid body: {where}: {error['msg']}"[:300]) from None

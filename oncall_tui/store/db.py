@@ -1,0 +1,89 @@
+"""Opening the SQLite file: WAL, busy timeout, migrations, short write transactions.
+
+Several processes share one file (the dashboard, ``serve``, the CLI, agent hooks), so every
+write is a short ``BEGIN IMMEDIATE`` transaction and nobody holds a read transaction open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from oncall_tui.store.schema import migrate
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class StoreUnavailableError(RuntimeError):
+    """The store cannot commit right now (disk full, read-only, locked): senders should retry."""
+
+
+def connect(path: Path | str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite3.Connection:
+    """Open (creating if needed) and migrate the DB at ``path``.
+
+    Raises :class:`~oncall_tui.store.schema.SchemaTooNewError` for a DB from a newer version.
+    """
+    path_str = str(path)
+    if path_str != ":memory:":
+        Path(path_str).parent.mkdir(parents=True, exist_ok=True)
+        _create_private(Path(path_str))
+    # isolation_level=None: we issue BEGIN/COMMIT ourselves, so no implicit transaction can
+    # linger and pin the WAL.
+    conn = sqlite3.connect(
+        path_str, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
+    )
+    conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+    if path_str != ":memory:":
+        conn.execute("PRAGMA journal_mode = WAL")
+    # NORMAL in WAL mode survives application crashes; human decisions ask for FULL per write.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = OFF")
+    migrate(conn, path_str)
+    return conn
+
+
+def _create_private(path: Path) -> None:
+    # The DB holds raw deliveries and decisions: readable by its owner only (0600).
+    if not path.exists():
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        os.close(fd)
+
+
+@contextmanager
+def write_transaction(
+    conn: sqlite3.Connection, *, durable: bool = False
+) -> Iterator[sqlite3.Connection]:
+    """One short write transaction, serialised across processes by ``BEGIN IMMEDIATE``.
+
+    ``durable`` asks for ``synchronous=FULL`` for this commit (human decisions must survive
+    power loss, telemetry may be re-sent by its sender). Store-level failures (disk full,
+    read-only file, lock timeout) surface as :class:`StoreUnavailableError`.
+    """
+    try:
+        if durable:
+            conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        raise StoreUnavailableError(str(exc)) from exc
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except (sqlite3.OperationalError, sqlite3.DatabaseError) as exc:
+        _rollback(conn)
+        raise StoreUnavailableError(str(exc)) from exc
+    except BaseException:
+        _rollback(conn)
+        raise
+    finally:
+        if durable:
+            conn.execute("PRAGMA synchronous = NORMAL")
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")

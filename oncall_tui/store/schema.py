@@ -1,0 +1,190 @@
+"""The SQLite schema and its migrations.
+
+The schema version lives in ``PRAGMA user_version``. Each migration takes the DB from version
+``n - 1`` to ``n``; opening an older file runs the missing ones, a newer file is refused so an
+old binary never writes into a layout it does not understand.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+SCHEMA_V1 = """
+CREATE TABLE journal (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX journal_kind ON journal(kind, seq);
+CREATE INDEX journal_ts ON journal(ts);
+
+-- Raw deliveries, stored before anything parses them: accepted, rejected and pending alike.
+CREATE TABLE deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source TEXT NOT NULL,
+    delivery_key TEXT,
+    received_at TEXT NOT NULL,
+    headers TEXT NOT NULL,
+    body BLOB NOT NULL,
+    status TEXT NOT NULL,
+    http_status INTEGER NOT NULL,
+    reason TEXT,
+    signal_count INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 1,
+    last_attempt_at TEXT NOT NULL
+);
+-- Rejected deliveries carry no key, so a forged request can never claim a real delivery's id.
+CREATE UNIQUE INDEX deliveries_key ON deliveries(source, delivery_key);
+CREATE INDEX deliveries_status ON deliveries(status, id);
+
+CREATE TABLE incidents (
+    id TEXT PRIMARY KEY,
+    number INTEGER NOT NULL UNIQUE,
+    state TEXT NOT NULL,
+    severity_rank INTEGER NOT NULL,
+    service TEXT,
+    opened_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX incidents_service ON incidents(service, state, opened_at);
+CREATE INDEX incidents_state ON incidents(state, severity_rank, opened_at);
+
+CREATE TABLE signals (
+    id INTEGER PRIMARY KEY,
+    incident_id TEXT,
+    source TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    service TEXT,
+    status TEXT NOT NULL,
+    alert_key TEXT NOT NULL,
+    occurred_at TEXT NOT NULL,
+    delivery_id INTEGER,
+    data TEXT NOT NULL
+);
+CREATE INDEX signals_alert ON signals(alert_key, status, occurred_at);
+CREATE INDEX signals_incident ON signals(incident_id, id);
+CREATE INDEX signals_change ON signals(service, kind, occurred_at);
+
+CREATE TABLE alerts (
+    alert_key TEXT PRIMARY KEY,
+    incident_id TEXT,
+    status TEXT NOT NULL,
+    status_at TEXT NOT NULL
+);
+CREATE INDEX alerts_incident ON alerts(incident_id, status);
+
+CREATE TABLE change_links (
+    incident_id TEXT NOT NULL,
+    signal_id INTEGER NOT NULL,
+    relation TEXT NOT NULL,
+    PRIMARY KEY (incident_id, signal_id)
+);
+"""
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    # Not executescript(): it commits first, which would break the migration's transaction.
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _v1(conn: sqlite3.Connection) -> None:
+    _run_script(conn, SCHEMA_V1)
+
+
+def _v2(conn: sqlite3.Connection) -> None:
+    """The agent side: catalog, sessions, pushes, notes, and local settings (``meta``)."""
+    # Imported here: sqlite-utils is only needed when a DB is created or upgraded.
+    import sqlite_utils
+
+    db = sqlite_utils.Database(conn)
+    db.table("catalog").create({"name": str, "data": str}, pk="name", not_null={"data"})
+    db.table("sessions").create(
+        {"id": str, "repo": str, "last_seen": str, "ended_at": str, "data": str},
+        pk="id",
+        not_null={"last_seen", "data"},
+    )
+    db.table("sessions").create_index(["last_seen"], index_name="sessions_seen")
+    db.table("pushes").create(
+        {
+            "id": str,
+            "number": int,
+            "incident_id": str,
+            "session_id": str,
+            "state": str,
+            "kind": str,
+            "proposed_at": str,
+            "data": str,
+        },
+        pk="id",
+        not_null={"number", "incident_id", "state", "kind", "proposed_at", "data"},
+    )
+    db.table("pushes").create_index(["number"], index_name="pushes_number", unique=True)
+    db.table("pushes").create_index(["state", "number"], index_name="pushes_state")
+    db.table("pushes").create_index(
+        ["incident_id", "session_id", "number"], index_name="pushes_incident"
+    )
+    db.table("pushes").create_index(["session_id", "number"], index_name="pushes_session")
+    db.table("notes").create(
+        {"id": str, "number": int, "service": str, "incident_id": str, "data": str},
+        pk="id",
+        not_null={"number", "data"},
+    )
+    db.table("notes").create_index(["number"], index_name="notes_number", unique=True)
+    db.table("notes").create_index(["service"], index_name="notes_service")
+    # Local, non-projected values such as the key that makes context fences unguessable.
+    db.table("meta").create({"key": str, "value": str}, pk="key", not_null={"value"})
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2]
+"""``MIGRATIONS[n - 1]`` upgrades a DB at version ``n - 1`` to version ``n``."""
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+PROJECTION_TABLES = (
+    "incidents",
+    "signals",
+    "alerts",
+    "change_links",
+    "catalog",
+    "sessions",
+    "pushes",
+    "notes",
+)
+"""Tables derived from the journal; a fold from scratch rebuilds exactly these."""
+
+
+class SchemaTooNewError(RuntimeError):
+    def __init__(self, path: str, found: int) -> None:
+        super().__init__(
+            f"{path} was written by a newer oncall-tui (schema {found}, this version knows "
+            f"{SCHEMA_VERSION}); upgrade oncall-tui or use another --db"
+        )
+
+
+def migrate(conn: sqlite3.Connection, path: str) -> int:
+    """Bring the DB to :data:`SCHEMA_VERSION`; returns the version it had before."""
+    found = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if found > SCHEMA_VERSION:
+        raise SchemaTooNewError(path, found)
+    if found == SCHEMA_VERSION:
+        return found
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Re-read under the write lock: another process may have migrated meanwhile.
+        current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        for version in range(current, SCHEMA_VERSION):
+            MIGRATIONS[version](conn)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return found

@@ -1,0 +1,326 @@
+"""The live projection: the fold's :class:`~oncall_tui.core.projection.Tables` over SQLite,
+plus the queries the decisions need (:class:`~oncall_tui.core.incidents.Lookup`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta
+
+from oncall_tui.core.agents import AgentSession, Note, Push
+from oncall_tui.core.clock import iso
+from oncall_tui.core.models import (
+    AlertState,
+    ChangeLink,
+    Incident,
+    SignalKind,
+    SignalStatus,
+    StoredSignal,
+)
+from oncall_tui.core.topology import Service
+
+_CHANGE_KINDS = tuple(k.value for k in SignalKind if k.is_change)
+
+
+class SqlTables:
+    """Entity reads and writes on one connection; the caller owns the transaction.
+
+    ``cache=True`` (a :class:`~oncall_tui.store.journal.Writer`'s tables) remembers the incidents,
+    signals and alerts it read or wrote during the transaction. Performance: recording one signal
+    reads back what the fold just wrote (its signal, its alert twice, its incident twice), and
+    parsing those rows' JSON was a third of the ingest CPU in a storm. The cache is write-through
+    (every put still executes, so SQL queries see it) and lives as long as the transaction;
+    whoever rolls back to a savepoint must call :meth:`forget`. Cached models are shared: like
+    every model here, they are replaced with ``model_copy``, never mutated in place.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, *, cache: bool = False) -> None:
+        self.conn = conn
+        self._incidents: dict[str, Incident] | None = {} if cache else None
+        self._signals: dict[int, StoredSignal] | None = {} if cache else None
+        self._alerts: dict[str, AlertState] | None = {} if cache else None
+
+    def forget(self) -> None:
+        """Drop what the cache remembers (after a rollback to a savepoint)."""
+        for cached in (self._incidents, self._signals, self._alerts):
+            if cached is not None:
+                cached.clear()
+
+    # --- Tables -------------------------------------------------------------------------
+
+    def get_incident(self, incident_id: str) -> Incident | None:
+        if self._incidents is not None and incident_id in self._incidents:
+            return self._incidents[incident_id]
+        row = self.conn.execute(
+            "SELECT data FROM incidents WHERE id = ?", (incident_id,)
+        ).fetchone()
+        return self._remember_incident(Incident.model_validate_json(row[0])) if row else None
+
+    def _remember_incident(self, incident: Incident) -> Incident:
+        if self._incidents is not None:
+            self._incidents[incident.id] = incident
+        return incident
+
+    def _incident_row(self, incident_id: str, data: str) -> Incident:
+        """A row a query found: the cached model when there is one (same content, no parse)."""
+        if self._incidents is not None and incident_id in self._incidents:
+            return self._incidents[incident_id]
+        return self._remember_incident(Incident.model_validate_json(data))
+
+    def put_incident(self, incident: Incident) -> None:
+        self._remember_incident(incident)
+        self.conn.execute(
+            # Performance: an upsert updates the row in place; REPLACE deleted and re-inserted
+            # it with every index entry, once per signal attached. (A number never moves to
+            # another id: ids are made from numbers.)
+            "INSERT INTO incidents (id, number, state, severity_rank, service, opened_at,"
+            " updated_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
+            " number = excluded.number, state = excluded.state,"
+            " severity_rank = excluded.severity_rank, service = excluded.service,"
+            " opened_at = excluded.opened_at, updated_at = excluded.updated_at,"
+            " data = excluded.data",
+            (
+                incident.id,
+                incident.number,
+                incident.state.value,
+                incident.severity.rank,
+                incident.service,
+                iso(incident.opened_at),
+                iso(incident.updated_at),
+                incident.model_dump_json(),
+            ),
+        )
+
+    def get_signal(self, signal_id: int) -> StoredSignal | None:
+        if self._signals is not None and signal_id in self._signals:
+            return self._signals[signal_id]
+        row = self.conn.execute("SELECT data FROM signals WHERE id = ?", (signal_id,)).fetchone()
+        stored = StoredSignal.model_validate_json(row[0]) if row else None
+        if stored is not None and self._signals is not None:
+            self._signals[signal_id] = stored
+        return stored
+
+    def put_signal(self, stored: StoredSignal) -> None:
+        if self._signals is not None:
+            self._signals[stored.id] = stored
+        signal = stored.signal
+        self.conn.execute(
+            # Performance: a signal is written twice (recorded, then attached to its incident),
+            # and only incident_id and data can differ between the writes: the rest is the
+            # Signal, frozen, recorded at this id (its journal seq). Updating just those two
+            # touches one index instead of deleting and re-inserting the row and all four.
+            "INSERT INTO signals (id, incident_id, source, kind, service, status, alert_key,"
+            " occurred_at, delivery_id, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(id) DO UPDATE SET incident_id = excluded.incident_id,"
+            " data = excluded.data",
+            (
+                stored.id,
+                stored.incident_id,
+                signal.source,
+                signal.kind.value,
+                signal.service,
+                signal.status.value,
+                signal.alert_key,
+                iso(signal.occurred_at),
+                signal.delivery_id,
+                stored.model_dump_json(),
+            ),
+        )
+
+    def get_alert(self, alert_key: str) -> AlertState | None:
+        if self._alerts is not None and alert_key in self._alerts:
+            return self._alerts[alert_key]
+        row = self.conn.execute(
+            "SELECT alert_key, incident_id, status, status_at FROM alerts WHERE alert_key = ?",
+            (alert_key,),
+        ).fetchone()
+        if row is None:
+            return None
+        alert = AlertState(
+            alert_key=row[0], incident_id=row[1], status=SignalStatus(row[2]), status_at=row[3]
+        )
+        if self._alerts is not None:
+            self._alerts[alert_key] = alert
+        return alert
+
+    def put_alert(self, alert: AlertState) -> None:
+        if self._alerts is not None:
+            self._alerts[alert.alert_key] = alert
+        self.conn.execute(
+            # Performance: updated in place (REPLACE deleted and re-inserted the row).
+            "INSERT INTO alerts (alert_key, incident_id, status, status_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(alert_key) DO UPDATE SET incident_id = excluded.incident_id,"
+            " status = excluded.status, status_at = excluded.status_at",
+            (alert.alert_key, alert.incident_id, alert.status.value, iso(alert.status_at)),
+        )
+
+    def put_change_link(self, link: ChangeLink) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO change_links (incident_id, signal_id, relation) VALUES (?, ?, ?)",
+            (link.incident_id, link.signal_id, link.relation),
+        )
+
+    def get_catalog(self) -> dict[str, Service]:
+        rows = self.conn.execute("SELECT name, data FROM catalog ORDER BY name").fetchall()
+        return {r[0]: Service.model_validate_json(r[1]) for r in rows}
+
+    def put_catalog(self, services: dict[str, Service]) -> None:
+        self.conn.execute("DELETE FROM catalog")
+        self.conn.executemany(
+            "INSERT INTO catalog (name, data) VALUES (?, ?)",
+            [(name, service.model_dump_json()) for name, service in services.items()],
+        )
+
+    def get_session(self, session_id: str) -> AgentSession | None:
+        row = self.conn.execute("SELECT data FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return AgentSession.model_validate_json(row[0]) if row else None
+
+    def put_session(self, session: AgentSession) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO sessions (id, repo, last_seen, ended_at, data) VALUES (?, ?, ?, ?, ?)",
+            (
+                session.id,
+                session.repo,
+                iso(session.last_seen),
+                iso(session.ended_at) if session.ended_at else None,
+                session.model_dump_json(),
+            ),
+        )
+
+    def get_push(self, push_id: str) -> Push | None:
+        row = self.conn.execute("SELECT data FROM pushes WHERE id = ?", (push_id,)).fetchone()
+        return Push.model_validate_json(row[0]) if row else None
+
+    def put_push(self, push: Push) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO pushes (id, number, incident_id, session_id, state, kind, proposed_at, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                push.id,
+                push.number,
+                push.incident_id,
+                push.session_id,
+                push.state.value,
+                push.kind.value,
+                iso(push.proposed_at),
+                push.model_dump_json(),
+            ),
+        )
+
+    def get_note(self, note_id: str) -> Note | None:
+        row = self.conn.execute("SELECT data FROM notes WHERE id = ?", (note_id,)).fetchone()
+        return Note.model_validate_json(row[0]) if row else None
+
+    def put_note(self, note: Note) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO notes (id, number, service, incident_id, data) VALUES (?, ?, ?, ?, ?)",
+            (note.id, note.number, note.service, note.incident_id, note.model_dump_json()),
+        )
+
+    # --- Lookup -------------------------------------------------------------------------
+
+    def has_signal(self, alert_key: str, status: str, occurred_at: datetime) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM signals WHERE alert_key = ? AND status = ? AND occurred_at = ? LIMIT 1",
+            (alert_key, status, iso(occurred_at)),
+        ).fetchone()
+        return row is not None
+
+    def active_incident_for_service(self, service: str, opened_since: datetime) -> Incident | None:
+        row = self.conn.execute(
+            "SELECT id, data FROM incidents WHERE service = ? AND state != 'resolved'"
+            " AND opened_at >= ? ORDER BY opened_at DESC LIMIT 1",
+            (service, iso(opened_since)),
+        ).fetchone()
+        return self._incident_row(row[0], row[1]) if row else None
+
+    def firing_alert_count(self, incident_id: str) -> int:
+        row = self.conn.execute(
+            "SELECT count(*) FROM alerts WHERE incident_id = ? AND status != 'resolved'",
+            (incident_id,),
+        ).fetchone()
+        return int(row[0])
+
+    def unattached_signal_ids(self, alert_key: str) -> list[int]:
+        rows = self.conn.execute(
+            "SELECT id FROM signals WHERE alert_key = ? AND incident_id IS NULL ORDER BY id",
+            (alert_key,),
+        ).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def changes_for_service(
+        self, service: str, since: datetime, until: datetime
+    ) -> list[StoredSignal]:
+        marks = ",".join("?" * len(_CHANGE_KINDS))
+        rows = self.conn.execute(
+            f"SELECT data FROM signals WHERE service = ? AND kind IN ({marks})"
+            " AND occurred_at BETWEEN ? AND ? ORDER BY occurred_at, id",
+            (service, *_CHANGE_KINDS, iso(since), iso(until)),
+        ).fetchall()
+        return [StoredSignal.model_validate_json(r[0]) for r in rows]
+
+    def incidents_near_change(
+        self, service: str, at: datetime, window: timedelta
+    ) -> list[Incident]:
+        rows = self.conn.execute(
+            "SELECT data FROM incidents WHERE service = ? AND ("
+            " (opened_at BETWEEN ? AND ?) OR (state != 'resolved' AND opened_at < ?))"
+            " ORDER BY number",
+            (service, iso(at), iso(at + window), iso(at)),
+        ).fetchall()
+        return [Incident.model_validate_json(r[0]) for r in rows]
+
+    def next_incident_number(self) -> int:
+        row = self.conn.execute("SELECT coalesce(max(number), 0) + 1 FROM incidents").fetchone()
+        return int(row[0])
+
+    # --- PushLookup ---------------------------------------------------------------------
+
+    def open_sessions(self) -> list[AgentSession]:
+        rows = self.conn.execute(
+            "SELECT data FROM sessions WHERE ended_at IS NULL ORDER BY id"
+        ).fetchall()
+        return [AgentSession.model_validate_json(r[0]) for r in rows]
+
+    def pushes_for_incident(self, incident_id: str) -> list[Push]:
+        rows = self.conn.execute(
+            "SELECT data FROM pushes WHERE incident_id = ? ORDER BY number", (incident_id,)
+        ).fetchall()
+        return [Push.model_validate_json(r[0]) for r in rows]
+
+    def pending_pushes_for_session(self, session_id: str) -> list[Push]:
+        rows = self.conn.execute(
+            "SELECT data FROM pushes WHERE session_id = ? AND state = 'pending' ORDER BY number",
+            (session_id,),
+        ).fetchall()
+        return [Push.model_validate_json(r[0]) for r in rows]
+
+    def next_push_number(self) -> int:
+        return int(
+            self.conn.execute("SELECT coalesce(max(number), 0) + 1 FROM pushes").fetchone()[0]
+        )
+
+    def next_note_number(self) -> int:
+        return int(
+            self.conn.execute("SELECT coalesce(max(number), 0) + 1 FROM notes").fetchone()[0]
+        )
+
+    def approved_count_since(self, session_id: str, since: datetime) -> int:
+        rows = self.conn.execute(
+            "SELECT data FROM pushes WHERE session_id = ? AND proposed_at >= ?",
+            (session_id, iso(since)),
+        ).fetchall()
+        pushes = [Push.model_validate_json(r[0]) for r in rows]
+        return sum(
+            1
+            for p in pushes
+            if p.decided_at is not None and p.decided_at >= since and p.reject_reason is None
+        )
+
+    def suspect_changes(self, incident_id: str) -> list[StoredSignal]:
+        rows = self.conn.execute(
+            "SELECT s.data FROM change_links l JOIN signals s ON s.id = l.signal_id"
+            " WHERE l.incident_id = ? AND l.relation = 'suspect' ORDER BY s.occurred_at, s.id",
+            (incident_id,),
+        ).fetchall()
+        return [StoredSignal.model_validate_json(r[0]) for r in rows]

@@ -1,0 +1,90 @@
+"""Command palette providers: jump to an incident or a session by typing part of its name."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import Hit, Hits, Provider
+
+from oncall_tui.core.sanitize import display_text
+from oncall_tui.store import dashboard, queries
+
+if TYPE_CHECKING:
+    from oncall_tui.tui.app import OncallApp
+
+MAX_CANDIDATES = 200
+
+
+class _StoreProvider(Provider):
+    @property
+    def oncall(self) -> OncallApp:
+        return self.app  # type: ignore[return-value]
+
+
+class IncidentCommands(_StoreProvider):
+    """``INC-12``, a service or words of a title → the incident's details."""
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for incident_id, label in await asyncio.to_thread(self._candidates):
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(
+                    score,
+                    matcher.highlight(label),
+                    partial(self._open, incident_id),
+                    help="incident details",
+                )
+
+    def _candidates(self) -> list[tuple[str, str]]:
+        store = self.oncall.loader.open()
+        try:
+            found = queries.list_incidents(store.conn, include_resolved=True, limit=MAX_CANDIDATES)
+        finally:
+            store.close()
+        return [(i.id, display_text(f"{i.id} {i.service or ''} {i.title}", 120)) for i in found]
+
+    def _open(self, incident_id: str) -> None:
+        from oncall_tui.tui.screens.incident_detail import IncidentDetailScreen
+
+        self.app.push_screen(IncidentDetailScreen(incident_id))
+
+
+class SessionCommands(_StoreProvider):
+    """A session id, repo or task → the session's details."""
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for session_id, label in await asyncio.to_thread(self._candidates):
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(
+                    score,
+                    matcher.highlight(label),
+                    partial(self._open, session_id),
+                    help="session details",
+                )
+
+    def _candidates(self) -> list[tuple[str, str]]:
+        store = self.oncall.loader.open()
+        try:
+            rows = dashboard.session_rows(store.conn, None, limit=MAX_CANDIDATES)
+        finally:
+            store.close()
+        return [
+            (
+                r.session.id,
+                display_text(
+                    f"{r.session.id} {r.session.agent.value} {r.session.repo or ''} {r.session.task}",
+                    120,
+                ),
+            )
+            for r in rows
+        ]
+
+    def _open(self, session_id: str) -> None:
+        from oncall_tui.tui.screens.session_detail import SessionDetailScreen
+
+        self.app.push_screen(SessionDetailScreen(session_id))

@@ -1,0 +1,141 @@
+"""Reads for the dashboard, run in worker threads; each opens its own short-lived connection."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from oncall_tui.core.agents import AgentSession, Note, Push
+from oncall_tui.core.clock import Clock
+from oncall_tui.core.models import ChangeLink, Incident, StoredSignal
+from oncall_tui.core.render import render_markdown
+from oncall_tui.core.topology import Catalog, blast_radius
+from oncall_tui.store import dashboard, queries
+from oncall_tui.store.context import build_session_context, notes_for_services
+from oncall_tui.store.journal import Store
+from oncall_tui.store.meta import fence_key
+
+
+@dataclass(frozen=True)
+class View:
+    """What the main screen shows; ``incident_id`` None means "all"."""
+
+    incident_id: str | None
+    filter: dashboard.IncidentFilter
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    seq: int
+    now: datetime
+    counts: dashboard.Counts
+    page: dashboard.IncidentPage
+    sessions: list[dashboard.SessionRow]
+    pushes: list[Push]
+    view: View
+
+
+class Loader:
+    """Opens the DB per call: worker threads must not share a sqlite connection."""
+
+    def __init__(self, db_path: Path, clock: Clock) -> None:
+        self.db_path = db_path
+        self.clock = clock
+
+    def open(self) -> Store:
+        return Store.open(self.db_path, self.clock)
+
+    def max_seq(self) -> int:
+        store = self.open()
+        try:
+            return store.max_seq()
+        finally:
+            store.close()
+
+    def snapshot(self, view: View) -> Snapshot:
+        store = self.open()
+        try:
+            conn = store.conn
+            now = self.clock.now()
+            counts = dashboard.counts(conn)
+            page = dashboard.incident_page(conn, now, view.filter)
+            sessions = dashboard.session_rows(conn, view.incident_id)
+            pushes = dashboard.push_rows(conn, view.incident_id)
+            return Snapshot(counts.max_seq, now, counts, page, sessions, pushes, view)
+        finally:
+            store.close()
+
+    def preview(self, push_id: str) -> str:
+        """The document the push's session(s) will read once it is approved."""
+        store = self.open()
+        try:
+            push = store.tables().get_push(push_id)
+            if push is None:
+                return ""
+            session_id = push.session_id or (push.recipients[0] if push.recipients else None)
+            if session_id is None:
+                return ""
+            ctx = build_session_context(store.conn, session_id, assume_approved=push)
+            if ctx is None:
+                return ""
+            header = ""
+            if push.session_id is None:
+                header = f"(broadcast to {len(push.recipients)} sessions; shown as {session_id} will read it)\n\n"
+            return header + render_markdown(ctx, fence_key(store))
+        finally:
+            store.close()
+
+
+@dataclass(frozen=True)
+class IncidentDetail:
+    incident: Incident
+    signals: list[StoredSignal]
+    changes: list[tuple[ChangeLink, StoredSignal]]
+    radius: dict[str, list[str]]
+    notes: list[Note]
+
+
+@dataclass(frozen=True)
+class SessionDetail:
+    session: AgentSession
+    pushes: list[Push]
+
+
+def load_incident_detail(loader: Loader, incident_id: str) -> IncidentDetail:
+    store = loader.open()
+    try:
+        conn = store.conn
+        incident = queries.get_incident(conn, incident_id)
+        catalog = Catalog(services=store.tables().get_catalog(), source="store")
+        degraded = incident.services or ([incident.service] if incident.service else [])
+        services = set(degraded) | set(blast_radius(catalog, degraded))
+        notes = notes_for_services(conn, services) + _incident_notes(conn, incident.id)
+        return IncidentDetail(
+            incident,
+            queries.incident_signals(conn, incident.id),
+            queries.incident_changes(conn, incident.id),
+            blast_radius(catalog, degraded),
+            notes,
+        )
+    finally:
+        store.close()
+
+
+def load_session_detail(loader: Loader, session_id: str) -> SessionDetail:
+    store = loader.open()
+    try:
+        session = store.tables().get_session(session_id)
+        if session is None:
+            raise queries.NotFoundError(f"no session {session_id}")
+        return SessionDetail(session, dashboard.session_pushes(store.conn, session_id))
+    finally:
+        store.close()
+
+
+def _incident_notes(conn: sqlite3.Connection, incident_id: str) -> list[Note]:
+    rows = conn.execute(
+        "SELECT data FROM notes WHERE incident_id = ? ORDER BY number", (incident_id,)
+    ).fetchall()
+    return [n for n in (Note.model_validate_json(r[0]) for r in rows) if n.is_current]

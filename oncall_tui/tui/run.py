@@ -1,0 +1,41 @@
+"""Building and running the dashboard: one factory for the CLI, the demo and the tests."""
+
+from __future__ import annotations
+
+from oncall_tui.config import Settings
+from oncall_tui.core.clock import Clock
+from oncall_tui.scenario import Scenario
+from oncall_tui.tui.app import AppOptions, OncallApp
+from oncall_tui.tui.background import Starter, start_demo_player, start_exporter, start_receiver
+
+
+def make_app(
+    settings: Settings, clock: Clock, *, serve: bool = False, options: AppOptions | None = None
+) -> OncallApp:
+    """The dashboard on ``settings.db``; with ``serve`` it also receives webhooks and polls."""
+    base = options or AppOptions()
+    background: list[Starter] = [start_exporter(settings, clock), *base.background]
+    receiver_state = base.receiver_state
+    if serve:
+        background.insert(0, start_receiver(settings, clock))
+        receiver_state = "receiver starting"
+    opts = AppOptions(
+        poll_interval_s=base.poll_interval_s,
+        theme_state=base.theme_state,
+        user_themes=base.user_themes,
+        background=tuple(background),
+        export_dir_label=base.export_dir_label or str(settings.export.dir),
+        receiver_state=receiver_state,
+    )
+    return OncallApp(settings, clock=clock, options=opts)
+
+
+def run_dashboard(settings: Settings, clock: Clock, *, serve: bool) -> None:
+    make_app(settings, clock, serve=serve).run()
+
+
+def run_demo_dashboard(settings: Settings, clock: Clock, scenario: Scenario) -> None:
+    """The demo incident plays live in the dashboard, from its first step to the stand-downs."""
+    start_at = clock.now()
+    options = AppOptions(background=(start_demo_player(scenario, settings, clock, start_at),))
+    make_app(settings, clock, options=options).run()

@@ -1,0 +1,105 @@
+"""One incident in full: signals, suspect changes, blast radius, links and notes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from oncall_tui.core.sanitize import display_text
+from oncall_tui.tui.loader import IncidentDetail, load_incident_detail
+
+if TYPE_CHECKING:
+    from oncall_tui.tui.app import OncallApp
+
+
+def render_incident(detail: IncidentDetail, palette: dict[str, str]) -> Text:
+    i = detail.incident
+    text = Text()
+    text.append(f"{i.id}  ", style="bold")
+    text.append(display_text(i.title), style="bold")
+    text.append("\n")
+    text.append(f"{i.severity.value}", style=f"bold {palette.get(f'sev-{i.severity.value}', '')}")
+    text.append(f" · {i.state.value}", style=palette.get(f"state-{i.state.value}", ""))
+    text.append(
+        f" · opened {i.opened_at:%Y-%m-%d %H:%M:%S} UTC · {i.signal_count} signals from {', '.join(i.sources)}\n"
+    )
+    for label, when in (
+        ("acknowledged", i.acknowledged_at),
+        ("mitigated", i.mitigated_at),
+        ("resolved", i.resolved_at),
+    ):
+        if when:
+            text.append(f"{label} {when:%H:%M:%S} UTC\n")
+    _section(text, "Affected services (dependency path)")
+    for path in sorted(detail.radius.values(), key=lambda p: (len(p), p)):
+        text.append(f"  {display_text(' → '.join(path))}\n")
+    _section(text, "Suspect changes")
+    if not detail.changes:
+        text.append("  none linked\n")
+    for link, change in detail.changes:
+        s = change.signal
+        text.append(
+            f"  {s.occurred_at:%H:%M:%S} {link.relation:<8} {s.kind.value:<8} {display_text(s.title, 160)}\n"
+        )
+    _section(text, "Signals")
+    for stored in detail.signals:
+        s = stored.signal
+        text.append(f"  {s.occurred_at:%H:%M:%S} {s.source:<12} {s.status.value:<12} ")
+        text.append(display_text(s.title, 160) + "\n")
+        if s.text:
+            text.append(f"      {display_text(s.text, 300)}\n", style="dim")
+    _section(text, "Links")
+    for url in i.links:
+        text.append(f"  {display_text(url.text or 'link', 40)}: {display_text(url.href, 200)}\n")
+    _section(text, "Notes")
+    if not detail.notes:
+        text.append("  none (n adds one)\n")
+    for note in detail.notes:
+        text.append(
+            f"  [{note.kind.value}] {display_text(note.service or note.incident_id or '')}: "
+        )
+        text.append(display_text(note.text, 400) + "\n")
+        if note.rationale:
+            text.append(f"      why: {display_text(note.rationale, 300)}\n", style="dim")
+    return text
+
+
+def _section(text: Text, title: str) -> None:
+    text.append(f"\n{title}\n", style="bold underline")
+
+
+class IncidentDetailScreen(Screen[None]):
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="back")]
+
+    def __init__(self, incident_id: str) -> None:
+        super().__init__()
+        self.incident_id = incident_id
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="detail"):
+            yield Static("loading…", id="body", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#detail").border_title = f"Incident {self.incident_id}"
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def load(self) -> None:
+        app: OncallApp = self.app  # type: ignore[assignment]
+        try:
+            detail = load_incident_detail(app.loader, self.incident_id)
+        except LookupError as exc:
+            self.app.call_from_thread(self.query_one("#body", Static).update, Text(str(exc)))
+            return
+        palette = dict(self.app.theme_variables)
+        self.app.call_from_thread(
+            self.query_one("#body", Static).update, render_incident(detail, palette)
+        )

@@ -1,0 +1,353 @@
+"""The main screen: incidents, the sessions they affect and the pushes waiting, side by side."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input
+
+from oncall_tui.core.agents import AgentSession
+from oncall_tui.core.models import IncidentState, Severity
+from oncall_tui.store.dashboard import IncidentFilter
+from oncall_tui.tui.loader import Snapshot, View
+from oncall_tui.tui.widgets.incident_table import IncidentTable, incident_rows
+from oncall_tui.tui.widgets.push_preview import PushPreview
+from oncall_tui.tui.widgets.push_table import PushTable, push_rows
+from oncall_tui.tui.widgets.session_table import SessionTable, session_rows
+from oncall_tui.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from oncall_tui.tui.app import OncallApp
+
+NARROW_BELOW = 120
+
+
+def parse_filter(text: str) -> IncidentFilter:
+    """``/`` filter syntax: free text, plus ``sev:critical`` and ``all`` (include resolved)."""
+    words = []
+    severity = None
+    include_resolved = False
+    for word in text.split():
+        if word.startswith("sev:"):
+            severity = Severity.parse(word[4:]).value
+        elif word == "all":
+            include_resolved = True
+        else:
+            words.append(word)
+    return IncidentFilter(" ".join(words), severity, include_resolved)
+
+
+class MainScreen(Screen[None]):
+    BINDINGS = [
+        Binding("a", "approve", "Approve", id="approve", tooltip="Approve the highlighted push"),
+        Binding(
+            "r",
+            "reject",
+            "Reject",
+            id="reject",
+            tooltip="Reject the highlighted push (reason required)",
+        ),
+        Binding(
+            "e",
+            "edit",
+            "Edit",
+            id="edit",
+            tooltip="Edit the highlighted push; saved as a new version",
+        ),
+        Binding(
+            "b", "broadcast", "Broadcast", id="broadcast", tooltip="Message every active session"
+        ),
+        Binding(
+            "enter", "details", "Details", id="details", tooltip="Details of the highlighted row"
+        ),
+        Binding(
+            "A",
+            "incident_state('acknowledged')",
+            "Ack",
+            id="ack-incident",
+            tooltip="Acknowledge the incident",
+        ),
+        Binding("M", "incident_state('mitigated')", "Mitigate", id="mitigate-incident", show=False),
+        Binding("R", "incident_state('resolved')", "Resolve", id="resolve-incident", show=False),
+        Binding("n", "note", "Note", id="note", tooltip="Add a note to the incident's service"),
+        Binding(
+            "s",
+            "show_all",
+            "All/one",
+            id="show-all",
+            tooltip="Sessions and pushes of every incident",
+        ),
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            id="filter",
+            tooltip="Filter incidents: text, sev:critical, all",
+        ),
+        Binding("tab", "app.focus_next", "Next pane", show=False),
+    ]
+
+    view: reactive[View] = reactive(View(None, IncidentFilter()), init=False)
+    """Which incident narrows the side panes, and the incident filter."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seq = -1
+        self._known_critical: set[str] | None = None
+        self._last: Snapshot | None = None
+        self._show_all = False
+
+    @property
+    def oncall(self) -> OncallApp:
+        from oncall_tui.tui.app import OncallApp
+
+        assert isinstance(self.app, OncallApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield Input(
+            placeholder="filter: text, sev:critical, all — enter to apply, escape to close",
+            id="filter",
+        )
+        with Horizontal(id="panes"):
+            with Vertical(id="incidents-pane", classes="pane"):
+                yield IncidentTable(id="incidents")
+            with Vertical(id="sessions-pane", classes="pane"):
+                yield SessionTable(id="sessions")
+            with Vertical(id="pushes-pane", classes="pane"):
+                yield PushTable(id="pushes")
+                yield PushPreview(id="preview")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#incidents-pane").border_title = "Incidents"
+        self.query_one("#sessions-pane").border_title = "Affected sessions"
+        self.query_one("#pushes-pane").border_title = "Pending pushes"
+        self.query_one(StatusBar).show(
+            receiver=self.oncall.receiver_state, export_dir=self.oncall.export_dir_label
+        )
+        self.query_one(IncidentTable).focus()
+        self._apply_width(self.size.width)
+        self.refresh_data(force=True)
+        if self.oncall.poll_interval_s > 0:
+            self.set_interval(self.oncall.poll_interval_s, self.refresh_data)
+
+    def on_resize(self) -> None:
+        self._apply_width(self.size.width)
+
+    def _apply_width(self, width: int) -> None:
+        self.set_class(width < NARROW_BELOW, "narrow")
+
+    # --- data -------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def refresh_data(self, force: bool = False) -> None:
+        loader = self.oncall.loader
+        view = self.view
+        if not force and loader.max_seq() == self._seq:
+            return
+        snapshot = loader.snapshot(view)
+        self.app.call_from_thread(self._show, snapshot)
+
+    def _show(self, snapshot: Snapshot) -> None:
+        if snapshot.view != self.view:
+            self.refresh_data(force=True)
+            return
+        self._seq = snapshot.seq
+        self._last = snapshot
+        palette = self.app.theme_variables
+        self.query_one(StatusBar).show(snapshot.counts, receiver=self.oncall.receiver_state)
+        incidents = self.query_one(IncidentTable)
+        incidents.sync(
+            incident_rows(snapshot.page.incidents, snapshot.page.rates, snapshot.now, palette)
+        )
+        shown = len(snapshot.page.incidents)
+        pane = self.query_one("#incidents-pane")
+        pane.border_subtitle = (
+            f"{shown} of {snapshot.page.total}" if snapshot.page.total > shown else f"{shown}"
+        )
+        self.query_one(SessionTable).sync(session_rows(snapshot.sessions, snapshot.now, palette))
+        self.query_one(PushTable).sync(push_rows(snapshot.pushes, snapshot.now, palette))
+        scope = snapshot.view.incident_id or "all incidents"
+        self.query_one("#sessions-pane").border_subtitle = scope
+        self.query_one("#pushes-pane").border_subtitle = scope
+        self._toast_new_critical(snapshot)
+        if (
+            not self._show_all
+            and self.view.incident_id is None
+            and incidents.current_key is not None
+        ):
+            self.view = View(incidents.current_key, self.view.filter)
+        self._refresh_preview()
+
+    def _toast_new_critical(self, snapshot: Snapshot) -> None:
+        critical = {
+            i.id for i in snapshot.page.incidents if i.severity is Severity.CRITICAL and i.is_active
+        }
+        if self._known_critical is not None:
+            for incident in snapshot.page.incidents:
+                if incident.id in critical - self._known_critical:
+                    self.notify(
+                        f"{incident.id} {incident.service or ''}".strip(),
+                        title="New critical incident",
+                        severity="error",
+                        timeout=8,
+                        markup=False,
+                    )
+        self._known_critical = (
+            critical if self._known_critical is None else self._known_critical | critical
+        )
+
+    @on(DataTable.RowHighlighted, "#incidents")
+    def _incident_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        key = event.row_key.value
+        if key is not None and not self._show_all and key != self.view.incident_id:
+            self.view = View(key, self.view.filter)
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self) -> None:
+        self.action_details()
+
+    def watch_view(self) -> None:
+        self.refresh_data(force=True)
+
+    @on(DataTable.RowHighlighted, "#pushes")
+    def _push_highlighted(self) -> None:
+        self._refresh_preview()
+
+    def _refresh_preview(self) -> None:
+        push_id = self.query_one(PushTable).current_key
+        self.load_preview(push_id)
+
+    @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
+    def load_preview(self, push_id: str | None) -> None:
+        text = self.oncall.loader.preview(push_id) if push_id else ""
+        self.app.call_from_thread(self.query_one(PushPreview).show, text)
+
+    # --- actions ----------------------------------------------------------------------
+
+    def _push_id(self) -> str | None:
+        push_id = self.query_one(PushTable).current_key
+        if push_id is None:
+            self.notify("No push highlighted", severity="warning")
+        return push_id
+
+    def _incident_id(self) -> str | None:
+        incident_id = self.view.incident_id or self.query_one(IncidentTable).current_key
+        if incident_id is None:
+            self.notify("No incident selected", severity="warning")
+        return incident_id
+
+    def action_approve(self) -> None:
+        if (push_id := self._push_id()) is not None:
+            self.oncall.perform(f"{push_id} approved", "approve_push", push_id)
+
+    def action_reject(self) -> None:
+        from oncall_tui.tui.screens.reject_modal import RejectModal
+
+        if (push_id := self._push_id()) is None:
+            return
+
+        def done(reason: str | None) -> None:
+            if reason:
+                self.oncall.perform(f"{push_id} rejected", "reject_push", push_id, reason)
+
+        self.app.push_screen(RejectModal(push_id), done)
+
+    def action_edit(self) -> None:
+        from oncall_tui.tui.screens.edit_modal import EditModal
+
+        if (push_id := self._push_id()) is None:
+            return
+        push = next((p for p in (self._last.pushes if self._last else []) if p.id == push_id), None)
+        if push is None:
+            return
+
+        def done(text: str | None) -> None:
+            if text is not None:
+                self.oncall.perform(
+                    f"{push_id} edited: a new version awaits approval", "edit_push", push_id, text
+                )
+
+        self.app.push_screen(EditModal(push_id, push.guidance), done)
+
+    def action_broadcast(self) -> None:
+        if (incident_id := self._incident_id()) is not None:
+            self._open_broadcast(incident_id)
+
+    @work(thread=True, group="dialogs", exit_on_error=False)
+    def _open_broadcast(self, incident_id: str) -> None:
+        audience = self.oncall.broadcast_audience()
+        self.app.call_from_thread(self._show_broadcast, incident_id, audience)
+
+    def _show_broadcast(self, incident_id: str, audience: list[AgentSession]) -> None:
+        from oncall_tui.tui.screens.broadcast_modal import BroadcastModal
+
+        def done(message: str | None) -> None:
+            if message:
+                self.oncall.perform(
+                    f"broadcast sent to {len(audience)} sessions", "broadcast", incident_id, message
+                )
+
+        self.app.push_screen(BroadcastModal(incident_id, audience), done)
+
+    def action_incident_state(self, state: str) -> None:
+        if (incident_id := self._incident_id()) is not None:
+            self.oncall.perform(
+                f"{incident_id} {state}", "incident_state", incident_id, IncidentState(state)
+            )
+
+    def action_note(self) -> None:
+        from oncall_tui.tui.screens.note_modal import NoteModal
+
+        incident_id = self._incident_id()
+        if incident_id is None or self._last is None:
+            return
+        incident = next((i for i in self._last.page.incidents if i.id == incident_id), None)
+        service = incident.service if incident else None
+
+        def done(result: dict[str, Any] | None) -> None:
+            if result:
+                self.oncall.perform("note added", "add_note", incident_id, result)
+
+        self.app.push_screen(NoteModal(incident_id, service), done)
+
+    def action_show_all(self) -> None:
+        self._show_all = not self._show_all
+        key = None if self._show_all else self.query_one(IncidentTable).current_key
+        self.view = View(key, self.view.filter)
+
+    def action_details(self) -> None:
+        from oncall_tui.tui.screens.incident_detail import IncidentDetailScreen
+        from oncall_tui.tui.screens.session_detail import SessionDetailScreen
+
+        focused = self.focused
+        if isinstance(focused, SessionTable) and focused.current_key:
+            self.app.push_screen(SessionDetailScreen(focused.current_key))
+        elif isinstance(focused, PushTable) and focused.current_key:
+            self.query_one(PushPreview).focus()
+        elif isinstance(focused, IncidentTable) and focused.current_key:
+            self.app.push_screen(IncidentDetailScreen(focused.current_key))
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("open")
+        box.focus()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        self.view = View(self.view.incident_id, parse_filter(event.value))
+        self.query_one(IncidentTable).focus()
+
+    def key_escape(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.has_class("open"):
+            box.remove_class("open")
+            self.query_one(IncidentTable).focus()

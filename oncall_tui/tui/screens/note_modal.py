@@ -1,0 +1,65 @@
+"""Adding a note: operational memory for the service (or the incident) every agent will see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select
+
+from oncall_tui.core.agents import NoteKind
+
+
+class NoteModal(ModalScreen[dict[str, Any] | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel")]
+
+    def __init__(self, incident_id: str, service: str | None) -> None:
+        super().__init__()
+        self.incident_id = incident_id
+        self.service = service
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"Note for {self.service or self.incident_id}", classes="dialog-title")
+            yield Select(
+                [(k.value, k.value) for k in NoteKind],
+                value=NoteKind.DECISION.value,
+                id="kind",
+                allow_blank=False,
+            )
+            yield Input(
+                value=self.service or "", placeholder="service (empty: the incident)", id="service"
+            )
+            yield Input(placeholder="the note", id="text")
+            yield Input(placeholder="rationale (why)", id="rationale")
+            yield Label("", id="error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Add", variant="primary", id="ok")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#text", Input).focus()
+
+    @on(Button.Pressed, "#ok")
+    @on(Input.Submitted)
+    def _submit(self) -> None:
+        text = self.query_one("#text", Input).value.strip()
+        if not text:
+            self.query_one("#error", Label).update("Write the note first.")
+            return
+        self.dismiss(
+            {
+                "kind": str(self.query_one("#kind", Select).value),
+                "service": self.query_one("#service", Input).value.strip(),
+                "text": text,
+                "rationale": self.query_one("#rationale", Input).value.strip(),
+            }
+        )
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

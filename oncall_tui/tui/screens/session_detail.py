@@ -1,0 +1,90 @@
+"""One agent session: where it works, what it touched, what it was told and when."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from oncall_tui.core.sanitize import display_text
+from oncall_tui.tui.loader import SessionDetail, load_session_detail
+
+if TYPE_CHECKING:
+    from oncall_tui.tui.app import OncallApp
+
+
+def render_session(detail: SessionDetail, palette: dict[str, str]) -> Text:
+    s = detail.session
+    text = Text()
+    text.append(f"{display_text(s.id)}  ", style="bold")
+    text.append(f"{s.agent.value} · {display_text(s.repo or s.cwd or '-')}")
+    if s.branch:
+        text.append(f" @{display_text(s.branch)}")
+    text.append("\n")
+    if s.task:
+        text.append(f"working on: {display_text(s.task)}\n")
+    text.append(
+        f"first seen {s.first_seen:%Y-%m-%d %H:%M:%S} · last seen {s.last_seen:%H:%M:%S} UTC"
+    )
+    if s.last_context_at:
+        text.append(f" · last context {s.last_context_at:%H:%M:%S} UTC")
+    text.append("\n")
+    text.append("\nTouched paths\n", style="bold underline")
+    for path in reversed(s.paths):
+        text.append(f"  {display_text(path)}\n")
+    if not s.paths:
+        text.append("  none reported yet\n")
+    text.append("\nPushes\n", style="bold underline")
+    for p in detail.pushes:
+        text.append(f"  {p.id:<7} ")
+        text.append(f"{p.state.value:<12}", style=palette.get(f"push-{p.state.value}", ""))
+        text.append(f" {p.kind.value:<10} {p.incident_id:<8} proposed {p.proposed_at:%H:%M:%S}")
+        if p.decided_by:
+            text.append(
+                f" · {p.state.value if p.state.value == 'rejected' else 'approved'} by {display_text(p.decided_by)}"
+            )
+        if p.delivered_at:
+            text.append(f" · delivered {p.delivered_at:%H:%M:%S} via {', '.join(p.delivered_via)}")
+        if p.acknowledged_at:
+            text.append(f" · acknowledged {p.acknowledged_at:%H:%M:%S}")
+        text.append("\n")
+        text.append(f"          {display_text(p.reason, 200)}\n", style="dim")
+    if not detail.pushes:
+        text.append("  none\n")
+    return text
+
+
+class SessionDetailScreen(Screen[None]):
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="back")]
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__()
+        self.session_id = session_id
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="detail"):
+            yield Static("loading…", id="body", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#detail").border_title = f"Session {display_text(self.session_id, 60)}"
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def load(self) -> None:
+        app: OncallApp = self.app  # type: ignore[assignment]
+        try:
+            detail = load_session_detail(app.loader, self.session_id)
+        except LookupError as exc:
+            self.app.call_from_thread(self.query_one("#body", Static).update, Text(str(exc)))
+            return
+        palette = dict(self.app.theme_variables)
+        self.app.call_from_thread(
+            self.query_one("#body", Static).update, render_session(detail, palette)
+        )

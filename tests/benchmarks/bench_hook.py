@@ -1,0 +1,173 @@
+"""How long the Claude Code hook makes an agent wait, with 10,000 incidents in the DB.
+
+Claude Code waits for the hook at every prompt and before every edit. Target: p99 at most 300 ms
+for what a working session does all the time — a prompt with nothing new, an edit of a file
+under an incident (answered ``ask``), an edit elsewhere. The first sight of a file (a journal
+write through the actions), the session start and a delivery are reported beside them without
+a target. Every figure is a separate process, started as Claude Code starts it; the baseline is
+the bare interpreter (``python -c "import sqlite3"``) measured in the same run.
+
+Run: ``python -m tests.benchmarks --only hook`` or ``pytest -m benchmark tests/benchmarks``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from oncall_tui.actions import Rules
+from oncall_tui.core import incidents
+from oncall_tui.core.models import IncidentState, Severity, Signal, SignalKind, SignalStatus
+from oncall_tui.store.journal import Store
+from tests.benchmarks._common import Result, percentile, workdir
+from tests.integration.test_hook import CATALOG, SESSION, World, edit_event, make_repo, prepare_db
+
+TARGET_P99_MS = 300.0
+ACTIVE = 10
+BASELINE = 'python -c "import sqlite3"'
+
+
+def add_incidents(store: Store, count: int, active: int) -> None:
+    """``count`` incidents, all but ``active`` resolved, in one transaction through the journal
+    (as ingest records them, without HTTP and parsing)."""
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    rules = incidents.GroupingRules()
+    with store.write() as writer:
+        for i in range(count):
+            when = start + timedelta(hours=i)
+            signal = Signal(
+                source="alertmanager",
+                kind=SignalKind.ALERT,
+                service=f"bench-{i % 997}",
+                severity=Severity.ERROR,
+                status=SignalStatus.FIRING,
+                title=f"bench alert {i}",
+                occurred_at=when,
+                received_at=when,
+                delivery_key=f"bench-delivery-{i}",
+                alert_key=f"bench-alert-{i}",
+            )
+            touched = incidents.record_signal(signal, writer.append, writer.tables, rules)
+            if i >= active and touched:
+                incident = writer.tables.get_incident(touched[0])
+                assert incident is not None
+                kind, body = incidents.change_state(incident, IncidentState.RESOLVED, when, "bench")
+                writer.append(kind, body, actor="bench")
+
+
+def prepare(tmp: Path, count: int) -> World:
+    """The hook tests' world (checkout, catalog, an incident on payment-processor) in a DB that
+    already holds ``count`` other incidents."""
+    (tmp / "catalog.yaml").write_text(CATALOG)
+    db = tmp / "oncall.db"
+    store = Store.open(db)
+    try:
+        add_incidents(store, count, ACTIVE)
+    finally:
+        store.close()
+    rules = Rules()
+    world = World(
+        make_repo(tmp / "payments-api"), db, prepare_db(db, tmp / "catalog.yaml", rules), rules
+    )
+    assert world.rows("SELECT count(*) FROM incidents") == [(count + 1,)]
+    return world
+
+
+def timed(command: list[str], stdin: bytes, cwd: Path) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(command, input=stdin, capture_output=True, cwd=cwd, check=False)
+    elapsed = (time.perf_counter() - started) * 1000
+    if done.returncode != 0 or done.stderr:
+        raise RuntimeError(f"hook failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
+    return elapsed
+
+
+def run(quick: bool = False) -> list[Result]:
+    count, runs, write_runs = (1_000, 20, 5) if quick else (10_000, 50, 10)
+    with workdir("hook") as tmp:
+        world = prepare(tmp, count)
+        try:
+            command = [
+                sys.executable,
+                "-m",
+                "oncall_tui",
+                "--db",
+                str(world.db),
+                "hook",
+                "claude-code",
+            ]
+
+            def hook(payload: dict[str, Any]) -> float:
+                return timed(command, json.dumps(payload).encode(), world.repo)
+
+            python = [sys.executable, "-c", "import sqlite3"]
+            baseline = [timed(python, b"", world.repo) for _ in range(runs)]
+            started = hook(world.event("SessionStart", source="startup"))
+            world.approve_pending()
+            delivered = hook(world.event("UserPromptSubmit", prompt="first"))
+            guarded, elsewhere = (
+                world.edit("services/processor/retry.py"),
+                world.edit("docs/notes.md"),
+            )
+            hook(guarded), hook(elsewhere)  # first sight of each file: written, answer cached
+            steady = {
+                "prompt, nothing new": [
+                    hook(world.event("UserPromptSubmit", prompt="p")) for _ in range(runs)
+                ],
+                "edit under an incident (ask)": [hook(guarded) for _ in range(runs)],
+                "edit elsewhere": [hook(elsewhere) for _ in range(runs)],
+            }
+            writes = [
+                hook(edit_event(SESSION, world.repo, f"services/processor/new_{i}.py"))
+                for i in range(write_runs)
+            ]
+        finally:
+            world.store.close()
+    base99 = percentile(baseline, 99)
+    note = f"{count:,} incidents ({ACTIVE + 1} active); {runs} runs"
+    results = [
+        Result(
+            f"hook: {name} p99",
+            percentile(samples, 99),
+            "ms",
+            baseline=base99,
+            baseline_label=f"{BASELINE} p99",
+            target=TARGET_P99_MS,
+            notes=f"p50 {percentile(samples, 50):.0f} ms (baseline {percentile(baseline, 50):.0f});"
+            f" {note}",
+        )
+        for name, samples in steady.items()
+    ]
+    results.append(
+        Result(
+            "hook: edit of a new file (journal write) p99",
+            percentile(writes, 99),
+            "ms",
+            baseline=base99,
+            notes=f"p50 {percentile(writes, 50):.0f} ms; {write_runs} runs; no target",
+        )
+    )
+    results.append(
+        Result(
+            "hook: session start (register)",
+            started,
+            "ms",
+            notes=f"first delivery (render + record) {delivered:.0f} ms; one run each; no target",
+        )
+    )
+    return results
+
+
+@pytest.mark.benchmark
+def test_hook_meets_targets() -> None:
+    results = run(quick=False)
+    for r in results:
+        print(f"{r.name}: {r.value:.0f} {r.unit} ({r.notes})")
+    assert all(r.passed is not False for r in results), [r.as_json() for r in results]

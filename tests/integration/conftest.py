@@ -1,0 +1,211 @@
+"""A real receiver on loopback, a DB on disk, and plain HTTP clients: nothing is mocked.
+
+``receiver`` runs the app in a thread of the test process (ReceiverThread); ``serve_process``
+runs ``python -m oncall_tui serve`` as a separate process, for what needs a process of its own
+(SIGKILL, dropped privileges).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import http.client
+import json
+import os
+import select
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from oncall_tui.config import Settings
+from oncall_tui.core.clock import Clock, FixedClock
+from oncall_tui.server.runner import ReceiverThread
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
+SAMPLE_SECRET = "sample-secret"
+STORY_TIME = datetime(2026, 11, 23, 12, 0, 17, tzinfo=UTC)
+"""When the sample story happens: 30 s after the signed Grafana sample's timestamp."""
+
+
+def sample(relative: str) -> Path:
+    """A sample payload, or a clean skip while the engineer writing it has not yet."""
+    path = SAMPLES / relative
+    if not path.exists():
+        pytest.skip(f"sample_data/{relative} does not exist yet")
+    return path
+
+
+def sample_headers(relative: str) -> dict[str, str]:
+    path = sample(relative)
+    headers: dict[str, str] = json.loads(path.read_text())
+    return headers
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Endpoint:
+    """A running receiver: where to send, and the DB file to check the outcome in."""
+
+    port: int
+    db: Path
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        with closing(conn):
+            conn.request(method, path, body=body, headers=headers or {})
+            response = conn.getresponse()
+            return Reply(
+                response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+            )
+
+    def post(self, source: str, body: bytes, headers: dict[str, str] | None = None) -> Reply:
+        """POST as a sender would: JSON unless the headers (a sample's, say) name a type."""
+        sent = dict(headers or {})
+        if not any(name.lower() == "content-type" for name in sent):
+            sent["Content-Type"] = "application/json"
+        return self.request("POST", f"/webhooks/{source}", body, sent)
+
+    def deliveries(self) -> list[tuple[Any, ...]]:
+        """(source, status, http_status, reason, body) of every stored delivery, oldest first."""
+        return self.rows(
+            "SELECT source, status, http_status, reason, body FROM deliveries ORDER BY id"
+        )
+
+    def rows(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        """Read the DB from a connection of our own, closed at once (never pin the WAL)."""
+        with closing(sqlite3.connect(self.db, timeout=10)) as conn:
+            return conn.execute(sql, params).fetchall()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Settings read ONCALL_TUI_* and the XDG config file: neither may leak in from the machine.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    for name in [n for n in os.environ if n.startswith("ONCALL_TUI_")]:
+        monkeypatch.delenv(name)
+
+
+ReceiverFactory = Callable[..., Endpoint]
+
+
+@pytest.fixture
+def receiver(tmp_path: Path) -> Iterator[ReceiverFactory]:
+    """Start a receiver in this process: ``receiver(sources={...}, max_body_bytes=..., ...)``."""
+    threads: list[ReceiverThread] = []
+
+    def start(
+        *,
+        sources: dict[str, dict[str, str]] | None = None,
+        max_body_bytes: int = 1_048_576,
+        read_timeout_s: float = 10.0,
+        busy_timeout_ms: int = 5000,
+        clock: Clock | None = None,
+    ) -> Endpoint:
+        settings = Settings(
+            db=tmp_path / "receiver.db",
+            server={"host": "127.0.0.1", "port": 0, "max_body_bytes": max_body_bytes},
+            sources=sources or {},
+        )
+        thread = ReceiverThread(
+            settings,
+            clock or FixedClock(STORY_TIME),
+            read_timeout_s=read_timeout_s,
+            busy_timeout_ms=busy_timeout_ms,
+        )
+        port = thread.start()
+        threads.append(thread)
+        return Endpoint(port, settings.db)
+
+    yield start
+    for thread in threads:
+        thread.stop()
+
+
+@dataclass
+class ServeProcess:
+    process: subprocess.Popen[bytes]
+    endpoint: Endpoint
+    stderr: Path
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def terminate(self, sig: int = signal.SIGTERM) -> int:
+        self.process.send_signal(sig)
+        return self.process.wait(30)
+
+
+def _drop_file_permission_override() -> None:
+    # Root ignores file modes (CAP_DAC_OVERRIDE). Dropping it from the bounding set before exec
+    # makes the server honour them like any user would; PR_CAPBSET_DROP = 24.
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+        if libc.prctl(24, capability, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+
+
+ServeFactory = Callable[..., ServeProcess]
+
+
+@pytest.fixture
+def serve_process(tmp_path: Path) -> Iterator[ServeFactory]:
+    """Start ``python -m oncall_tui --db DB serve --port 0``; its first line tells the port."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(db: Path, *, honour_file_modes: bool = False, timeout_s: float = 20) -> ServeProcess:
+        stderr = tmp_path / f"serve-{len(started)}.stderr"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ONCALL_TUI_")}
+        drop = honour_file_modes and os.geteuid() == 0
+        try:
+            with stderr.open("wb") as err:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "oncall_tui", "--db", str(db), "serve", "--port", "0"],
+                    stdout=subprocess.PIPE,
+                    stderr=err,
+                    env=env,
+                    preexec_fn=_drop_file_permission_override if drop else None,
+                )
+        except subprocess.SubprocessError as exc:  # only the preexec_fn can raise it
+            pytest.skip(f"cannot make root honour file modes here: {exc}")
+        started.append(process)
+        assert process.stdout is not None
+        ready, _, _ = select.select([process.stdout], [], [], timeout_s)
+        line = process.stdout.readline().decode() if ready else ""
+        if "receiving on http://127.0.0.1:" not in line:
+            process.kill()
+            pytest.fail(f"serve did not start: {line!r} {stderr.read_text()[-2000:]}")
+        port = int(line.split("http://127.0.0.1:")[1].split()[0])
+        return ServeProcess(process, Endpoint(port, db), stderr)
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+        if process.stdout is not None:
+            process.stdout.close()

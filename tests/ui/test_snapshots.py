@@ -1,0 +1,49 @@
+"""SVG snapshots of every screen and dialog, at 80x24 and 160x48, in two themes."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.ui.conftest import settle
+
+SIZES = [(80, 24), (160, 48)]
+THEMES = ["oncall-dark", "oncall-light"]
+
+
+async def focus_pushes(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+    pilot.app.screen.query_one("#pushes").focus()
+    await settle(pilot)
+
+
+def press(*keys: str, pushes: bool = False) -> Callable[[Pilot[None]], Awaitable[None]]:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await (focus_pushes(pilot) if pushes else settle(pilot))
+        for key in keys:
+            await pilot.press(key)
+        await settle(pilot)
+
+    return run_before
+
+
+SCREENS = {
+    "main": press(),
+    "incident_detail": press("enter"),
+    "session_detail": press("tab", "enter"),
+    "help": press("question_mark"),
+    "reject": press("r", pushes=True),
+    "edit": press("e", pushes=True),
+    "broadcast": press("b"),
+    "note": press("n"),
+    "filter": press("slash", "p", "a", "y"),
+}
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_screen(snap_compare, make_app, screen: str, theme: str, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(theme), run_before=SCREENS[screen], terminal_size=size)

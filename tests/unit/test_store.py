@@ -1,0 +1,112 @@
+"""The SQLite store: pragmas, permissions, migrations, and the journal/projection contract."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from oncall_tui.core import incidents, projection
+from oncall_tui.core.clock import FixedClock
+from oncall_tui.core.memory import MemoryTables
+from oncall_tui.core.models import Severity, SignalKind, SignalStatus
+from oncall_tui.store.journal import Store
+from oncall_tui.store.queries import dump_projection
+from oncall_tui.store.schema import SCHEMA_VERSION, SchemaTooNewError
+from oncall_tui.store.tables import SqlTables
+from tests.factories import T0, MemoryJournal, make_signal
+
+
+def test_new_db_is_wal_private_and_current(tmp_path: Path) -> None:
+    path = tmp_path / "oncall.db"
+    store = Store.open(path)
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_older_db_is_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    sqlite3.connect(path).close()  # version 0: an empty file from before the first schema
+    store = Store.open(path)
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert store.max_seq() == 0
+
+
+def test_newer_db_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(SchemaTooNewError, match="newer oncall-tui"):
+        Store.open(path)
+
+
+def test_failed_write_leaves_nothing(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "db")
+    with pytest.raises(RuntimeError), store.write() as writer:
+        writer.append("note", {"x": 1}, "test")
+        raise RuntimeError("boom")
+    assert store.max_seq() == 0
+
+
+def _record_all_sql(store: Store, signals: list) -> None:  # type: ignore[type-arg]
+    rules = incidents.GroupingRules()
+    for signal in signals:
+        with store.write() as writer:
+            incidents.record_signal(signal, writer.append, writer.tables, rules)
+
+
+def _fold_into_fresh_sql(store: Store) -> dict[str, list[tuple[object, ...]]]:
+    fresh = Store.open(":memory:")
+    with fresh.write() as writer:
+        projection.fold(store.entries(), SqlTables(writer.conn))
+    return dump_projection(fresh.conn)
+
+
+statuses = st.sampled_from([SignalStatus.FIRING, SignalStatus.ACKNOWLEDGED, SignalStatus.RESOLVED])
+alert_signals = st.builds(
+    make_signal,
+    st.sampled_from(["a1", "a2", "a3", "pd:1"]),
+    status=statuses,
+    minute=st.integers(0, 120),
+    service=st.sampled_from(["payment-processor", "checkout", None]),
+    severity=st.sampled_from(list(Severity)),
+)
+change_signals = st.builds(
+    make_signal,
+    st.sampled_from(["deploy-1", "deploy-2"]),
+    status=st.just(SignalStatus.SUCCESS),
+    minute=st.integers(-90, 120),
+    service=st.sampled_from(["payment-processor", "checkout"]),
+    kind=st.sampled_from([SignalKind.DEPLOY, SignalKind.ROLLBACK]),
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(signals=st.lists(st.one_of(alert_signals, change_signals), max_size=25))
+def test_fold_from_scratch_equals_live_projection(
+    tmp_path_factory: pytest.TempPathFactory, signals: list
+) -> None:  # type: ignore[type-arg]
+    store = Store.open(tmp_path_factory.mktemp("fold") / "db", FixedClock(T0))
+    _record_all_sql(store, signals)
+    live = dump_projection(store.conn)
+    assert _fold_into_fresh_sql(store) == live
+
+    # The in-memory path (replay) takes the very same decisions as the SQLite path.
+    memory = MemoryJournal()
+    for signal in signals:
+        memory.record(signal)
+    sql_entries = [(e.kind, e.body) for e in store.entries()]
+    assert [(e.kind, e.body) for e in memory.entries] == sql_entries
+    folded = projection.fold(store.entries(), MemoryTables())
+    assert isinstance(folded, MemoryTables)
+    assert folded.incidents == memory.tables.incidents
+    assert folded.incidents == {i: SqlTables(store.conn).get_incident(i) for i in folded.incidents}
