@@ -12,7 +12,7 @@ import binascii
 import hmac
 import logging
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -40,6 +40,24 @@ _OUR_SQL_MISTAKES = (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.I
 UNAUTHENTICATED_KEEP_BYTES = 4096
 """Deliveries refused before we know who sent them keep only their start: enough to see what
 knocked, not enough for anyone without credentials to fill the disk."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    http_status: int
+    reason: str
+    unauthenticated: bool = False
+    """Refused before we know who sent it: only the start of the body is kept."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A delivery checked and parsed, waiting to be stored (:meth:`Ingestor.ingest_many`)."""
+
+    raw: RawDelivery
+    key: str | None = None
+    signals: list[Signal] = field(default_factory=list)
+    refusal: Refusal | None = None
 
 
 @dataclass
@@ -81,6 +99,16 @@ class Ingestor:
         self, source_name: str, body: bytes, headers: Mapping[str, str], *, verify: Verify = "all"
     ) -> IngestResult:
         """Store and process one delivery; the result says what to answer the sender."""
+        return self.ingest_many([self.prepare(source_name, body, headers, verify=verify)])[0]
+
+    def prepare(
+        self, source_name: str, body: bytes, headers: Mapping[str, str], *, verify: Verify = "all"
+    ) -> Prepared:
+        """Everything that needs no store: credentials, identity and parsing.
+
+        Kept apart so a busy receiver can prepare deliveries in parallel and commit many in one
+        transaction (:meth:`ingest_many`).
+        """
         raw = RawDelivery(
             source=source_name,
             body=body,
@@ -90,38 +118,53 @@ class Ingestor:
         try:
             source = get_source(source_name)
         except UnknownSourceError as exc:
-            return self._reject(raw, 404, str(exc), unauthenticated=True)
+            return Prepared(raw, refusal=Refusal(404, str(exc), unauthenticated=True))
         try:
             self._authenticate(source, raw, self.settings.source(source_name), verify)
         except AuthError as exc:
-            return self._reject(raw, exc.status, exc.reason, unauthenticated=True)
+            return Prepared(raw, refusal=Refusal(exc.status, exc.reason, unauthenticated=True))
         content_type = raw.header("content-type")
         if content_type and not any(kind in content_type.lower() for kind in _JSON_TYPES):
-            return self._reject(
-                raw, 415, f"unsupported content type {content_type[:80]!r}; send JSON"
-            )
-        key = _delivery_key(source, raw)
+            reason = f"unsupported content type {content_type[:80]!r}; send JSON"
+            return Prepared(raw, refusal=Refusal(415, reason))
         signals, failure = self._parse(source, raw)
         if failure is not None:
-            return self._reject(raw, failure.status, failure.reason)
+            return Prepared(raw, refusal=Refusal(failure.status, failure.reason))
+        return Prepared(raw, key=_delivery_key(source, raw), signals=signals)
+
+    def ingest_many(self, batch: Sequence[Prepared]) -> list[IngestResult]:
+        """Commit prepared deliveries in one transaction, each isolated by a savepoint.
+
+        One commit for many deliveries is what lets the receiver keep up with a storm; a
+        delivery that fails in processing is still rolled back alone and kept as rejected.
+        """
         with self.store.write() as writer:
-            delivery_id = deliveries.insert(
-                writer.conn,
-                source=source_name,
-                delivery_key=key,
-                received_at=raw.received_at,
-                headers=raw.headers,
-                body=body,
-                status="accepted",
-                http_status=202,
-                reason=None,
+            return [self._store(writer, prepared) for prepared in batch]
+
+    def _store(self, writer: Writer, prepared: Prepared) -> IngestResult:
+        raw = prepared.raw
+        if prepared.refusal is not None:
+            return self._reject(writer, raw, prepared.refusal)
+        assert prepared.key is not None
+        delivery_id = deliveries.insert(
+            writer.conn,
+            source=raw.source,
+            delivery_key=prepared.key,
+            received_at=raw.received_at,
+            headers=raw.headers,
+            body=raw.body,
+            status="accepted",
+            http_status=202,
+            reason=None,
+        )
+        if delivery_id is None:
+            existing = deliveries.record_retry(
+                writer.conn, raw.source, prepared.key, raw.received_at
             )
-            if delivery_id is None:
-                existing = deliveries.record_retry(writer.conn, source_name, key, raw.received_at)
-                return IngestResult(
-                    "duplicate", 202, existing, "already stored (sender retry or duplicate)"
-                )
-            return self._apply(writer, source_name, delivery_id, signals)
+            return IngestResult(
+                "duplicate", 202, existing, "already stored (sender retry or duplicate)"
+            )
+        return self._apply(writer, raw.source, delivery_id, prepared.signals)
 
     def rerun(self, delivery_id: int) -> IngestResult:
         """Feed a stored delivery through today's adapters; what was already recorded is skipped."""
@@ -266,36 +309,33 @@ class Ingestor:
         reconcile(writer, touched, self.rules, seen=self._reconciled)
         return recorded, list(touched)
 
-    def _reject(
-        self, raw: RawDelivery, http_status: int, reason: str, *, unauthenticated: bool = False
-    ) -> IngestResult:
-        body = raw.body
-        if unauthenticated and len(body) > UNAUTHENTICATED_KEEP_BYTES:
+    def _reject(self, writer: Writer, raw: RawDelivery, refusal: Refusal) -> IngestResult:
+        body, reason = raw.body, refusal.reason
+        if refusal.unauthenticated and len(body) > UNAUTHENTICATED_KEEP_BYTES:
             body = body[:UNAUTHENTICATED_KEEP_BYTES]
             reason = f"{reason} (first {UNAUTHENTICATED_KEEP_BYTES} of {len(raw.body)} bytes kept)"
-        with self.store.write() as writer:
-            delivery_id = deliveries.insert(
-                writer.conn,
-                source=raw.source,
-                delivery_key=None,
-                received_at=raw.received_at,
-                headers=raw.headers,
-                body=body,
-                status="rejected",
-                http_status=http_status,
-                reason=reason,
-            )
-            writer.append(
-                "delivery.rejected",
-                {
-                    "delivery_id": delivery_id,
-                    "source": raw.source,
-                    "reason": reason,
-                    "http_status": http_status,
-                },
-                actor=f"source:{raw.source}",
-            )
-        return IngestResult("rejected", http_status, delivery_id, reason)
+        delivery_id = deliveries.insert(
+            writer.conn,
+            source=raw.source,
+            delivery_key=None,
+            received_at=raw.received_at,
+            headers=raw.headers,
+            body=body,
+            status="rejected",
+            http_status=refusal.http_status,
+            reason=reason,
+        )
+        writer.append(
+            "delivery.rejected",
+            {
+                "delivery_id": delivery_id,
+                "source": raw.source,
+                "reason": reason,
+                "http_status": refusal.http_status,
+            },
+            actor=f"source:{raw.source}",
+        )
+        return IngestResult("rejected", refusal.http_status, delivery_id, reason)
 
 
 def _delivery_key(source: Source, raw: RawDelivery) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from oncall_tui.actions import Rules, reconcile
 from oncall_tui.core import incidents
+from oncall_tui.core.incidents import TransitionError
 from oncall_tui.core.models import Incident, IncidentState
 from oncall_tui.store.journal import Store
 from oncall_tui.store.queries import NotFoundError
@@ -21,6 +22,32 @@ def change_incident_state(
             current, state, store.clock.now(), reason or f"{state.value} by {actor}"
         )
         writer.append(kind, body, actor=actor)
+        reconcile(writer, [current.id], rules)
+        updated = writer.tables.get_incident(current.id)
+    assert updated is not None
+    return updated
+
+
+def declare_freeze(
+    store: Store, incident_id: str, frozen: bool, actor: str, rules: Rules
+) -> Incident:
+    """Declare (or lift) a deploy freeze: a material change, so affected agents are told."""
+    with store.write(durable=True) as writer:
+        current = writer.tables.get_incident(incident_id.upper())
+        if current is None:
+            raise NotFoundError(f"no incident {incident_id}")
+        if not current.is_active:
+            raise TransitionError(f"{current.id} is resolved")
+        writer.append(
+            "incident.freeze_changed",
+            {
+                "incident_id": current.id,
+                "frozen": frozen,
+                "by": actor,
+                "at": store.clock.now().isoformat(),
+            },
+            actor=actor,
+        )
         reconcile(writer, [current.id], rules)
         updated = writer.tables.get_incident(current.id)
     assert updated is not None

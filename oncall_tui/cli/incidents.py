@@ -123,3 +123,16 @@ for _name, _state, _help in (
     ("reopen", IncidentState.TRIGGERED, "Reopen a resolved incident."),
 ):
     incident.add_command(_state_command(_name, _state, _help))
+
+
+@incident.command()
+@click.argument("incident_id")
+@click.option("--off", is_flag=True, help="Lift the freeze.")
+@friendly_errors
+def freeze(incident_id: str, off: bool) -> None:
+    """Declare a deploy freeze: affected agents are told not to deploy or merge."""
+    from oncall_tui.actions.incidents import declare_freeze
+
+    app = app_context()
+    updated = declare_freeze(app.store, incident_id, not off, f"user:{current_user()}", app.rules)
+    click.echo(f"{updated.id}: deploy freeze {'declared' if updated.deploy_freeze else 'lifted'}")

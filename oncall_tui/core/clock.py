@@ -34,7 +34,13 @@ class FixedClock:
 
 def iso(when: datetime) -> str:
     """The one text form of a time in the store: UTC, microseconds, sortable as text."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if when.utcoffset() != _ZERO:
+        when = when.astimezone(UTC)
+    # isoformat is several times faster than strftime, and this runs for every row written.
+    return when.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+_ZERO = timedelta(0)
 
 
 def age(since: datetime | None, now: datetime) -> str:

@@ -55,6 +55,11 @@ def update_text(incident: Incident, impact: Impact, changes: list[StoredSignal])
     if impact.files:
         named = ", ".join(f"`{identifier(f, 200)}`" for f in impact.files[-MAX_PATHS_NAMED:])
         lines.append(f"- Files you touched that belong to it: {named}.")
+    if incident.deploy_freeze:
+        lines.append(
+            "- **Deploy freeze declared** by the on-call engineer: do not deploy, merge to release"
+            " branches or run migrations until it is lifted."
+        )
     if incident.state is IncidentState.MITIGATED:
         lines.append("- The impact is mitigated but not resolved: keep stability mode.")
     for change in changes[-MAX_PATHS_NAMED:]:
@@ -91,6 +96,8 @@ def trigger(
     added = [s for s in basis["services"] if s not in previous.get("services", [])]
     if added:
         reasons.append(f"now also {_names(added)}")
+    if previous.get("freeze", False) != basis.get("freeze", False):
+        reasons.append("deploy freeze declared" if basis.get("freeze") else "deploy freeze lifted")
     new_changes = [c for c in changes if c.id not in previous.get("changes", [])]
     if new_changes:
         reasons.append(f"suspect change: {change_summary(new_changes[-1].signal)}")

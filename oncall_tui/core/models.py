@@ -164,6 +164,8 @@ class Incident(BaseModel):
     signal_count: int = 0
     last_signal_at: datetime | None = None
     links: list[Link] = Field(default_factory=list)
+    deploy_freeze: bool = False
+    """Declared by an engineer: agents are told not to deploy or merge for the affected code."""
 
     @property
     def is_active(self) -> bool:

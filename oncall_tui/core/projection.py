@@ -148,6 +148,15 @@ def _state_changed(entry: JournalEntry, tables: Tables) -> None:
     tables.put_incident(incident.model_copy(update=update))
 
 
+def _freeze_changed(entry: JournalEntry, tables: Tables) -> None:
+    incident = _incident(tables, entry.body["incident_id"])
+    tables.put_incident(
+        incident.model_copy(
+            update={"deploy_freeze": bool(entry.body["frozen"]), "updated_at": _at(entry)}
+        )
+    )
+
+
 def _change_linked(entry: JournalEntry, tables: Tables) -> None:
     body = entry.body
     tables.put_change_link(
@@ -196,4 +205,5 @@ _HANDLERS: dict[str, Callable[[JournalEntry, Tables], None]] = {
     "incident.signal_attached": _signal_attached,
     "incident.state_changed": _state_changed,
     "change.linked": _change_linked,
+    "incident.freeze_changed": _freeze_changed,
 }

@@ -115,6 +115,7 @@ def basis_of(incident: Incident, changes: Iterable[StoredSignal]) -> dict[str, A
         "severity": incident.severity.value,
         "services": sorted(incident.services),
         "changes": sorted(change.id for change in changes),
+        "freeze": incident.deploy_freeze,
     }
 
 

@@ -18,7 +18,7 @@ from textual.theme import Theme
 from oncall_tui.actions import Rules
 from oncall_tui.actions import notes as note_actions
 from oncall_tui.actions import pushes as push_actions
-from oncall_tui.actions.incidents import change_incident_state
+from oncall_tui.actions.incidents import change_incident_state, declare_freeze
 from oncall_tui.cli.context import current_user
 from oncall_tui.config import Settings
 from oncall_tui.core.agents import AgentSession, NoteKind
@@ -197,6 +197,10 @@ def _incident_state(app: OncallApp, store: Store, incident_id: str, state: Any) 
     change_incident_state(store, incident_id, state, app.actor, app.rules)
 
 
+def _freeze(app: OncallApp, store: Store, incident_id: str, frozen: bool) -> None:
+    declare_freeze(store, incident_id, frozen, app.actor, app.rules)
+
+
 def _add_note(app: OncallApp, store: Store, incident_id: str, fields: dict[str, Any]) -> None:
     note_actions.add_note(
         store,
@@ -216,4 +220,5 @@ ACTIONS: dict[str, Callable[..., None]] = {
     "broadcast": _broadcast,
     "incident_state": _incident_state,
     "add_note": _add_note,
+    "freeze": _freeze,
 }

@@ -143,3 +143,17 @@ def test_new_session_in_the_radius_gets_a_push_later(journal: MemoryJournal) -> 
     journal.register("late", "acme/payments", ["services/payments/api.py"], minute=5)
     journal.reconcile("INC-1", minute=5)
     assert _by_session(journal)["late"][0].trigger == "session now affected"
+
+
+def test_declaring_a_deploy_freeze_is_a_material_change(journal: MemoryJournal) -> None:
+    journal.record(make_signal("a1"))
+    journal.reconcile("INC-1")
+    journal.append(
+        "incident.freeze_changed",
+        {"incident_id": "INC-1", "frozen": True, "by": "alice"},
+        "user:alice",
+    )
+    journal.reconcile("INC-1", minute=1)
+    latest = _by_session(journal)["direct"][-1]
+    assert latest.trigger == "deploy freeze declared"
+    assert "Deploy freeze declared" in latest.guidance

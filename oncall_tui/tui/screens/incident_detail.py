@@ -37,6 +37,8 @@ def render_incident(detail: IncidentDetail, palette: dict[str, str]) -> Text:
     ):
         if when:
             text.append(f"{label} {when:%H:%M:%S} UTC\n")
+    if i.deploy_freeze:
+        text.append("deploy freeze declared\n", style=f"bold {palette.get('sev-critical', '')}")
     _section(text, "Affected services (dependency path)")
     for path in sorted(detail.radius.values(), key=lambda p: (len(p), p)):
         text.append(f"  {display_text(' → '.join(path))}\n")

@@ -73,9 +73,31 @@ class MainScreen(Screen[None]):
             id="ack-incident",
             tooltip="Acknowledge the incident",
         ),
-        Binding("M", "incident_state('mitigated')", "Mitigate", id="mitigate-incident", show=False),
-        Binding("R", "incident_state('resolved')", "Resolve", id="resolve-incident", show=False),
+        Binding(
+            "M",
+            "incident_state('mitigated')",
+            "Mitigate",
+            id="mitigate-incident",
+            show=False,
+            tooltip="Mark the incident mitigated",
+        ),
+        Binding(
+            "R",
+            "incident_state('resolved')",
+            "Resolve",
+            id="resolve-incident",
+            show=False,
+            tooltip="Resolve the incident: agents are told to stand down",
+        ),
         Binding("n", "note", "Note", id="note", tooltip="Add a note to the incident's service"),
+        Binding(
+            "F",
+            "freeze",
+            "Freeze",
+            id="freeze",
+            show=False,
+            tooltip="Declare or lift a deploy freeze",
+        ),
         Binding(
             "s",
             "show_all",
@@ -303,6 +325,15 @@ class MainScreen(Screen[None]):
             self.oncall.perform(
                 f"{incident_id} {state}", "incident_state", incident_id, IncidentState(state)
             )
+
+    def action_freeze(self) -> None:
+        incident_id = self._incident_id()
+        if incident_id is None or self._last is None:
+            return
+        incident = next((i for i in self._last.page.incidents if i.id == incident_id), None)
+        frozen = not (incident.deploy_freeze if incident else False)
+        done = f"{incident_id}: deploy freeze {'declared' if frozen else 'lifted'}"
+        self.oncall.perform(done, "freeze", incident_id, frozen)
 
     def action_note(self) -> None:
         from oncall_tui.tui.screens.note_modal import NoteModal
