@@ -58,35 +58,51 @@ class ExportLoop:
     def _run(self) -> None:
         interval = self._settings.export.interval_s
         store: Store | None = None
-        seen, synced_at, last_error, delay = -1, float("-inf"), "", 0.0
-        while not self._stop.wait(delay):
-            delay = min(POLL_S, interval)
-            if time.monotonic() - synced_at < interval:
-                continue
+        seen, last_error = -1, ""
+        synced_at = float("-inf")
+        written: dict[str, float] = {}
+        """When each incident (or "" for changes of no incident) last reached the files."""
+        while not self._stop.wait(POLL_S):
+            now = time.monotonic()
             try:
                 store = store or Store.open(self._db_path, self._clock)
                 current = store.max_seq()
-                moved = current != seen and (seen < 0 or _changed_since(store, seen))
-                if moved or time.monotonic() - synced_at >= RESYNC_S:
-                    synced_at = time.monotonic()
+                touched = _touched_since(store, seen) if current != seen and seen >= 0 else set()
+                due = seen < 0 or now - synced_at >= RESYNC_S
+                # Leading edge per incident: the first change of an incident is written at once,
+                # further changes of the same incident at most every interval_s (a storm on one
+                # incident costs 4 writes a second, a new incident elsewhere is not held back).
+                waiting = {
+                    key for key in touched if now - written.get(key, float("-inf")) < interval
+                }
+                if due or (touched and touched != waiting):
+                    synced_at = now
                     self.last_report = sync(store, self._settings)
-                seen, last_error = current, ""
+                    written.update(dict.fromkeys(touched, now))
+                    seen = current
+                elif not touched:
+                    seen = current
             except Exception as exc:  # the loop must outlive any failure
                 if str(exc) != last_error:
                     log.exception("context export failed; retrying")
                 last_error = str(exc)
-                synced_at = time.monotonic()  # retry after interval_s, not at every poll
                 if store is not None:
                     store.close()
                 store = None
+                self._stop.wait(interval)  # retry after interval_s, not at every poll
+            else:
+                last_error = ""
         if store is not None:
             store.close()
 
 
-def _changed_since(store: Store, seq: int) -> bool:
+def _touched_since(store: Store, seq: int) -> set[str]:
+    """The incidents whose context may have changed since ``seq`` ("" for other changes)."""
     marks = ",".join("?" * len(QUIET_KINDS))
-    row = store.conn.execute(
-        f"SELECT 1 FROM journal WHERE seq > ? AND kind NOT IN ({marks}) LIMIT 1",
+    rows = store.conn.execute(
+        "SELECT coalesce(json_extract(body, '$.incident_id'), json_extract(body, '$.push.incident_id'),"
+        " (SELECT incident_id FROM pushes WHERE id = json_extract(journal.body, '$.push_id')), '')"
+        f" FROM journal WHERE seq > ? AND kind NOT IN ({marks})",
         (seq, *QUIET_KINDS),
-    ).fetchone()
-    return row is not None
+    ).fetchall()
+    return {str(row[0]) for row in rows}

@@ -18,6 +18,7 @@ from oncall_tui.cli.pushes_cmd import approve, broadcast, edit, pushes, reject
 from oncall_tui.cli.runtime import dashboard, demo, serve
 from oncall_tui.cli.sessions_cmd import hook, sessions
 from oncall_tui.cli.settings import config
+from oncall_tui.cli.timeline_cmd import timeline, timeline_schema
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -72,8 +73,10 @@ for command in (
     hook,
     mcp,
     dashboard,
+    timeline,
 ):
     cli.add_command(command)
+schema.add_command(timeline_schema)
 
 
 def main() -> None:

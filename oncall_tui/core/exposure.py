@@ -174,15 +174,19 @@ class ExposureTracker:
         return found
 
 
-def exposure(timeline: Timeline, idle_after: timedelta = IDLE_AFTER) -> list[SessionExposure]:
-    """The exposure of every session the incident's pushes addressed."""
+def exposure(
+    timeline: Timeline, idle_after: timedelta = IDLE_AFTER, until: datetime | None = None
+) -> list[SessionExposure]:
+    """The exposure of every session the incident's update pushes addressed, over the whole
+    story or (``until``, e.g. a replay's clock) up to a moment. One forward fold: compute it
+    once per story, off the screen's thread."""
     tracker = ExposureTracker(timeline.incident_id, idle_after)
     service = None
     for event, tables in walk(timeline):
         tracker.observe(event, tables)
         incident = tables.get_incident(timeline.incident_id)
         service = incident.service if incident is not None else service
-    return tracker.result(service)
+    return tracker.result(service, until)
 
 
 def _status(

@@ -2,10 +2,10 @@
 
 The state at a point is :func:`~oncall_tui.core.projection.fold` of the journal up to it, the
 fold the live projection runs, so a replay shows what the dashboard knew then. The cursor makes
-it interactive on large incidents: it folds forward from where it stands, and keeps a copy of
-the state every ``snapshot_every`` rows, so going back is a short fold from the nearest copy
-rather than one from zero. :meth:`Cursor.warm` folds ahead in small slices (the screen calls it
-while idle), so that far jumps also land within one snapshot interval.
+it interactive on large incidents: it folds forward from where it stands, and keeps snapshots of
+the state every ``snapshot_every`` rows (:mod:`~oncall_tui.core.snapshots`), so going back is a
+short fold from the nearest one rather than one from zero. :meth:`Cursor.warm` folds ahead in
+small slices (the screen calls it while idle), so that far jumps also land within one interval.
 """
 
 from __future__ import annotations
@@ -16,13 +16,17 @@ from datetime import datetime, timedelta
 from itertools import takewhile
 from typing import Protocol, TypeVar
 
+from oncall_tui.core.journal_rows import Row
 from oncall_tui.core.memory import MemoryTables
 from oncall_tui.core.models import JournalEntry
 from oncall_tui.core.projection import apply, fold
-from oncall_tui.core.timeline import Milestone, Row, Timeline, TimelineEvent
+from oncall_tui.core.snapshots import Snapshots
+from oncall_tui.core.timeline import Milestone, Timeline, TimelineEvent
 
-SNAPSHOT_EVERY = 1000
-"""Rows between two copies of the state: a step back folds at most this many rows."""
+SNAPSHOT_EVERY = 250
+"""Rows between two snapshots of the state: a step back folds at most this many rows."""
+FULL_EVERY = 16
+"""One snapshot in this many is a full copy; the others hold what changed (see snapshots)."""
 
 
 class _Positioned(Protocol):
@@ -66,18 +70,6 @@ def walk(timeline: Timeline) -> Iterator[tuple[TimelineEvent, MemoryTables]]:
         yield event, tables
 
 
-def copy_tables(tables: MemoryTables) -> MemoryTables:
-    """An independent copy of the state.
-
-    Copying the dictionaries is enough: the fold never changes an entity in place (it puts a new
-    one), so copies may share the entity objects.
-    """
-    copied = MemoryTables()
-    for name, value in vars(tables).items():
-        setattr(copied, name, dict(value))
-    return copied
-
-
 class Cursor:
     """A position in a :class:`Timeline`: an event, a time, and the state after that event.
 
@@ -86,18 +78,24 @@ class Cursor:
     """
 
     def __init__(
-        self, timeline: Timeline, *, snapshot_every: int = SNAPSHOT_EVERY, index: int = 0
+        self,
+        timeline: Timeline,
+        *,
+        snapshot_every: int = SNAPSHOT_EVERY,
+        full_every: int = FULL_EVERY,
+        index: int = 0,
     ) -> None:
         if not timeline.events:
             raise ValueError(f"{timeline.incident_id} has no events to replay")
         self.timeline = timeline
         self.snapshot_every = snapshot_every
-        self._snapshots: list[tuple[int, MemoryTables]] = [(0, MemoryTables())]
-        self._tables = MemoryTables()
-        self._folded = 0
+        self._snapshots = Snapshots(snapshot_every, full_every)
+        self._folded, self._tables = self._snapshots.restore(0)
         """Rows folded into ``_tables``."""
         self._ahead: tuple[int, MemoryTables] | None = None
         """Where :meth:`warm` stopped, and its own state."""
+        self._parsed: dict[int, JournalEntry] = {}
+        """Recently folded rows, parsed (oldest first)."""
         self.index = 0
         self.at = timeline.events[0].ts
         self.seek(index)
@@ -143,11 +141,12 @@ class Cursor:
 
     def step_kind(self, kind: str, *, forward: bool = True) -> TimelineEvent | None:
         """The next (or previous) event of ``kind``: a kind, or a prefix such as ``push``."""
-        events = self.timeline.events
-        order = range(self.index + 1, len(events)) if forward else range(self.index - 1, -1, -1)
-        for index in order:
-            found = events[index].kind
-            if found == kind or found.startswith(kind + "."):
+        rows, positions = self.timeline.rows, self.timeline.positions
+        order = range(self.index + 1, len(positions)) if forward else range(self.index - 1, -1, -1)
+        prefix = kind + "."
+        for index in order:  # reads the rows' kinds: no event is made for the ones passed over
+            found = rows[positions[index]].kind
+            if found == kind or found.startswith(prefix):
                 return self.seek(index)
         return None
 
@@ -178,39 +177,46 @@ class Cursor:
         """Rows written since the timeline was read; the position and snapshots stay valid."""
         return self.timeline.extend(rows)
 
-    def warm(self, budget: int = SNAPSHOT_EVERY) -> bool:
-        """Fold up to ``budget`` rows ahead of the last snapshot, taking snapshots on the way.
+    def warm(self, budget: int = 2000) -> bool:
+        """Fold up to ``budget`` rows past the last snapshot, taking snapshots on the way.
 
         True once every row is within one snapshot interval, i.e. any move costs at most
-        ``snapshot_every`` rows of folding.
+        ``snapshot_every`` rows of folding (plus a restore).
         """
-        last_count, last = self._snapshots[-1]
-        if self._ahead is None or self._ahead[0] < last_count:
-            self._ahead = (last_count, copy_tables(last))
+        snapshots, rows = self._snapshots, self.timeline.rows
+        if self._ahead is None or self._ahead[0] < snapshots.last:
+            self._ahead = snapshots.restore(snapshots.last)
         count, tables = self._ahead
-        stop = min(len(self.timeline.rows), count + budget)
+        stop = min(len(rows), count + budget)
         self._fold(tables, count, stop)
         self._ahead = (stop, tables)
-        return len(self.timeline.rows) - self._snapshots[-1][0] < self.snapshot_every
+        return len(rows) - snapshots.last < self.snapshot_every
 
     # --- folding ------------------------------------------------------------------------
 
     def _materialize(self, count: int) -> None:
         """Make ``_tables`` the state after ``count`` rows, by the shorter of two folds: on from
-        the current state, or on from a copy of the nearest snapshot at or before ``count``."""
+        the current state, or on from the nearest snapshot at or before ``count``."""
         if count == self._folded:
             return
-        found = bisect_right([c for c, _ in self._snapshots], count) - 1
-        base, snapshot = self._snapshots[found]
+        base = self._snapshots.base(count)
         if not (self._folded <= count and count - self._folded <= count - base):
-            self._tables, self._folded = copy_tables(snapshot), base
-        self._fold(self._tables, self._folded, count)
+            self._folded, self._tables = self._snapshots.restore(count)
+        self._fold(self._tables, self._folded, count, keep=True)
         self._folded = count
 
-    def _fold(self, tables: MemoryTables, start: int, stop: int) -> None:
-        rows, every = self.timeline.rows, self.snapshot_every
+    def _fold(self, tables: MemoryTables, start: int, stop: int, *, keep: bool = False) -> None:
+        """Fold rows ``start:stop`` into ``tables``, taking snapshots on new ground. With
+        ``keep``, parsed entries are kept for the next fold of the same rows (stepping back
+        event by event folds them again from the same snapshot), up to two intervals' worth."""
+        rows, parsed, snapshots = self.timeline.rows, self._parsed, self._snapshots
         for position in range(start, stop):
-            apply(rows[position].entry(), tables)
-            done = position + 1
-            if done % every == 0 and done > self._snapshots[-1][0]:
-                self._snapshots.append((done, copy_tables(tables)))
+            entry = parsed.get(position)
+            if entry is None:
+                entry = rows[position].entry()
+                if keep:
+                    parsed[position] = entry
+                    if len(parsed) > 2 * self.snapshot_every:
+                        del parsed[next(iter(parsed))]
+            apply(entry, tables)
+            snapshots.passed(position + 1, tables)

@@ -1,9 +1,10 @@
 """One incident's story as a list of events: what the replay steps through and the exports print.
 
-The timeline is built from journal rows whose bodies stay unparsed JSON until needed: a storm's
+The timeline is built from journal rows whose bodies stay JSON text until needed: a storm's
 100,000 signal bodies cost more to parse than the whole replay may take to open, so only the
-few rows that decide milestones (incident, change, push and delivery entries) are parsed up
-front, and a signal's summary is written the first time someone reads it.
+few rows that decide membership and milestones (incident, change, push, delivery and session
+entries) are parsed up front, events are made when first read, and a signal's summary is
+written the first time someone reads it.
 
 ``rows`` is everything the fold needs (the incident, its signals and changes, its pushes, the
 sessions they address, other incidents those sessions were told about, the catalog and notes);
@@ -18,8 +19,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, NamedTuple, overload
+from typing import Any, overload
 
+from oncall_tui.core.journal_rows import Row, attachment
 from oncall_tui.core.models import JournalEntry, SignalKind
 from oncall_tui.core.timeline_text import Names, describe
 
@@ -67,45 +69,6 @@ _PUSH_MILESTONES = {
 
 
 _ATTACH = "incident.signal_attached"
-_ATTACH_HEAD = '{"incident_id":"'
-_ATTACH_SEP = '","signal_id":'
-
-
-def attachment(body: str) -> tuple[str, int]:
-    """Incident and signal of an attachment body.
-
-    A storm is half attachments, so the form the journal writes (compact, sorted keys, two
-    fields of ours and no sender text) is read by slicing, at a fraction of the cost of
-    ``json.loads``; any other spelling goes through JSON.
-    """
-    sep = body.find(_ATTACH_SEP)
-    if body.startswith(_ATTACH_HEAD) and body.endswith("}") and sep > 0:
-        incident, digits = body[len(_ATTACH_HEAD) : sep], body[sep + len(_ATTACH_SEP) : -1]
-        if digits.isdigit() and '"' not in incident and "\\" not in incident:
-            return incident, int(digits)
-    data = json.loads(body)
-    return str(data["incident_id"]), int(data["signal_id"])
-
-
-class Row(NamedTuple):
-    """A journal row with its body still JSON text (a tuple: a storm has 100,000 of them)."""
-
-    seq: int
-    ts: datetime
-    actor: str
-    kind: str
-    body: str
-
-    @classmethod
-    def of(cls, entry: JournalEntry) -> Row:
-        text = json.dumps(entry.body, separators=(",", ":"), sort_keys=True)
-        return cls(entry.seq, entry.ts, entry.actor, entry.kind, text)
-
-    def entry(self) -> JournalEntry:
-        # Rows come from the journal, which only ever held validated entries.
-        return JournalEntry.model_construct(
-            seq=self.seq, ts=self.ts, actor=self.actor, kind=self.kind, body=json.loads(self.body)
-        )
 
 
 @dataclass(slots=True, eq=False)
@@ -154,6 +117,8 @@ class Events(Sequence[TimelineEvent]):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         index = index + len(self) if index < 0 else index
+        if not 0 <= index < len(self):
+            raise IndexError("event index out of range")
         made = self._made.get(index)
         if made is None:
             timeline = self._timeline

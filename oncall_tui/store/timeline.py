@@ -18,8 +18,9 @@ from datetime import datetime
 from typing import Any
 
 from oncall_tui.core.clock import iso
+from oncall_tui.core.journal_rows import Row, attachment
 from oncall_tui.core.replay import SNAPSHOT_EVERY, Cursor, until
-from oncall_tui.core.timeline import Row, Timeline, attachment
+from oncall_tui.core.timeline import Timeline
 from oncall_tui.store.journal import Store
 from oncall_tui.store.queries import get_incident
 
@@ -90,8 +91,11 @@ def _row(raw: _RawRow) -> Row:
 
 
 def _pick(raw: list[_RawRow], scope: Scope) -> tuple[list[Row], set[int]]:
-    """The story's rows among ``raw`` (signals among them until the caller knows which are the
-    story's), and the signals its incident rows name. One pass: this runs per row of a storm."""
+    """The story's rows among ``raw`` (with every signal: which are the story's is known only
+    once the attachments after them are read), and the signals its incident rows name.
+
+    One pass over what a storm wrote, so attachments are read without ``json.loads``.
+    """
     signal_ids: set[int] = set()
     picked: list[Row] = []
     parse = datetime.fromisoformat
@@ -174,8 +178,7 @@ class StorySource:
         scope = story_scope(self.store, self.incident_id)
         new = load_story(self.store, scope, after=self._seen)
         loaded = {r.seq for r in self._rows if r.kind == "signal.recorded"}
-        named = {attachment(r.body)[1] for r in new if r.kind == "incident.signal_attached"}
-        named |= {
+        named = {
             int(body["signal_id"])
             for body in (json.loads(r.body) for r in new if r.kind in _INCIDENT_KINDS)
             if "signal_id" in body

@@ -385,6 +385,12 @@ def run(quick: bool = False) -> list[Result]:
             baseline_label="same presses, no load",
             target=TARGET_REPAINT_P95_MS,
             direction="max",
+            # Only a pass when the load was really there: one Ingestor process cannot always
+            # keep up 500 events/s on 2 shared cores, and a lighter load proves nothing.
+            passed=bool(
+                percentile(loaded["latencies_s"], 95) * 1000 <= TARGET_REPAINT_P95_MS
+                and achieved >= 0.9 * LOAD_EVENTS_S
+            ),
             notes=f"{presses} presses; p50 {percentile(loaded['latencies_s'], 50) * 1000:.0f} ms "
             f"(quiet {percentile(quiet['latencies_s'], 50) * 1000:.0f} ms); load {achieved:.0f} "
             f"events/s achieved; {loaded['timeouts']} presses not repainted within "

@@ -28,11 +28,12 @@ from jsonschema import Draft202012Validator
 
 from oncall_tui.cli.context import AppContext
 from oncall_tui.cli.timeline_cmd import timeline
+from oncall_tui.core.journal_rows import Row
 from oncall_tui.core.models import Link
 from oncall_tui.core.render import render_markdown
 from oncall_tui.core.replay import walk
 from oncall_tui.core.replay_context import session_context
-from oncall_tui.core.timeline import Row, Timeline
+from oncall_tui.core.timeline import Timeline
 from oncall_tui.core.timeline_html import timeline_html
 from oncall_tui.core.timeline_md import condensed, timeline_markdown
 from oncall_tui.core.timeline_report import build_timeline
@@ -302,3 +303,53 @@ def test_the_page_renders_in_headless_chromium(night: Night, tmp_path: Path) -> 
     assert dom.count('<li class="event') == len(shown)
     assert "P-2 (for cc-processor-retry) approved by user:demo-oncall" in dom
     assert "first agent told" in dom and "<svg" in dom
+
+
+# --- a journal still being written ------------------------------------------------------
+
+
+def test_the_replay_follows_a_journal_being_written(tmp_path: Path) -> None:
+    from oncall_tui.actions import Rules
+    from oncall_tui.actions import sessions as session_actions
+    from oncall_tui.actions.catalog import load_catalog_file
+    from oncall_tui.core.agents import AgentKind
+    from oncall_tui.demo import demo_settings
+    from oncall_tui.ingest import Ingestor
+    from oncall_tui.scenario import SAMPLE_DATA
+
+    settings = demo_settings(tmp_path)
+    store = Store.open(settings.db)
+    rules = Rules.from_settings(settings)
+    load_catalog_file(store, rules, SAMPLE_DATA / "catalog.yaml", "user:test")
+
+    def join(session_id: str, path: str) -> None:
+        session_actions.register(
+            store,
+            rules,
+            session_id,
+            agent=AgentKind.CLAUDE_CODE,
+            repo="acme-payments/payments-api",
+            paths=[path],
+        )
+
+    join("s-one", "services/processor/retry.py")
+    body = (SAMPLE_DATA / "alertmanager" / "firing.json").read_bytes()
+    assert Ingestor(store, settings).ingest("alertmanager", body, {}, verify="none").incidents
+    source = StorySource(store, "INC-1")
+    cursor = source.open()
+    assert source.refresh(cursor) is cursor
+    before = len(cursor.timeline.events)
+    cursor.step(10_000)
+    session_actions.heartbeat(store, rules, "s-one")
+    assert source.refresh(cursor) is cursor
+    assert len(cursor.timeline.events) == before + 1
+    assert cursor.step().kind == "session.seen"
+    assert cursor.state.sessions["s-one"].last_seen == cursor.event.ts
+    join("s-two", "services/payments/client.py")  # told about INC-1 too: its past is needed
+    fresh = source.refresh(cursor)
+    assert fresh is not cursor and fresh.event.seq == cursor.event.seq
+    assert "s-two" in source.scope.sessions
+    assert fresh.jump("resolved") is None
+    fresh.step(10_000)
+    assert "s-two" in fresh.state.sessions
+    store.close()

@@ -13,10 +13,11 @@ from hypothesis import strategies as st
 from oncall_tui.core import incidents, projection, pushes
 from oncall_tui.core.agents import AgentKind, AgentSession, PushState
 from oncall_tui.core.exposure import ContextStatus, Interval, exposure, incident_times
+from oncall_tui.core.journal_rows import Row
 from oncall_tui.core.memory import MemoryTables
 from oncall_tui.core.models import IncidentState, JournalEntry, Severity, SignalKind, SignalStatus
 from oncall_tui.core.replay import Cursor, state_at, until
-from oncall_tui.core.timeline import NAMED_JUMPS, Milestone, Row, Timeline
+from oncall_tui.core.timeline import NAMED_JUMPS, Milestone, Timeline
 from tests.factories import PAYMENTS_CATALOG, T0, MemoryJournal, make_signal
 
 SESSIONS = {
@@ -200,7 +201,8 @@ def test_the_cursor_always_shows_the_live_state_of_its_event(
     ops: list[tuple[str, int, int]], steps: list[tuple[str, int]]
 ) -> None:
     night = play([("fire", 0, 1), *ops])
-    cursor = Cursor(Timeline("INC-1", [Row.of(e) for e in night.entries]), snapshot_every=3)
+    timeline = Timeline("INC-1", [Row.of(e) for e in night.entries])
+    cursor = Cursor(timeline, snapshot_every=3, full_every=2)
     for move, value in steps:
         if move == "step":
             cursor.step(value)
@@ -472,3 +474,12 @@ def test_incident_times(night: Night) -> None:
     assert times.since_first_signal(times.first_acknowledged_at) == timedelta(minutes=7)
     assert times.acknowledged_at == minute(14)
     assert times.resolved_at == minute(25)
+
+
+def test_exposure_up_to_a_replay_clock(night: Night) -> None:
+    timeline = Timeline("INC-1", [Row.of(e) for e in night.entries])
+    [found] = exposure(timeline, until=minute(12))
+    assert found.intervals == [
+        Interval(minute(5), minute(10), ContextStatus.MISSING),
+        Interval(minute(10), minute(12), ContextStatus.CURRENT),
+    ]
