@@ -15,7 +15,7 @@ from oncall_tui.cli.incidents import incident, incidents
 from oncall_tui.cli.mcp_cmd import mcp
 from oncall_tui.cli.notes_cmd import notes
 from oncall_tui.cli.pushes_cmd import approve, broadcast, edit, pushes, reject
-from oncall_tui.cli.runtime import dashboard, demo, serve
+from oncall_tui.cli.runtime import dashboard, demo, replay, serve
 from oncall_tui.cli.sessions_cmd import hook, sessions
 from oncall_tui.cli.settings import config
 from oncall_tui.cli.timeline_cmd import timeline, timeline_schema
@@ -74,6 +74,7 @@ for command in (
     mcp,
     dashboard,
     timeline,
+    replay,
 ):
     cli.add_command(command)
 schema.add_command(timeline_schema)

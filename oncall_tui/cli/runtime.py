@@ -49,3 +49,17 @@ def dashboard(serve: bool) -> None:
 
     app = app_context()
     run_dashboard(app.settings, app.clock, serve=serve or app.settings.ui.serve)
+
+
+@click.command()
+@click.argument("incident_id")
+@friendly_errors
+def replay(incident_id: str) -> None:
+    """Open the dashboard on the replay of INCIDENT_ID (escape goes to the live dashboard)."""
+    from oncall_tui.tui.app import AppOptions
+    from oncall_tui.tui.run import make_app
+    from oncall_tui.tui.screens.replay import replay_starter
+
+    app = app_context()
+    options = AppOptions(background=(replay_starter(incident_id),))
+    make_app(app.settings, app.clock, options=options).run()

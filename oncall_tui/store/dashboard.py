@@ -16,7 +16,7 @@ from oncall_tui.core.models import Incident
 from oncall_tui.store import deliveries
 from oncall_tui.store.queries import INCIDENT_ORDER
 
-PAGE_SIZE = 500
+PAGE_SIZE = 100
 SPARK_BUCKETS = 12
 SPARK_BUCKET = timedelta(minutes=5)
 

@@ -54,13 +54,17 @@ class Loader:
         finally:
             store.close()
 
-    def snapshot(self, view: View) -> Snapshot:
+    def snapshot(self, view: View, *, narrow_to_first: bool = False) -> Snapshot:
+        """What the main screen shows. ``narrow_to_first``: with no incident chosen yet, narrow
+        to the first one in the same read (one load and one paint at start, not two)."""
         store = self.open()
         try:
             conn = store.conn
             now = self.clock.now()
             counts = dashboard.counts(conn)
             page = dashboard.incident_page(conn, now, view.filter)
+            if narrow_to_first and view.incident_id is None and page.incidents:
+                view = View(page.incidents[0].id, view.filter)
             sessions = dashboard.session_rows(conn, view.incident_id)
             pushes = dashboard.push_rows(conn, view.incident_id)
             return Snapshot(counts.max_seq, now, counts, page, sessions, pushes, view)

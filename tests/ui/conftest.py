@@ -82,4 +82,6 @@ async def settle(pilot: Pilot[None], rounds: int = 20) -> None:
             continue
         if not any(w.is_running for w in pilot.app.workers):
             break
-    await pilot.pause(0.1)
+    # Let the last results paint, even on a loaded machine.
+    await pilot.pause(0.3)
+    await pilot.wait_for_scheduled_animations()

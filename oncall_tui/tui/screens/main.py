@@ -112,6 +112,14 @@ class MainScreen(Screen[None]):
             id="filter",
             tooltip="Filter incidents: text, sev:critical, all",
         ),
+        Binding(
+            "t",
+            "replay",
+            "Replay",
+            id="replay",
+            show=False,
+            tooltip="Replay the selected incident: the dashboard as it was at any moment",
+        ),
         Binding("tab", "app.focus_next", "Next pane", show=False),
     ]
 
@@ -175,13 +183,15 @@ class MainScreen(Screen[None]):
         view = self.view
         if not force and loader.max_seq() == self._seq:
             return
-        snapshot = loader.snapshot(view)
-        self.app.call_from_thread(self._show, snapshot)
+        snapshot = loader.snapshot(view, narrow_to_first=not self._show_all)
+        self.app.call_from_thread(self._show, snapshot, view)
 
-    def _show(self, snapshot: Snapshot) -> None:
-        if snapshot.view != self.view:
+    def _show(self, snapshot: Snapshot, asked: View) -> None:
+        if asked != self.view:  # the engineer moved on while it loaded
             self.refresh_data(force=True)
             return
+        if snapshot.view != self.view:  # narrowed to the first incident in the same read
+            self.set_reactive(MainScreen.view, snapshot.view)
         self._seq = snapshot.seq
         self._last = snapshot
         palette = self.app.theme_variables
@@ -201,12 +211,6 @@ class MainScreen(Screen[None]):
         self.query_one("#sessions-pane").border_subtitle = scope
         self.query_one("#pushes-pane").border_subtitle = scope
         self._toast_new_critical(snapshot)
-        if (
-            not self._show_all
-            and self.view.incident_id is None
-            and incidents.current_key is not None
-        ):
-            self.view = View(incidents.current_key, self.view.filter)
         self._refresh_preview()
 
     def _toast_new_critical(self, snapshot: Snapshot) -> None:
@@ -366,6 +370,12 @@ class MainScreen(Screen[None]):
             self.query_one(PushPreview).focus()
         elif isinstance(focused, IncidentTable) and focused.current_key:
             self.app.push_screen(IncidentDetailScreen(focused.current_key))
+
+    def action_replay(self) -> None:
+        from oncall_tui.tui.screens.replay import ReplayScreen
+
+        if (incident_id := self._incident_id()) is not None:
+            self.app.push_screen(ReplayScreen(incident_id))
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
