@@ -124,7 +124,9 @@ class PolicySettings(BaseModel):
 class ExportSettings(BaseModel):
     dir: Path = Field(default_factory=default_export_dir)
     interval_s: float = Field(0.25, gt=0)
-    """How often the export loop looks for journal changes: at most 1/interval_s syncs a second."""
+    """During an alert storm on an incident, its files are written at most every interval_s."""
+    calm_interval_s: float = Field(0.05, gt=0)
+    """Otherwise a change reaches the files within this of the previous write."""
     repo_writers: list[Literal["agents-md", "claude-md", "cursor"]] = Field(default_factory=list)
     """Opt-in pointers in the sessions' checkouts: an AGENTS.md block, a CLAUDE.md import block,
     ``.cursor/rules/oncall.mdc``. Off by default: these files belong to the repository."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter, deque
 from pathlib import Path
 
 from oncall_tui.agents.export import ExportReport, sync
@@ -19,8 +20,15 @@ POLL_S = 0.02
 RESYNC_S = 60.0
 """The loop also syncs this often without journal activity: sessions end by silence, notes come
 up for review, and a hand-edited or deleted file gets repaired."""
-QUIET_KINDS = ("context.delivered", "export.failed")
-"""Journal entries that change nothing in the files (the exporter writes them itself)."""
+QUIET_KINDS = (
+    "context.delivered",
+    "export.failed",
+    "delivery.accepted",
+    "delivery.rejected",
+    "signal.recorded",
+)
+"""Journal entries that change nothing in the files by themselves (the exporter writes the first
+two; a signal matters once it is attached to an incident, which is its own entry)."""
 
 
 class ExportLoop:
@@ -56,29 +64,25 @@ class ExportLoop:
             self._thread = None
 
     def _run(self) -> None:
-        interval = self._settings.export.interval_s
+        export = self._settings.export
+        pacer = WritePacer(calm_spacing_s=export.calm_interval_s, storm_spacing_s=export.interval_s)
         store: Store | None = None
         seen, last_error = -1, ""
         synced_at = float("-inf")
-        written: dict[str, float] = {}
-        """When each incident (or "" for changes of no incident) last reached the files."""
         while not self._stop.wait(POLL_S):
             now = time.monotonic()
             try:
                 store = store or Store.open(self._db_path, self._clock)
                 current = store.max_seq()
-                touched = _touched_since(store, seen) if current != seen and seen >= 0 else set()
+                touched = (
+                    _touched_since(store, seen) if current != seen and seen >= 0 else Counter()
+                )
+                pacer.note(touched, now)
                 due = seen < 0 or now - synced_at >= RESYNC_S
-                # Leading edge per incident: the first change of an incident is written at once,
-                # further changes of the same incident at most every interval_s (a storm on one
-                # incident costs 4 writes a second, a new incident elsewhere is not held back).
-                waiting = {
-                    key for key in touched if now - written.get(key, float("-inf")) < interval
-                }
-                if due or (touched and touched != waiting):
+                if due or any(pacer.may_write(key, now) for key in touched):
                     synced_at = now
                     self.last_report = sync(store, self._settings)
-                    written.update(dict.fromkeys(touched, now))
+                    pacer.wrote(touched, now)
                     seen = current
                 elif not touched:
                     seen = current
@@ -89,15 +93,66 @@ class ExportLoop:
                 if store is not None:
                     store.close()
                 store = None
-                self._stop.wait(interval)  # retry after interval_s, not at every poll
+                self._stop.wait(export.interval_s)  # retry later, not at every poll
             else:
                 last_error = ""
         if store is not None:
             store.close()
 
 
-def _touched_since(store: Store, seq: int) -> set[str]:
-    """The incidents whose context may have changed since ``seq`` ("" for other changes)."""
+class WritePacer:
+    """When an incident's changes may reach the files.
+
+    Calm: a change is written within ``calm_spacing_s`` of the previous write (agents learn at
+    once). Storm — more than ``storm_entries`` journal entries for the incident in the last
+    ``STORM_WINDOW_S`` — writes for that incident are spaced ``storm_spacing_s`` apart and at most
+    ``1 / storm_spacing_s`` in any second, so a flapping alert cannot churn the files; the last
+    change still lands within one spacing. Incidents are paced separately: a storm on one does
+    not hold back another.
+    """
+
+    STORM_WINDOW_S = 0.25
+    STORM_ENTRIES = 70
+    """About 140 events a second on one incident (each adds two or three journal entries)."""
+
+    def __init__(self, *, calm_spacing_s: float, storm_spacing_s: float) -> None:
+        self.calm_spacing_s = calm_spacing_s
+        self.storm_spacing_s = storm_spacing_s
+        self._entries: dict[str, deque[tuple[float, int]]] = {}
+        self._writes: dict[str, deque[float]] = {}
+
+    def note(self, touched: Counter[str], now: float) -> None:
+        for key, count in touched.items():
+            self._entries.setdefault(key, deque()).append((now, count))
+
+    def in_storm(self, key: str, now: float) -> bool:
+        entries = self._entries.get(key)
+        if not entries:
+            return False
+        while entries and now - entries[0][0] > self.STORM_WINDOW_S:
+            entries.popleft()
+        return sum(count for _, count in entries) > self.STORM_ENTRIES
+
+    def may_write(self, key: str, now: float) -> bool:
+        writes = self._writes.get(key)
+        if not writes:
+            return True
+        while writes and now - writes[0] >= 1.0:
+            writes.popleft()
+        if not writes:
+            return True
+        if self.in_storm(key, now):
+            per_second = max(int(1.0 / self.storm_spacing_s), 1)
+            return now - writes[-1] >= self.storm_spacing_s and len(writes) < per_second
+        return now - writes[-1] >= self.calm_spacing_s
+
+    def wrote(self, touched: Counter[str], now: float) -> None:
+        for key in touched:
+            self._writes.setdefault(key, deque()).append(now)
+
+
+def _touched_since(store: Store, seq: int) -> Counter[str]:
+    """Journal entries since ``seq`` per incident ("" for changes of no incident)."""
     marks = ",".join("?" * len(QUIET_KINDS))
     rows = store.conn.execute(
         "SELECT coalesce(json_extract(body, '$.incident_id'), json_extract(body, '$.push.incident_id'),"
@@ -105,4 +160,4 @@ def _touched_since(store: Store, seq: int) -> set[str]:
         f" FROM journal WHERE seq > ? AND kind NOT IN ({marks})",
         (seq, *QUIET_KINDS),
     ).fetchall()
-    return {str(row[0]) for row in rows}
+    return Counter(str(row[0]) for row in rows)

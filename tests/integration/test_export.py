@@ -485,3 +485,30 @@ def test_sessions_outside_a_git_checkout_get_no_repo_files(tmp_path: Path) -> No
     assert not (world.checkout / "AGENTS.md").exists()
     assert (world.folder / "CONTEXT.md").exists()
     world.store.close()
+
+
+def test_write_pacer_is_prompt_when_calm_and_holds_a_storm_to_four_writes_a_second() -> None:
+    from collections import Counter
+
+    from oncall_tui.agents.export_loop import WritePacer
+
+    pacer = WritePacer(calm_spacing_s=0.05, storm_spacing_s=0.25)
+    writes = []
+    for tick in range(100):  # 100 events/s on one incident for a second: calm
+        now = tick * 0.01
+        pacer.note(Counter({"INC-1": 2}), now)
+        if pacer.may_write("INC-1", now):
+            pacer.wrote(Counter({"INC-1": 1}), now)
+            writes.append(now)
+    assert max(b - a for a, b in zip(writes, writes[1:], strict=False)) <= 0.06
+    storm = WritePacer(calm_spacing_s=0.05, storm_spacing_s=0.25)
+    written = []
+    for tick in range(200):  # 1,000 events/s for one second, polled every 5 ms
+        now = tick * 0.005
+        storm.note(Counter({"INC-1": 15}), now)
+        if storm.may_write("INC-1", now) and storm.may_write("INC-1", now):
+            storm.wrote(Counter({"INC-1": 1}), now)
+            written.append(now)
+        assert storm.may_write("INC-2", now), "another incident is not held back"
+    for start in written:
+        assert sum(1 for t in written if start <= t < start + 1.0) <= 4
