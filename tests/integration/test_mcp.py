@@ -36,11 +36,6 @@ REPO = "acme-payments/payments-api"
 PATHS = ["services/processor/retry.py"]
 GUIDANCE = "Keep timeouts, retries and circuit breakers exactly as they are"
 SENDER_TITLE = "5xx ratio above 5%"
-# Until `mcp` is registered in oncall_tui.cli, add it to the real root group in the child.
-LAUNCH = (
-    "from oncall_tui.cli import cli; from oncall_tui.cli.mcp_cmd import mcp;"
-    " cli.add_command(mcp); cli(prog_name='oncall-tui')"
-)
 
 
 @dataclass
@@ -108,7 +103,7 @@ async def connected(
     """A client session with ``oncall-tui --db DB mcp ARGS`` (machine config kept out)."""
     params = StdioServerParameters(
         command=sys.executable,
-        args=["-c", LAUNCH, "--db", str(ready.db), "mcp", *args],
+        args=["-m", "oncall_tui", "--db", str(ready.db), "mcp", *args],
         env={"XDG_CONFIG_HOME": str(ready.tmp / "xdg"), **(env or {})},
     )
     with (ready.tmp / "server.stderr").open("w") as errlog:
