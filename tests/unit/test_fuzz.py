@@ -63,14 +63,18 @@ def _parse(source: str, body: bytes) -> None:
 
 
 @pytest.mark.parametrize("source", sorted(SOURCE_MODULES))
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(body=st.binary(max_size=300))
 def test_random_bytes_are_refused_cleanly(source: str, body: bytes) -> None:
     _parse(source, body)
 
 
 @pytest.mark.parametrize("source", sorted(SOURCE_MODULES))
-@settings(max_examples=80, deadline=None)
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(path=st.lists(st.text(max_size=3), min_size=1, max_size=4), value=json_values)
 def test_real_payloads_with_a_field_gone_wrong_are_refused_cleanly(
     source: str, path: list[str], value: Any
