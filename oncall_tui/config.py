@@ -18,27 +18,12 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from oncall_tui.paths import default_config_path, default_db_path, default_export_dir
 from oncall_tui.sources import SOURCE_MODULES
 from oncall_tui.sources.base import ServiceMapping
 
 ENV_PREFIX = "ONCALL_TUI_"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-
-
-def _xdg(var: str, fallback: str) -> Path:
-    return Path(os.environ.get(var) or Path.home() / fallback)
-
-
-def default_config_path() -> Path:
-    return _xdg("XDG_CONFIG_HOME", ".config") / "oncall-tui" / "config.toml"
-
-
-def default_db_path() -> Path:
-    return _xdg("XDG_DATA_HOME", ".local/share") / "oncall-tui" / "oncall.db"
-
-
-def default_export_dir() -> Path:
-    return _xdg("XDG_STATE_HOME", ".local/state") / "oncall-tui" / "context"
 
 
 class ServerSettings(BaseModel):

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 
 from oncall_tui.core import pushes as push_engine
 from oncall_tui.core.incidents import GroupingRules
+from oncall_tui.core.models import Incident
 from oncall_tui.store.journal import Writer
+from oncall_tui.store.queries import NotFoundError
 
 if TYPE_CHECKING:
     # Only the annotation: the agent hook builds Rules without loading pydantic-settings.
@@ -78,6 +80,14 @@ def reconcile(
             only_session=only_session,
         ):
             writer.append(kind, body, actor="engine")
+
+
+def find_incident(writer: Writer, incident_ref: str) -> Incident:
+    """The incident an engineer named (``inc-7`` works as well as ``INC-7``), or NotFoundError."""
+    incident = writer.tables.get_incident(incident_ref.upper())
+    if incident is None:
+        raise NotFoundError(f"no incident {incident_ref}")
+    return incident
 
 
 def active_incident_ids(writer: Writer) -> list[str]:

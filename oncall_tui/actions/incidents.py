@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from oncall_tui.actions import Rules, reconcile
+from oncall_tui.actions import Rules, find_incident, reconcile
 from oncall_tui.core import incidents
 from oncall_tui.core.incidents import TransitionError
 from oncall_tui.core.models import Incident, IncidentState
 from oncall_tui.store.journal import Store
-from oncall_tui.store.queries import NotFoundError
 
 
 def change_incident_state(
@@ -15,9 +14,7 @@ def change_incident_state(
 ) -> Incident:
     """Acknowledge, mitigate, resolve or reopen an incident; returns it as it is afterwards."""
     with store.write(durable=True) as writer:
-        current = writer.tables.get_incident(incident_id.upper())
-        if current is None:
-            raise NotFoundError(f"no incident {incident_id}")
+        current = find_incident(writer, incident_id)
         kind, body = incidents.change_state(
             current, state, store.clock.now(), reason or f"{state.value} by {actor}"
         )
@@ -33,9 +30,7 @@ def declare_freeze(
 ) -> Incident:
     """Declare (or lift) a deploy freeze: a material change, so affected agents are told."""
     with store.write(durable=True) as writer:
-        current = writer.tables.get_incident(incident_id.upper())
-        if current is None:
-            raise NotFoundError(f"no incident {incident_id}")
+        current = find_incident(writer, incident_id)
         if not current.is_active:
             raise TransitionError(f"{current.id} is resolved")
         writer.append(

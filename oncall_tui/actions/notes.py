@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
+from oncall_tui.actions import find_incident
 from oncall_tui.actions.sessions import normalize_paths
 from oncall_tui.core.agents import Note, NoteKind
 from oncall_tui.core.sanitize import clean, identifier
@@ -43,8 +44,8 @@ def add_note(
     with store.write(durable=True) as writer:
         if supersedes is not None and writer.tables.get_note(supersedes.upper()) is None:
             raise NotFoundError(f"no note {supersedes}")
-        if incident_id is not None and writer.tables.get_incident(incident_id.upper()) is None:
-            raise NotFoundError(f"no incident {incident_id}")
+        if incident_id is not None:
+            find_incident(writer, incident_id)
         number = writer.tables.next_note_number()
         note = Note(
             id=_note_id(number),

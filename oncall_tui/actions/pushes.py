@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from oncall_tui.actions import Rules
+from oncall_tui.actions import Rules, find_incident
 from oncall_tui.core.agents import AgentSession, Push, PushKind, PushState, SessionState
 from oncall_tui.core.pushes import approval_events, push_id
 from oncall_tui.core.sanitize import clean, identifier
@@ -130,9 +130,7 @@ def broadcast(
     if not recipients:
         raise ActionError("no active sessions to broadcast to" + (f" in {repo}" if repo else ""))
     with store.write(durable=True) as writer:
-        incident = writer.tables.get_incident(incident_id.upper())
-        if incident is None:
-            raise NotFoundError(f"no incident {incident_id}")
+        incident = find_incident(writer, incident_id)
         if not incident.is_active:
             raise ActionError(f"{incident.id} is resolved")
         number = writer.tables.next_push_number()

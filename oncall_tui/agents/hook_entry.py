@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from oncall_tui.agents.hooks import answer, emit, parse_hook_input, report_internal_error
+from oncall_tui.paths import default_config_path, default_db_path
 
 if TYPE_CHECKING:
     from oncall_tui.actions import Rules
@@ -61,11 +62,7 @@ def resolve_db(db_arg: str | None, config_arg: str | None) -> Path:
     if explicit:
         return Path(explicit)
     config_value = config_arg or os.environ.get("ONCALL_TUI_CONFIG")
-    config = (
-        Path(config_value)
-        if config_value
-        else _xdg("XDG_CONFIG_HOME", ".config") / "oncall-tui" / "config.toml"
-    )
+    config = Path(config_value) if config_value else default_config_path()
     if config_value and not config.is_file():
         raise FileNotFoundError(f"config file not found: {config}")
     if config.is_file():
@@ -74,11 +71,7 @@ def resolve_db(db_arg: str | None, config_arg: str | None) -> Path:
         value = tomllib.loads(config.read_text(encoding="utf-8")).get("db")
         if isinstance(value, str) and value:
             return Path(value)
-    return _xdg("XDG_DATA_HOME", ".local/share") / "oncall-tui" / "oncall.db"
-
-
-def _xdg(var: str, fallback: str) -> Path:
-    return Path(os.environ.get(var) or Path.home() / fallback)
+    return default_db_path()
 
 
 def _hook_options(argv: Sequence[str]) -> tuple[str | None, str | None] | None:

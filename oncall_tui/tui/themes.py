@@ -15,7 +15,6 @@ Widgets colour severities and lifecycle states through semantic variables (``$se
 from __future__ import annotations
 
 import json
-import os
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -28,6 +27,7 @@ from textual.design import ColorSystem
 from textual.theme import Theme
 
 import oncall_tui
+from oncall_tui import paths
 from oncall_tui.agents.atomic import write_atomic
 
 SEMANTIC_VARIABLES: tuple[str, ...] = (
@@ -220,11 +220,6 @@ def semantic_defaults(theme: Theme) -> dict[str, str]:
     }
 
 
-def _xdg_dir(variable: str, fallback: str) -> Path:
-    # An empty variable counts as unset, as the XDG Base Directory spec says.
-    return Path(os.environ.get(variable) or Path.home() / fallback)
-
-
 def shipped_themes_dir() -> Path:
     """The repository's ``themes/`` folder, next to the package in a source checkout."""
     return Path(oncall_tui.__file__).parent.parent / "themes"
@@ -232,7 +227,7 @@ def shipped_themes_dir() -> Path:
 
 def user_themes_dir() -> Path:
     """Where a user's own themes live: ``$XDG_CONFIG_HOME/oncall-tui/themes``."""
-    return _xdg_dir("XDG_CONFIG_HOME", ".config") / "oncall-tui" / "themes"
+    return paths.config_dir() / "themes"
 
 
 def ui_state_path() -> Path:
@@ -240,7 +235,7 @@ def ui_state_path() -> Path:
 
     State, not config: the app rewrites it, and losing it costs nothing but the choice.
     """
-    return _xdg_dir("XDG_STATE_HOME", ".local/state") / "oncall-tui" / "ui.toml"
+    return paths.state_dir() / "ui.toml"
 
 
 def remembered_theme(path: Path) -> str | None:

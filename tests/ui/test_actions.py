@@ -224,23 +224,21 @@ async def test_palette_offers_the_actions_and_the_theme_is_remembered(
     assert themes.remembered_theme(tmp_path / "ui.toml") == "oncall-night"
 
 
+def deploy_freeze(settings: Settings) -> int:
+    return int(
+        db(settings)
+        .execute("SELECT json_extract(data, '$.deploy_freeze') FROM incidents")
+        .fetchone()[0]
+    )
+
+
 async def test_deploy_freeze_toggles(make_app, seeded: Settings) -> None:  # type: ignore[no-untyped-def]
     app: OncallApp = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         await pilot.press("F")
         await settle(pilot)
-        frozen = (
-            db(seeded)
-            .execute("SELECT json_extract(data, '$.deploy_freeze') FROM incidents")
-            .fetchone()[0]
-        )
-        assert frozen == 1
+        assert deploy_freeze(seeded) == 1
         await pilot.press("F")
         await settle(pilot)
-    frozen = (
-        db(seeded)
-        .execute("SELECT json_extract(data, '$.deploy_freeze') FROM incidents")
-        .fetchone()[0]
-    )
-    assert frozen == 0
+    assert deploy_freeze(seeded) == 0

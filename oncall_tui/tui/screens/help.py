@@ -38,6 +38,5 @@ class HelpScreen(ModalScreen[None]):
             text.append(
                 f"{binding.description:<14} {tooltip or binding.tooltip or ''}\n", style=style
             )
-        text.append("  ^p         Command palette: incidents, sessions, themes\n")
         text.append('\nKeys are remapped in the config: [ui.keymap] approve = "y"\n', style="dim")
         return text
