@@ -1,8 +1,11 @@
 """One path for every delivery: HTTP webhooks, pollers, ``oncall-tui ingest`` and reruns.
 
-Order matters and is the point of this module: check credentials, store the raw bytes, then
-parse and fold into incidents, all committed before the sender hears 2xx. A delivery that fails
-anywhere after the credentials check is still stored, with the reason.
+Order matters and is the point of this module: check credentials, parse, store the raw bytes,
+then fold the signals into incidents. A delivery that fails anywhere after the credentials check
+is still stored, with the reason. Local callers (``oncall-tui ingest``, reruns) fold in the same
+transaction as the store (:meth:`Ingestor.ingest_many`); the receiver commits the raw bytes,
+answers 202, and folds shortly after (:meth:`Ingestor.receive_many`, :mod:`oncall_tui.folding`),
+so a storm is acknowledged at the speed of the store rather than of the fold.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from oncall_tui.store.journal import Store, Writer
 
 log = logging.getLogger(__name__)
 
-Status = Literal["accepted", "duplicate", "rejected"]
+Status = Literal["accepted", "received", "duplicate", "rejected"]
+"""``received``: committed raw, signals not folded yet (the receiver's 202)."""
 
 Verify = Literal["all", "signature", "none"]
 """Which checks a caller needs: HTTP deliveries get ``all`` (bearer/basic and signatures); local
@@ -139,9 +143,51 @@ class Ingestor:
         delivery that fails in processing is still rolled back alone and kept as rejected.
         """
         with self.store.write() as writer:
-            return [self._store(writer, prepared) for prepared in batch]
+            return [self._store(writer, prepared, fold=True) for prepared in batch]
 
-    def _store(self, writer: Writer, prepared: Prepared) -> IngestResult:
+    def receive_many(self, batch: Sequence[Prepared]) -> list[IngestResult]:
+        """Commit prepared deliveries raw, in one transaction, marked ``received`` for the fold.
+
+        This is what the receiver's 202 waits for: the bytes are durable and deduplicated; the
+        signals are folded afterwards by :class:`~oncall_tui.folding.PendingFolds`, which also
+        picks up whatever a crash left received but not folded.
+        """
+        with self.store.write() as writer:
+            return [self._store(writer, prepared, fold=False) for prepared in batch]
+
+    def fold(
+        self,
+        writer: Writer,
+        source_name: str,
+        delivery_id: int,
+        signals: list[Signal],
+        *,
+        complete: bool,
+        recorded_before: int = 0,
+    ) -> IngestResult:
+        """Fold some or all of a received delivery's signals; ``complete`` marks it accepted.
+
+        A delivery of thousands of signals is folded in chunks, each in its own transaction, so
+        the receiver keeps committing meanwhile. Folding a chunk again (after a crash between
+        chunks) records nothing twice: a signal already recorded is a duplicate.
+        ``recorded_before``: signals its earlier chunks recorded, for the delivery's count.
+        """
+        return self._apply(
+            writer, source_name, delivery_id, signals, complete=complete, before=recorded_before
+        )
+
+    def parse_stored(
+        self, source_name: str, body: bytes, headers: Mapping[str, str]
+    ) -> tuple[list[Signal], SourceError | None]:
+        """Parse a delivery read back from the store (its signals were not kept in memory)."""
+        raw = RawDelivery(source_name, body, headers, self.store.clock.now())
+        try:
+            source = get_source(source_name)
+        except UnknownSourceError as exc:
+            return [], SourceError(str(exc))
+        return self._parse(source, raw)
+
+    def _store(self, writer: Writer, prepared: Prepared, *, fold: bool) -> IngestResult:
         raw = prepared.raw
         if prepared.refusal is not None:
             return self._reject(writer, raw, prepared.refusal)
@@ -153,7 +199,7 @@ class Ingestor:
             received_at=raw.received_at,
             headers=raw.headers,
             body=raw.body,
-            status="accepted",
+            status="accepted" if fold else "received",
             http_status=202,
             reason=None,
         )
@@ -164,6 +210,8 @@ class Ingestor:
             return IngestResult(
                 "duplicate", 202, existing, "already stored (sender retry or duplicate)"
             )
+        if not fold:
+            return IngestResult("received", 202, delivery_id, None, len(prepared.signals))
         return self._apply(writer, raw.source, delivery_id, prepared.signals)
 
     def rerun(self, delivery_id: int) -> IngestResult:
@@ -183,15 +231,7 @@ class Ingestor:
         signals, failure = self._parse(source, raw)
         with self.store.write() as writer:
             if failure is not None:
-                deliveries.set_outcome(
-                    writer.conn,
-                    delivery_id,
-                    status="rejected",
-                    http_status=failure.status,
-                    reason=failure.reason,
-                    signal_count=0,
-                )
-                return IngestResult("rejected", failure.status, delivery_id, failure.reason)
+                return mark_unparsable(writer, delivery_id, failure)
             key = _delivery_key(source, raw)
             clash = writer.conn.execute(
                 "SELECT id FROM deliveries WHERE source = ? AND delivery_key = ? AND id != ?",
@@ -237,7 +277,14 @@ class Ingestor:
             return [], SourceError(f"adapter error: {type(exc).__name__}: {exc}")
 
     def _apply(
-        self, writer: Writer, source_name: str, delivery_id: int, signals: list[Signal]
+        self,
+        writer: Writer,
+        source_name: str,
+        delivery_id: int,
+        signals: list[Signal],
+        *,
+        complete: bool = True,
+        before: int = 0,
     ) -> IngestResult:
         conn = writer.conn
         conn.execute("SAVEPOINT apply_signals")
@@ -251,17 +298,17 @@ class Ingestor:
         except Exception as exc:  # a bug of ours must not lose the delivery
             return self._processing_failed(writer, source_name, delivery_id, exc)
         conn.execute("RELEASE apply_signals")
+        if not complete:
+            # The row is left alone until the last chunk: an UPDATE rewrites the whole row,
+            # body included, and a storm's body is megabytes.
+            return IngestResult("received", 202, delivery_id, None, recorded, touched)
+        total = before + recorded
         deliveries.set_outcome(
-            conn,
-            delivery_id,
-            status="accepted",
-            http_status=202,
-            reason=None,
-            signal_count=recorded,
+            conn, delivery_id, status="accepted", http_status=202, reason=None, signal_count=total
         )
         writer.append(
             "delivery.accepted",
-            {"delivery_id": delivery_id, "source": source_name, "signals": recorded},
+            {"delivery_id": delivery_id, "source": source_name, "signals": total},
             actor=f"source:{source_name}",
         )
         return IngestResult("accepted", 202, delivery_id, None, recorded, touched)
@@ -336,6 +383,21 @@ class Ingestor:
             actor=f"source:{raw.source}",
         )
         return IngestResult("rejected", refusal.http_status, delivery_id, reason)
+
+
+def mark_unparsable(
+    writer: Writer, delivery_id: int, failure: SourceError, signal_count: int = 0
+) -> IngestResult:
+    """A stored delivery today's adapter refuses: kept, rejected with why (rerun after a fix)."""
+    deliveries.set_outcome(
+        writer.conn,
+        delivery_id,
+        status="rejected",
+        http_status=failure.status,
+        reason=failure.reason,
+        signal_count=signal_count,
+    )
+    return IngestResult("rejected", failure.status, delivery_id, failure.reason)
 
 
 def _delivery_key(source: Source, raw: RawDelivery) -> str:

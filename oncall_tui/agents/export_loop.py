@@ -11,6 +11,7 @@ from pathlib import Path
 from oncall_tui.agents.export import ExportReport, sync
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import Clock
+from oncall_tui.store import deliveries
 from oncall_tui.store.journal import Store
 
 log = logging.getLogger(__name__)
@@ -67,25 +68,35 @@ class ExportLoop:
         export = self._settings.export
         pacer = WritePacer(calm_spacing_s=export.calm_interval_s, storm_spacing_s=export.interval_s)
         store: Store | None = None
-        seen, last_error = -1, ""
+        noted, last_error = -1, ""
+        last_delivery = -1
+        unwritten: Counter[str] = Counter()  # incidents changed since the last sync
         synced_at = float("-inf")
         while not self._stop.wait(POLL_S):
             now = time.monotonic()
             try:
                 store = store or Store.open(self._db_path, self._clock)
                 current = store.max_seq()
-                touched = (
-                    _touched_since(store, seen) if current != seen and seen >= 0 else Counter()
-                )
-                pacer.note(touched, now)
-                due = seen < 0 or now - synced_at >= RESYNC_S
-                if due or any(pacer.may_write(key, now) for key in touched):
+                delivery = deliveries.max_id(store.conn)
+                pacer.note_arrivals(delivery - last_delivery if last_delivery >= 0 else 0, now)
+                last_delivery = delivery
+                if current != noted and noted >= 0:
+                    # Each entry is noted once: counting it again at every poll while the
+                    # pacer holds a write back would make a calm incident look like a storm.
+                    touched = _touched_since(store, noted)
+                    pacer.note(touched, now)
+                    unwritten.update(touched)
+                first = noted < 0
+                noted = current
+                if not unwritten and not first and now - synced_at < RESYNC_S:
+                    continue
+                pacer.backlog = deliveries.count_received(store.conn) if unwritten else 0
+                due = first or now - synced_at >= RESYNC_S
+                if due or any(pacer.may_write(key, now) for key in unwritten):
                     synced_at = now
                     self.last_report = sync(store, self._settings)
-                    pacer.wrote(touched, now)
-                    seen = current
-                elif not touched:
-                    seen = current
+                    pacer.wrote(unwritten, now)
+                    unwritten.clear()
             except Exception as exc:  # the loop must outlive any failure
                 if str(exc) != last_error:
                     log.exception("context export failed; retrying")
@@ -108,24 +119,45 @@ class WritePacer:
     ``STORM_WINDOW_S`` — writes for that incident are spaced ``storm_spacing_s`` apart and at most
     ``1 / storm_spacing_s`` in any second, so a flapping alert cannot churn the files; the last
     change still lands within one spacing. Incidents are paced separately: a storm on one does
-    not hold back another.
+    not hold back another. Deliveries arriving faster than ``STORM_ARRIVALS`` a window, or a
+    backlog of deliveries the receiver acknowledged and has not folded yet, are a storm for every
+    incident: they are seen before their signals are folded, so the files stop churning from the
+    storm's first moments, and whatever is written during a backlog is outdated by the next fold.
     """
 
     STORM_WINDOW_S = 0.25
     STORM_ENTRIES = 70
     """About 140 events a second on one incident (each adds two or three journal entries)."""
+    STORM_BACKLOG = 20
+    """Deliveries received and not folded yet (``backlog``) that make a storm."""
+    STORM_ARRIVALS = 50
+    """Deliveries stored within ``STORM_WINDOW_S`` that make a storm (200 a second)."""
 
     def __init__(self, *, calm_spacing_s: float, storm_spacing_s: float) -> None:
         self.calm_spacing_s = calm_spacing_s
         self.storm_spacing_s = storm_spacing_s
         self._entries: dict[str, deque[tuple[float, int]]] = {}
         self._writes: dict[str, deque[float]] = {}
+        self._arrivals: deque[tuple[float, int]] = deque()
+        self.backlog = 0
+
+    def note_arrivals(self, count: int, now: float) -> None:
+        if count:
+            self._arrivals.append((now, count))
+        while self._arrivals and now - self._arrivals[0][0] > self.STORM_WINDOW_S:
+            self._arrivals.popleft()
+
+    def _flooded(self) -> bool:
+        arrived = sum(count for _, count in self._arrivals)
+        return self.backlog >= self.STORM_BACKLOG or arrived >= self.STORM_ARRIVALS
 
     def note(self, touched: Counter[str], now: float) -> None:
         for key, count in touched.items():
             self._entries.setdefault(key, deque()).append((now, count))
 
     def in_storm(self, key: str, now: float) -> bool:
+        if self._flooded():
+            return True
         entries = self._entries.get(key)
         if not entries:
             return False

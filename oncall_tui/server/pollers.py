@@ -11,7 +11,7 @@ borrowing either.
 
 Threading contract: pollers never touch a SQLite connection themselves. They call the ``ingest``
 function they are given, from their own threads, so it must be thread-safe: pass
-``SharedIngestor.ingest`` (:mod:`oncall_tui.server.app`, one connection behind a lock) or an
+``IngestWriter.ingest`` (:mod:`oncall_tui.server.writer`, one writer thread) or an
 :class:`~oncall_tui.ingest.Ingestor`'s ``ingest`` wrapped in a lock. A bare ``Ingestor.ingest``
 is fine only for one poller driven from one thread (``poll_once`` in tests, ``--once``).
 """

@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 from oncall_tui.config import ServerSettings, Settings
 from oncall_tui.core.clock import Clock
 from oncall_tui.server.app import create_app
+from oncall_tui.server.protocol import with_head_deadline
 from oncall_tui.store.db import BUSY_TIMEOUT_MS
 
 GRACEFUL_SHUTDOWN_S = 15
@@ -54,7 +55,8 @@ def run_server(settings: Settings, clock: Clock) -> None:
     def announce() -> None:
         print(f"oncall-tui receiving on {url} (db: {settings.db})", flush=True)
 
-    server = _Server(_config(app, own_logging=True), on_started=announce, handle_signals=True)
+    config = _config(app, own_logging=True, head_timeout_s=settings.server.read_timeout_s)
+    server = _Server(config, on_started=announce, handle_signals=True)
     with sock:
         server.run(sockets=[sock])
 
@@ -92,7 +94,12 @@ class ReceiverThread:
         )
         ready = threading.Event()
         # The host process owns logging: uvicorn's stderr handlers would draw over the TUI.
-        config = _config(app, own_logging=False)
+        head_timeout_s = (
+            self.settings.server.read_timeout_s
+            if self.read_timeout_s is None
+            else self.read_timeout_s
+        )
+        config = _config(app, own_logging=False, head_timeout_s=head_timeout_s)
         server = _Server(config, on_started=ready.set, handle_signals=False)
 
         def serve() -> None:
@@ -179,10 +186,10 @@ def _prepare(
     return sock, app
 
 
-def _config(app: Starlette, *, own_logging: bool) -> uvicorn.Config:
+def _config(app: Starlette, *, own_logging: bool, head_timeout_s: float) -> uvicorn.Config:
     return uvicorn.Config(
         app,
-        http="h11",
+        http=with_head_deadline(head_timeout_s),
         lifespan="on",
         log_level="warning",
         log_config=uvicorn.config.LOGGING_CONFIG if own_logging else None,

@@ -25,9 +25,17 @@ class UnknownSourceError(LookupError):
 
 
 def get_source(name: str) -> Source:
+    source = _LOADED.get(name)
+    if source is not None:
+        return source
     module_name = SOURCE_MODULES.get(name)
     if module_name is None:
         raise UnknownSourceError(name)
+    # Imported on first use (the hook never loads an adapter), then kept: this runs per delivery.
     module = importlib.import_module(f"oncall_tui.sources.{module_name}")
-    source: Source = module.SOURCE
-    return source
+    loaded: Source = module.SOURCE
+    _LOADED[name] = loaded
+    return loaded
+
+
+_LOADED: dict[str, Source] = {}

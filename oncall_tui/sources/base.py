@@ -120,7 +120,7 @@ def load_json(body: bytes) -> Any:
         raise ParseError(f"body is not valid UTF-8 (byte {exc.start})") from exc
     _check_depth(text)
     try:
-        value = json.loads(text, parse_constant=_reject_constant, parse_int=_bounded_int)
+        value = _STRICT_JSON.decode(text)
     except ParseError:
         raise
     except (ValueError, RecursionError) as exc:
@@ -133,6 +133,9 @@ def _bounded_int(token: str) -> int:
     if len(token) > 19 or not (-(2**63) <= int(token) < 2**63):
         raise ParseError(f"integer out of range: {token[:32]}")
     return int(token)
+
+
+_STRICT_JSON = json.JSONDecoder(parse_constant=_reject_constant, parse_int=_bounded_int)
 
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')

@@ -101,14 +101,16 @@ def signal_rates(
     start = now - SPARK_BUCKET * SPARK_BUCKETS
     rates = {incident_id: [0] * SPARK_BUCKETS for incident_id in incident_ids}
     marks = ",".join("?" * len(incident_ids))
+    # Counted in SQL: an incident in a storm has thousands of signals a minute, and this runs on
+    # every refresh of the dashboard.
     rows = conn.execute(
-        f"SELECT incident_id, occurred_at FROM signals WHERE incident_id IN ({marks}) AND occurred_at >= ?",
-        (*incident_ids, iso(start)),
+        "SELECT incident_id, CAST((julianday(occurred_at) - julianday(?)) * 86400 / ? AS INTEGER),"
+        f" count(*) FROM signals WHERE incident_id IN ({marks}) AND occurred_at >= ?"
+        " GROUP BY 1, 2",
+        (iso(start), SPARK_BUCKET.total_seconds(), *incident_ids, iso(start)),
     ).fetchall()
-    for incident_id, occurred_at in rows:
-        when = datetime.fromisoformat(occurred_at.replace("Z", "+00:00"))
-        bucket = min(int((when - start) / SPARK_BUCKET), SPARK_BUCKETS - 1)
-        rates[incident_id][bucket] += 1
+    for incident_id, bucket, count in rows:
+        rates[incident_id][min(max(int(bucket), 0), SPARK_BUCKETS - 1)] += count
     return rates
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 from oncall_tui.store.schema import migrate
 
 BUSY_TIMEOUT_MS = 5000
+WAL_KEEP_BYTES = 16 * 1024 * 1024
+"""After a storm the WAL file is cut back to this once checkpointed (it never shrinks by itself)."""
 
 
 class StoreUnavailableError(RuntimeError):
@@ -39,6 +41,7 @@ def connect(path: Path | str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqli
     conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
     if path_str != ":memory:":
         conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA journal_size_limit = {WAL_KEEP_BYTES}")
     # NORMAL in WAL mode survives application crashes; human decisions ask for FULL per write.
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = OFF")

@@ -123,6 +123,24 @@ def set_outcome(
         )
 
 
+def received_ids(conn: sqlite3.Connection, limit: int) -> list[tuple[int, str]]:
+    """Deliveries committed but not folded yet, oldest first: (id, source)."""
+    rows = conn.execute(
+        "SELECT id, source FROM deliveries WHERE status = 'received' ORDER BY id LIMIT ?", (limit,)
+    ).fetchall()
+    return [(int(r[0]), str(r[1])) for r in rows]
+
+
+def max_id(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT coalesce(max(id), 0) FROM deliveries").fetchone()[0])
+
+
+def count_received(conn: sqlite3.Connection) -> int:
+    return int(
+        conn.execute("SELECT count(*) FROM deliveries WHERE status = 'received'").fetchone()[0]
+    )
+
+
 def get(conn: sqlite3.Connection, delivery_id: int) -> Delivery | None:
     row = conn.execute(f"SELECT {_COLUMNS} FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
     return _delivery(row) if row else None

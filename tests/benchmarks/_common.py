@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -268,6 +268,25 @@ def run_loadgen(
         raise RuntimeError(f"load generator failed ({proc.returncode}): {proc.stderr[-2000:]}")
     data = json.loads(proc.stdout)
     return LoadReport(**data)
+
+
+def wait_folded(db: Path, signals: int, timeout_s: float = 120.0) -> float:
+    """``time.monotonic()`` once the receiver has folded everything it acknowledged and the DB
+    holds ``signals`` signals (the receiver answers 202 on commit and folds afterwards); NaN if
+    that never happens within ``timeout_s``."""
+    import sqlite3
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with closing(sqlite3.connect(db, timeout=10)) as conn:
+            received = conn.execute(
+                "SELECT count(*) FROM deliveries WHERE status = 'received'"
+            ).fetchone()[0]
+            stored = conn.execute("SELECT count(*) FROM signals").fetchone()[0]
+        if received == 0 and stored >= signals:
+            return time.monotonic()
+        time.sleep(0.02)
+    return math.nan
 
 
 # --- servers ----------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """A 10,000-alert storm, two ways: one Alertmanager group of 10,000 alerts, and 10,000 deliveries.
 
-Target: each fully stored (every alert a recorded signal, the sender answered 2xx) within 10 s.
-The baseline is the minimal endpoint doing the same storage minimally (one row per alert).
+Target: each fully stored within 10 s. Two figures each: stored (every delivery committed and
+answered 202, which is what a sender waits for) and folded (every alert a recorded signal of the
+incident, done by the receiver after its 202). The baseline is the minimal endpoint storing the
+same alerts minimally (one row per alert) before it answers.
 
 A 10,000-alert group is several MB, above the receiver's default 1 MiB body limit; the limit is
 raised here (Alertmanager's ``max_alerts`` is the sender-side alternative). That the default
@@ -11,6 +13,7 @@ refuses such a group with 413 is itself a finding, and the notes say so.
 from __future__ import annotations
 
 import http.client
+import math
 import sqlite3
 import time
 from contextlib import closing
@@ -27,6 +30,7 @@ from tests.benchmarks._common import (
     minimal_receiver,
     run_loadgen,
     timed_receiver,
+    wait_folded,
     workdir,
 )
 from tests.benchmarks.bench_ingest_http import receiver_settings
@@ -50,6 +54,33 @@ def _count(db: Path, sql: str) -> int:
         return int(conn.execute(sql).fetchone()[0])
 
 
+def _rows(
+    label: str, stored_s: float, folded_s: float, base_s: float, target: float, notes: str
+) -> list[Result]:
+    return [
+        Result(
+            f"storm: {label} stored (all 202)",
+            stored_s,
+            "s",
+            baseline=base_s,
+            baseline_label="minimal endpoint, 1 row per alert, commit before 202",
+            target=target,
+            direction="max",
+            notes=notes,
+        ),
+        Result(
+            f"storm: {label} folded into the incident",
+            folded_s,
+            "s",
+            baseline=base_s,
+            baseline_label="minimal endpoint",
+            target=target,
+            direction="max",
+            notes="from the first byte sent to every alert a signal of the incident",
+        ),
+    ]
+
+
 def run(quick: bool = False) -> list[Result]:
     from oncall_tui.config import ServerSettings
     from oncall_tui.core.clock import SystemClock
@@ -62,23 +93,22 @@ def run(quick: bool = False) -> list[Result]:
         # --- one group -------------------------------------------------------------------
         with ServerThread(minimal_receiver(tmp / "min-group.db")) as base:
             base_status, base_s = _post(base.port, body)
+        target = TARGET_S if not quick else TARGET_S * alerts / 10_000
         settings = receiver_settings(tmp / "group", server=server)
         with timed_receiver(settings, SystemClock()) as (port, _timing):
+            started = time.monotonic()
             status, took = _post(port, body)
+            folded_s = wait_folded(tmp / "group" / "oncall.db", alerts) - started
         stored = _count(tmp / "group" / "oncall.db", "SELECT count(*) FROM signals")
-        complete = status == 202 and stored == alerts and base_status == 202
-        results.append(
-            Result(
-                f"storm: 1 Alertmanager group of {alerts:,} alerts stored",
-                took if complete else float("nan"),
-                "s",
-                baseline=base_s,
-                baseline_label="minimal endpoint, 1 row per alert, 1 commit",
-                target=TARGET_S if not quick else TARGET_S * alerts / 10_000,
-                direction="max",
-                notes=f"{len(body) / 1e6:.1f} MB body (default limit 1 MiB refuses it with 413); "
-                f"answered {status}, {stored} signals stored",
-            )
+        ok = status == 202 and stored == alerts and base_status == 202
+        results += _rows(
+            f"1 Alertmanager group of {alerts:,} alerts",
+            took if ok else math.nan,
+            folded_s if ok else math.nan,
+            base_s,
+            target,
+            f"{len(body) / 1e6:.1f} MB body (default limit 1 MiB refuses it with 413); "
+            f"answered {status}, {stored} signals stored",
         )
         # --- separate deliveries ---------------------------------------------------------
         with ServerThread(minimal_receiver(tmp / "min-many.db")) as base:
@@ -86,20 +116,17 @@ def run(quick: bool = False) -> list[Result]:
         settings = receiver_settings(tmp / "many", server=server)
         with timed_receiver(settings, SystemClock()) as (port, _timing):
             report = run_loadgen(port, source="alertmanager", count=alerts, run="m")
+            folded_s = wait_folded(tmp / "many" / "oncall.db", alerts) - report.started_at
         stored = _count(tmp / "many" / "oncall.db", "SELECT count(*) FROM signals")
-        complete = report.ok(202) == alerts and stored == alerts
-        results.append(
-            Result(
-                f"storm: {alerts:,} separate Alertmanager deliveries stored",
-                report.elapsed_s if complete else float("nan"),
-                "s",
-                baseline=base_report.elapsed_s,
-                baseline_label="minimal endpoint, same deliveries",
-                target=TARGET_S if not quick else TARGET_S * alerts / 10_000,
-                direction="max",
-                notes=f"{report.rate:.0f} deliveries/s (baseline {base_report.rate:.0f}/s); "
-                f"202s {report.ok(202)}/{alerts}, {stored} signals stored",
-            )
+        ok = report.ok(202) == alerts and stored == alerts
+        results += _rows(
+            f"{alerts:,} separate Alertmanager deliveries",
+            report.elapsed_s if ok else math.nan,
+            folded_s if ok else math.nan,
+            base_report.elapsed_s,
+            target,
+            f"{report.rate:.0f} deliveries/s (baseline {base_report.rate:.0f}/s); "
+            f"202s {report.ok(202)}/{alerts}, {stored} signals stored",
         )
     return results
 

@@ -16,6 +16,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -99,6 +100,13 @@ class Endpoint:
         """Read the DB from a connection of our own, closed at once (never pin the WAL)."""
         with closing(sqlite3.connect(self.db, timeout=10)) as conn:
             return conn.execute(sql, params).fetchall()
+
+    def folded(self, timeout_s: float = 20.0) -> None:
+        """Wait until every received delivery is folded (the receiver folds after its 202)."""
+        deadline = time.monotonic() + timeout_s
+        while self.rows("SELECT count(*) FROM deliveries WHERE status = 'received'") != [(0,)]:
+            assert time.monotonic() < deadline, "received deliveries were not folded in time"
+            time.sleep(0.01)
 
 
 @pytest.fixture(autouse=True)

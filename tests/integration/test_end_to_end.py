@@ -12,6 +12,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -116,13 +117,19 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 
 def post(port: int, source: str, path: Path) -> None:
+    """Deliver, then wait (as /healthz tells) until the receiver has folded it into incidents."""
+    base = f"http://127.0.0.1:{port}"
     response = httpx.post(
-        f"http://127.0.0.1:{port}/webhooks/{source}",
+        f"{base}/webhooks/{source}",
         content=path.read_bytes(),
         headers={"Content-Type": "application/json"},
         timeout=10,
     )
     assert response.status_code == 202, response.text
+    deadline = time.monotonic() + 20
+    while httpx.get(f"{base}/healthz", timeout=10).json()["received"]:
+        assert time.monotonic() < deadline, "the receiver did not fold the delivery"
+        time.sleep(0.01)
 
 
 async def mcp_call(world: World, session_id: str, tool: str, **arguments: Any) -> str:

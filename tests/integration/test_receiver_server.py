@@ -89,6 +89,7 @@ def test_healthz_reports_the_journal_and_503_when_the_db_is_unreadable(
     assert (
         endpoint.post("alertmanager", sample("alertmanager/firing.json").read_bytes()).status == 202
     )
+    endpoint.folded()
     healthy = endpoint.request("GET", "/healthz")
     moved = endpoint.db.with_name("moved.db")
     endpoint.db.rename(moved)
@@ -99,7 +100,12 @@ def test_healthz_reports_the_journal_and_503_when_the_db_is_unreadable(
 
     [(max_seq,)] = endpoint.rows("SELECT max(seq) FROM journal")
     assert healthy.status == 200
-    assert healthy.json == {"status": "ok", "db": str(endpoint.db), "max_seq": max_seq}
+    assert healthy.json == {
+        "status": "ok",
+        "db": str(endpoint.db),
+        "max_seq": max_seq,
+        "received": 0,
+    }
     assert max_seq > 0
     assert unreadable.status == 503
     assert unreadable.json["status"] == "unavailable"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -141,22 +140,20 @@ def test_delivery_key_of_an_unreadable_body_is_its_hash() -> None:
     assert SOURCE.delivery_key(delivery(body)) == body_key(body)
 
 
-def test_storm_of_ten_thousand_alerts_parses_linearly() -> None:
+def test_storm_of_ten_thousand_alerts_parses_whole() -> None:
+    # How fast is the storm benchmark's business (tests/benchmarks/bench_storm.py), not this.
     body = storm(10_000)
     body["truncatedAlerts"] = 250
     raw = encode(body)
 
-    started = time.perf_counter()
     signals = SOURCE.parse(delivery(raw), ServiceMapping())
     key = SOURCE.delivery_key(delivery(raw))
-    elapsed = time.perf_counter() - started
 
     assert len(signals) == 10_000
     assert len({s.alert_key for s in signals}) == 10_000
     assert {s.delivery_key for s in signals} == {key}
     assert signals[0].labels[TRUNCATED_LABEL] == "250"
     assert TRUNCATED_LABEL not in signals[1].labels
-    assert elapsed < 10, f"10,000 alerts took {elapsed:.1f} s"
 
 
 def test_fingerprint_matches_prometheus_label_signature() -> None:

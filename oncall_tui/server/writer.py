@@ -1,0 +1,266 @@
+"""The receiver's one writer: raw deliveries committed in groups, folded in between.
+
+Every request thread, the event loop and the pollers hand their prepared deliveries to one
+thread that owns the SQLite connection. It commits whatever is queued in ONE transaction (a
+storm's deliveries share their commit) and answers them all; when nothing is queued it folds
+received deliveries into incidents a slice at a time. During a storm the fold takes at most a
+quarter of the writer's time, so acknowledging comes first and the backlog is folded as soon as
+it calms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+
+from oncall_tui.config import Settings
+from oncall_tui.core.clock import Clock
+from oncall_tui.folding import PendingFolds
+from oncall_tui.ingest import Ingestor, IngestResult, Prepared, Verify
+from oncall_tui.store.checkpoint import WalKeeper
+from oncall_tui.store.db import StoreUnavailableError, connect
+from oncall_tui.store.journal import Store
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 256
+"""Deliveries per transaction at most: bounds the time one commit holds the write lock."""
+FOLD_SLICE_S = 0.008
+"""One fold transaction's length during a storm."""
+CALM_FOLD_SLICE_S = 0.1
+"""Its length otherwise: fewer commits. A delivery arriving meanwhile still waits only for the
+chunk being folded (a few milliseconds): the fold stops for anything queued."""
+STORM_WINDOW_S = 0.25
+STORM_DELIVERIES = 50
+"""This many deliveries within ``STORM_WINDOW_S`` (200 a second) are a storm: the fold then
+yields three quarters of the time to acknowledging them. Below that it keeps up, so agents
+learn of each delivery within milliseconds."""
+STORM_FOLD_SHARE = 0.25
+RETRY_S = 1.0
+"""After a store failure the fold waits this long before trying again."""
+DRAIN_ON_CLOSE_S = 5.0
+"""At shutdown, fold what is received for up to this long; the next start folds the rest."""
+
+
+class IngestWriter:
+    """Owns the receiver's connection; see the module docstring.
+
+    After a store failure every delivery of the batch is answered 503, and the connection is
+    reopened for the next batch, so a DB that was read-only or on a full disk is picked up again
+    once fixed.
+    """
+
+    def __init__(self, settings: Settings, clock: Clock, busy_timeout_ms: int) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._busy_timeout_ms = busy_timeout_ms
+        self._ingestor: Ingestor | None = self._open()  # a bad DB fails here, at startup
+        # prepare() uses no connection: callers run it on their own threads, and it keeps
+        # this first Ingestor when the connection is reopened after a failure.
+        self._preparer = self._ingestor
+        self._folds = PendingFolds(self._ingestor)
+        self._cond = threading.Condition()
+        self._queue: list[_Ticket] = []
+        self._closing = False
+        self._fold_due = 0.0  # monotonic time the fold may run again (0: now)
+        self._fold_pending = True  # a crash may have left deliveries received, not folded
+        self._arrivals: deque[tuple[float, int]] = deque()  # (commit time, deliveries)
+        self._wal = WalKeeper(settings.db, busy_timeout_ms)
+        self._thread = threading.Thread(target=self._run, name="oncall-ingest", daemon=True)
+        self._thread.start()
+
+    def _open(self) -> Ingestor:
+        conn = connect(self._settings.db, busy_timeout_ms=self._busy_timeout_ms)
+        store = Store(conn, self._clock, self._settings.db)
+        loopback = self._settings.server.is_loopback
+        return Ingestor(store, self._settings, require_credentials=not loopback)
+
+    # --- callers ----------------------------------------------------------------------------
+
+    def prepare(
+        self, source: str, body: bytes, headers: Mapping[str, str], verify: Verify = "all"
+    ) -> Prepared:
+        return self._preparer.prepare(source, body, headers, verify=verify)
+
+    def ingest(
+        self, source: str, body: bytes, headers: Mapping[str, str], verify: Verify = "all"
+    ) -> IngestResult:
+        """Prepare, queue and wait for the commit: for threads (pollers, tests)."""
+        done = threading.Event()
+        ticket = self.submit(self.prepare(source, body, headers, verify), done.set)
+        done.wait()
+        return ticket.outcome()
+
+    async def ingest_async(self, prepared: Prepared) -> IngestResult:
+        """Queue a prepared delivery and await its commit without holding a thread."""
+        loop = asyncio.get_running_loop()
+        committed = loop.create_future()
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(_resolve, committed)
+
+        ticket = self.submit(prepared, wake)
+        await committed
+        return ticket.outcome()
+
+    def submit(self, prepared: Prepared, on_done: Callable[[], None]) -> _Ticket:
+        ticket = _Ticket(prepared, on_done)
+        with self._cond:
+            if self._closing:
+                ticket.fail(StoreUnavailableError("the receiver is shutting down"))
+                return ticket
+            self._queue.append(ticket)
+            self._cond.notify()
+        return ticket
+
+    @property
+    def wal_alarm(self) -> str | None:
+        """Why the DB's WAL is growing unchecked (a stuck reader), or None."""
+        return self._wal.alarm
+
+    def close(self) -> None:
+        """Answer what is queued, fold for a few seconds, close the connection."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify()
+        self._thread.join()
+
+    # --- the writer thread --------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            batch = self._next_batch()
+            if batch is None:
+                break
+            if batch:
+                self._commit(batch)
+            else:
+                self._fold_slice()
+            if self._ingestor is not None:
+                self._wal.after_commit(self._ingestor.store.conn)
+        self._drain()
+        if self._ingestor is not None:
+            self._ingestor.store.close()
+
+    def _next_batch(self) -> list[_Ticket] | None:
+        """Queued deliveries; ``[]`` when it is the fold's turn; None when closing."""
+        with self._cond:
+            while True:
+                if self._queue:
+                    batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                    return batch
+                if self._closing:
+                    return None
+                wait: float | None = None
+                if self._fold_pending:
+                    wait = self._fold_due - time.monotonic()
+                    if wait <= 0:
+                        return []
+                self._cond.wait(wait)
+
+    def _commit(self, batch: list[_Ticket]) -> None:
+        self._arrivals.append((time.monotonic(), len(batch)))
+        try:
+            results = self._connected().receive_many([t.prepared for t in batch])
+        except Exception as exc:  # this thread must answer every ticket and live on
+            if not isinstance(exc, StoreUnavailableError):
+                log.exception("storing %d deliveries failed", len(batch))
+                exc = StoreUnavailableError(f"internal error: {type(exc).__name__}")
+            self._lost_connection()
+            for ticket in batch:
+                ticket.fail(exc)
+            return
+        for ticket, result in zip(batch, results, strict=True):
+            if result.status == "received" and result.delivery_id is not None:
+                raw = ticket.prepared.raw
+                self._folds.remember(result.delivery_id, raw.source, ticket.prepared.signals)
+                self._fold_pending = True
+            ticket.finish(result)
+
+    def _in_storm(self, now: float) -> bool:
+        while self._arrivals and now - self._arrivals[0][0] > STORM_WINDOW_S:
+            self._arrivals.popleft()
+        return sum(count for _, count in self._arrivals) >= STORM_DELIVERIES
+
+    def _fold_slice(self) -> None:
+        started = time.monotonic()
+        storm = self._in_storm(started)
+        try:
+            self._fold_pending = self._fold_some(
+                FOLD_SLICE_S if storm else CALM_FOLD_SLICE_S, lambda: bool(self._queue)
+            )
+        except Exception as exc:  # the deliveries stay received; the next attempt folds them
+            if isinstance(exc, StoreUnavailableError):
+                log.warning("folding failed, retrying in %g s: %s", RETRY_S, exc)
+            else:
+                log.exception("folding failed, retrying in %g s", RETRY_S)
+            self._lost_connection()
+            self._fold_due = time.monotonic() + RETRY_S
+            return
+        now = time.monotonic()
+        if storm:
+            self._fold_due = now + (now - started) * (1 / STORM_FOLD_SHARE - 1)
+        else:
+            self._fold_due = 0.0
+
+    def _drain(self) -> None:
+        deadline = time.monotonic() + DRAIN_ON_CLOSE_S
+        while self._fold_pending and time.monotonic() < deadline:
+            try:
+                self._fold_pending = self._fold_some(CALM_FOLD_SLICE_S, lambda: False)
+            except Exception:
+                log.exception("folding at shutdown failed; the next start folds the rest")
+                return
+
+    def _fold_some(self, budget_s: float, should_stop: Callable[[], bool]) -> bool:
+        self._connected()
+        return self._folds.fold_some(budget_s, should_stop)
+
+    def _connected(self) -> Ingestor:
+        if self._ingestor is None:
+            try:
+                self._ingestor = self._open()
+            except (sqlite3.Error, OSError) as exc:
+                raise StoreUnavailableError(f"cannot open {self._settings.db}: {exc}") from exc
+            self._folds = PendingFolds(self._ingestor)
+        return self._ingestor
+
+    def _lost_connection(self) -> None:
+        if self._ingestor is not None:
+            self._ingestor.store.close()
+            self._ingestor = None
+        self._folds.forget_all()
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+class _Ticket:
+    """One queued delivery and, once its batch committed, its outcome."""
+
+    def __init__(self, prepared: Prepared, on_done: Callable[[], None]) -> None:
+        self.prepared = prepared
+        self._on_done = on_done
+        self._result: IngestResult | None = None
+        self._error: StoreUnavailableError | None = None
+
+    def finish(self, result: IngestResult) -> None:
+        self._result = result
+        self._on_done()
+
+    def fail(self, error: StoreUnavailableError) -> None:
+        self._error = error
+        self._on_done()
+
+    def outcome(self) -> IngestResult:
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
