@@ -1,0 +1,88 @@
+"""Helpers shared by the fault-injection tests: disk full, stuck readers and writers, SIGKILLs.
+
+The receiver answers 202 once the raw delivery is committed and may fold its signals into
+incidents a moment later, so checks here hold either way: a 202'd delivery is in ``deliveries``
+as ``received`` (waiting to be folded) or ``accepted`` (folded), and anything derived from it is
+waited for with a deadline, never expected at once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from contextlib import closing
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tests.integration.conftest import Reply
+
+ACKNOWLEDGED = ("received", "accepted")
+"""Statuses a delivery answered 202 may have: waiting to be folded, or folded."""
+
+T = TypeVar("T")
+
+
+def read_db(db: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+    """Query from a connection of our own, closed at once (never pin the WAL)."""
+    with closing(sqlite3.connect(db, timeout=10)) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def integrity(db: Path) -> list[tuple[Any, ...]]:
+    return read_db(db, "PRAGMA integrity_check")
+
+
+def wait_for(
+    probe: Callable[[], T], *, timeout_s: float = 10.0, interval_s: float = 0.05, what: str = ""
+) -> T:
+    """Poll ``probe`` until it returns something truthy; fail with ``what`` at the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout_s:g} s: {what or probe}")
+        time.sleep(interval_s)
+
+
+def acknowledged_id(reply: Reply) -> int:
+    """The delivery id of a 2xx answer (the receiver's promise that it is stored)."""
+    assert 200 <= reply.status < 300, (reply.status, reply.body[:300])
+    delivery_id = reply.json["delivery_id"]
+    assert isinstance(delivery_id, int), reply.body[:300]
+    return delivery_id
+
+
+def unstored(db: Path, acked: dict[int, str]) -> dict[int, str]:
+    """Acknowledged deliveries not in the DB as what was sent, with why.
+
+    ``acked`` maps each delivery id a 202 named to the ``delivery_key`` that was sent (for
+    PagerDuty: ``pagerduty:<X-Webhook-Id>``) or just the source, for senders without an id.
+    """
+    rows = {
+        row_id: (source, key, status)
+        for row_id, source, key, status in read_db(
+            db, "SELECT id, source, delivery_key, status FROM deliveries"
+        )
+    }
+    problems: dict[int, str] = {}
+    for delivery_id, expected in acked.items():
+        row = rows.get(delivery_id)
+        if row is None:
+            problems[delivery_id] = f"missing ({expected})"
+        elif expected not in (row[0], row[1]):
+            problems[delivery_id] = f"is {row[:2]}, expected {expected}"
+        elif row[2] not in ACKNOWLEDGED:
+            problems[delivery_id] = f"status {row[2]!r}"
+    return problems
+
+
+def all_folded(db: Path, ids: list[int]) -> bool:
+    """Every delivery in ``ids`` was folded into incidents (status ``accepted``)."""
+    if not ids:
+        return True
+    rows = read_db(db, "SELECT id, status FROM deliveries")
+    status = dict(rows)
+    return all(status.get(i) == "accepted" for i in ids)
