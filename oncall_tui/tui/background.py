@@ -1,4 +1,5 @@
-"""Services the dashboard can run beside itself: receiver and pollers, exporter, demo player.
+"""Services the dashboard can run beside itself: receiver and pollers, exporter, demo player,
+and a watch on its terminal.
 
 Each ``start_*`` returns a starter for :class:`~oncall_tui.tui.app.AppOptions.background`: it
 is called once the app is mounted and returns the function that stops it.
@@ -7,6 +8,8 @@ is called once the app is mounted and returns the function that stops it.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -45,6 +48,37 @@ def start_exporter(settings: Settings, clock: Clock) -> Starter:
         loop = ExportLoop(settings.db, settings, clock=clock)
         loop.start()
         return loop.stop
+
+    return start
+
+
+HANGUP_CHECK_S = 1.0
+
+
+def watch_terminal() -> Starter:
+    """Quit when the terminal goes away without a SIGHUP.
+
+    A dashboard that is not its terminal's controlling process (started by a script, ``setsid``,
+    some multiplexers) gets no SIGHUP when the terminal closes; Textual's input thread then reads
+    end-of-file forever and spins a core. A hung-up terminal fails ``isatty`` (EIO), so we check.
+    """
+
+    def start(app: OncallApp) -> Callable[[], None]:
+        stream = sys.__stdin__
+        fd = stream.fileno() if stream is not None else -1
+        stop = threading.Event()
+        if fd < 0 or not os.isatty(fd):
+            return stop.set  # not on a terminal (tests, pipes): nothing to watch
+
+        def watch() -> None:
+            while not stop.wait(HANGUP_CHECK_S):
+                if not os.isatty(fd):
+                    log.warning("the terminal went away; quitting")
+                    app.call_from_thread(app.exit, None, 129)  # 128 + SIGHUP, as a shell says
+                    return
+
+        threading.Thread(target=watch, name="oncall-terminal-watch", daemon=True).start()
+        return stop.set
 
     return start
 

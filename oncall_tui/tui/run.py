@@ -6,7 +6,13 @@ from oncall_tui.config import Settings
 from oncall_tui.core.clock import Clock
 from oncall_tui.scenario import Scenario
 from oncall_tui.tui.app import AppOptions, OncallApp
-from oncall_tui.tui.background import Starter, start_demo_player, start_exporter, start_receiver
+from oncall_tui.tui.background import (
+    Starter,
+    start_demo_player,
+    start_exporter,
+    start_receiver,
+    watch_terminal,
+)
 
 
 def make_app(
@@ -31,11 +37,13 @@ def make_app(
 
 
 def run_dashboard(settings: Settings, clock: Clock, *, serve: bool) -> None:
-    make_app(settings, clock, serve=serve).run()
+    options = AppOptions(background=(watch_terminal(),))
+    make_app(settings, clock, serve=serve, options=options).run()
 
 
 def run_demo_dashboard(settings: Settings, clock: Clock, scenario: Scenario) -> None:
     """The demo incident plays live in the dashboard, from its first step to the stand-downs."""
     start_at = clock.now()
-    options = AppOptions(background=(start_demo_player(scenario, settings, clock, start_at),))
+    player = start_demo_player(scenario, settings, clock, start_at)
+    options = AppOptions(background=(player, watch_terminal()))
     make_app(settings, clock, options=options).run()

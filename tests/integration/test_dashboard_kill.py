@@ -17,6 +17,7 @@ import json
 import os
 import random
 import re
+import select
 import signal
 import struct
 import subprocess
@@ -75,11 +76,14 @@ class Dashboard:
         self._master = master
         self._output = bytearray()
         self._lock = threading.Lock()
+        self._stop_reading = threading.Event()
         self._pump = threading.Thread(target=self._read, daemon=True)
         self._pump.start()
 
     def _read(self) -> None:
-        while True:
+        while not self._stop_reading.is_set():
+            if not select.select([self._master], [], [], 0.1)[0]:
+                continue
             try:
                 chunk = os.read(self._master, 65536)
             except OSError:  # EIO: the last holder of the terminal's other side is gone
@@ -115,6 +119,13 @@ class Dashboard:
     def press(self, key: bytes) -> None:
         os.write(self._master, key)
 
+    def hang_up(self) -> None:
+        """Close our side of the terminal, as a terminal emulator that quits does."""
+        self._stop_reading.set()
+        self._pump.join(10)
+        os.close(self._master)
+        self._master = -1
+
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(20)
@@ -122,8 +133,10 @@ class Dashboard:
     def close(self) -> None:
         if self.process.poll() is None:
             self.kill()
+        self._stop_reading.set()
         self._pump.join(10)
-        os.close(self._master)
+        if self._master >= 0:
+            os.close(self._master)
         with self._lock:
             self._output = bytearray()  # many kills in one test: keep only what is running
 
@@ -254,10 +267,8 @@ def seed(tmp_path: Path) -> tuple[Path, Path, Path]:
     return db, export_dir, config
 
 
-def kill_and_restart(
-    tmp_path: Path, dashboards: list[Dashboard], iterations: int, seed_value: int
-) -> None:
-    db, export_dir, config = seed(tmp_path)
+def command(tmp_path: Path, db: Path, config: Path) -> tuple[list[str], dict[str, str]]:
+    """How the dashboard is started: ``--serve`` on the seeded DB, in an isolated environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONCALL_TUI_")}
     env.update(
         TERM="xterm-256color",
@@ -268,6 +279,14 @@ def kill_and_restart(
         XDG_DATA_HOME=str(tmp_path / "xdg-data"),
     )
     argv = [sys.executable, "-m", "oncall_tui", "--db", str(db), "--config", str(config), "--serve"]
+    return argv, env
+
+
+def kill_and_restart(
+    tmp_path: Path, dashboards: list[Dashboard], iterations: int, seed_value: int
+) -> None:
+    db, export_dir, config = seed(tmp_path)
+    argv, env = command(tmp_path, db, config)
 
     def start() -> tuple[Dashboard, int]:
         dashboard = Dashboard(argv, env)
@@ -333,3 +352,22 @@ def test_sigkilled_dashboard_keeps_deliveries_db_and_context_files(
 @pytest.mark.slow
 def test_many_sigkilled_dashboards(tmp_path: Path, dashboards: list[Dashboard]) -> None:
     kill_and_restart(tmp_path, dashboards, iterations=60, seed_value=60)
+
+
+def test_the_dashboard_quits_when_its_terminal_goes_away(
+    tmp_path: Path, dashboards: list[Dashboard]
+) -> None:
+    # Started in a session of its own, the dashboard gets no SIGHUP when the terminal closes;
+    # without its own check it would read end-of-file for ever on a spinning input thread.
+    db, _, config = seed(tmp_path)
+    dashboard = Dashboard(*command(tmp_path, db, config))
+    dashboards.append(dashboard)
+    dashboard.wait_for_first_screen()
+
+    dashboard.hang_up()
+
+    try:
+        dashboard.process.wait(15)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the dashboard outlived its terminal by 15 s")
+    assert integrity(db) == [("ok",)]
