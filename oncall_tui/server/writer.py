@@ -11,6 +11,7 @@ it calms.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -102,7 +103,8 @@ class IngestWriter:
         committed = loop.create_future()
 
         def wake() -> None:
-            loop.call_soon_threadsafe(_resolve, committed)
+            with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+                loop.call_soon_threadsafe(_resolve, committed)
 
         ticket = self.submit(prepared, wake)
         await committed
