@@ -155,27 +155,6 @@ class Ingestor:
         with self.store.write() as writer:
             return [self._store(writer, prepared, fold=False) for prepared in batch]
 
-    def fold(
-        self,
-        writer: Writer,
-        source_name: str,
-        delivery_id: int,
-        signals: list[Signal],
-        *,
-        complete: bool,
-        recorded_before: int = 0,
-    ) -> IngestResult:
-        """Fold some or all of a received delivery's signals; ``complete`` marks it accepted.
-
-        A delivery of thousands of signals is folded in chunks, each in its own transaction, so
-        the receiver keeps committing meanwhile. Folding a chunk again (after a crash between
-        chunks) records nothing twice: a signal already recorded is a duplicate.
-        ``recorded_before``: signals its earlier chunks recorded, for the delivery's count.
-        """
-        return self._apply(
-            writer, source_name, delivery_id, signals, complete=complete, before=recorded_before
-        )
-
     def parse_stored(
         self, source_name: str, body: bytes, headers: Mapping[str, str]
     ) -> tuple[list[Signal], SourceError | None]:
@@ -212,7 +191,7 @@ class Ingestor:
             )
         if not fold:
             return IngestResult("received", 202, delivery_id, None, len(prepared.signals))
-        return self._apply(writer, raw.source, delivery_id, prepared.signals)
+        return self.fold(writer, raw.source, delivery_id, prepared.signals)
 
     def rerun(self, delivery_id: int) -> IngestResult:
         """Feed a stored delivery through today's adapters; what was already recorded is skipped."""
@@ -237,7 +216,7 @@ class Ingestor:
                 "SELECT id FROM deliveries WHERE source = ? AND delivery_key = ? AND id != ?",
                 (stored.source, key, delivery_id),
             ).fetchone()
-            result = self._apply(writer, stored.source, delivery_id, signals)
+            result = self.fold(writer, stored.source, delivery_id, signals)
             if result.status == "accepted" and clash is None:
                 deliveries.set_outcome(
                     writer.conn,
@@ -276,7 +255,7 @@ class Ingestor:
             log.exception("adapter %s failed", raw.source)
             return [], SourceError(f"adapter error: {type(exc).__name__}: {exc}")
 
-    def _apply(
+    def fold(
         self,
         writer: Writer,
         source_name: str,
@@ -284,8 +263,15 @@ class Ingestor:
         signals: list[Signal],
         *,
         complete: bool = True,
-        before: int = 0,
+        recorded_before: int = 0,
     ) -> IngestResult:
+        """Fold a stored delivery's signals into incidents; ``complete`` marks it accepted.
+
+        The receiver folds a delivery of thousands of signals in chunks, each in its own
+        transaction, so it keeps committing meanwhile; ``recorded_before`` is what the earlier
+        chunks recorded, for the delivery's count. Folding a chunk again (after a crash between
+        chunks) records nothing twice: a signal already recorded is a duplicate.
+        """
         conn = writer.conn
         conn.execute("SAVEPOINT apply_signals")
         try:
@@ -302,7 +288,7 @@ class Ingestor:
             # The row is left alone until the last chunk: an UPDATE rewrites the whole row,
             # body included, and a storm's body is megabytes.
             return IngestResult("received", 202, delivery_id, None, recorded, touched)
-        total = before + recorded
+        total = recorded_before + recorded
         deliveries.set_outcome(
             conn, delivery_id, status="accepted", http_status=202, reason=None, signal_count=total
         )

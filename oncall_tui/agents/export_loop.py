@@ -11,6 +11,7 @@ from pathlib import Path
 from oncall_tui.agents.export import ExportReport, sync
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import Clock
+from oncall_tui.core.window import SlidingCount
 from oncall_tui.store import deliveries
 from oncall_tui.store.journal import Store
 
@@ -136,34 +137,25 @@ class WritePacer:
     def __init__(self, *, calm_spacing_s: float, storm_spacing_s: float) -> None:
         self.calm_spacing_s = calm_spacing_s
         self.storm_spacing_s = storm_spacing_s
-        self._entries: dict[str, deque[tuple[float, int]]] = {}
+        self._entries: dict[str, SlidingCount] = {}
         self._writes: dict[str, deque[float]] = {}
-        self._arrivals: deque[tuple[float, int]] = deque()
+        self._arrivals = SlidingCount(self.STORM_WINDOW_S)
         self.backlog = 0
 
     def note_arrivals(self, count: int, now: float) -> None:
-        if count:
-            self._arrivals.append((now, count))
-        while self._arrivals and now - self._arrivals[0][0] > self.STORM_WINDOW_S:
-            self._arrivals.popleft()
-
-    def _flooded(self) -> bool:
-        arrived = sum(count for _, count in self._arrivals)
-        return self.backlog >= self.STORM_BACKLOG or arrived >= self.STORM_ARRIVALS
+        self._arrivals.add(count, now)
 
     def note(self, touched: Counter[str], now: float) -> None:
         for key, count in touched.items():
-            self._entries.setdefault(key, deque()).append((now, count))
+            self._entries.setdefault(key, SlidingCount(self.STORM_WINDOW_S)).add(count, now)
 
     def in_storm(self, key: str, now: float) -> bool:
-        if self._flooded():
+        if self.backlog >= self.STORM_BACKLOG:
+            return True
+        if self._arrivals.total(now) >= self.STORM_ARRIVALS:
             return True
         entries = self._entries.get(key)
-        if not entries:
-            return False
-        while entries and now - entries[0][0] > self.STORM_WINDOW_S:
-            entries.popleft()
-        return sum(count for _, count in entries) > self.STORM_ENTRIES
+        return entries is not None and entries.total(now) > self.STORM_ENTRIES
 
     def may_write(self, key: str, now: float) -> bool:
         writes = self._writes.get(key)

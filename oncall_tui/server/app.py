@@ -106,8 +106,12 @@ def create_app(
         except sqlite3.Error as exc:
             return JSONResponse({"status": "unavailable", "db": db, "error": str(exc)}, 503)
         # "received": deliveries acknowledged and not folded into incidents yet (a backlog).
-        health: dict[str, object] = {"status": "ok", "db": db, "max_seq": max_seq}
-        health["received"] = received
+        health: dict[str, object] = {
+            "status": "ok",
+            "db": db,
+            "max_seq": max_seq,
+            "received": received,
+        }
         if writer.wal_alarm is not None:
             health["wal_alarm"] = writer.wal_alarm
         return JSONResponse(health)

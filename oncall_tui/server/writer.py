@@ -16,11 +16,11 @@ import logging
 import sqlite3
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import Clock
+from oncall_tui.core.window import SlidingCount
 from oncall_tui.folding import PendingFolds
 from oncall_tui.ingest import Ingestor, IngestResult, Prepared, Verify
 from oncall_tui.store.checkpoint import WalKeeper
@@ -70,7 +70,7 @@ class IngestWriter:
         self._closing = False
         self._fold_due = 0.0  # monotonic time the fold may run again (0: now)
         self._fold_pending = True  # a crash may have left deliveries received, not folded
-        self._arrivals: deque[tuple[float, int]] = deque()  # (commit time, deliveries)
+        self._arrivals = SlidingCount(STORM_WINDOW_S)  # deliveries committed
         self._wal = WalKeeper(settings.db, busy_timeout_ms)
         self._thread = threading.Thread(target=self._run, name="oncall-ingest", daemon=True)
         self._thread.start()
@@ -166,7 +166,7 @@ class IngestWriter:
                 self._cond.wait(wait)
 
     def _commit(self, batch: list[_Ticket]) -> None:
-        self._arrivals.append((time.monotonic(), len(batch)))
+        self._arrivals.add(len(batch), time.monotonic())
         try:
             results = self._connected().receive_many([t.prepared for t in batch])
         except Exception as exc:  # this thread must answer every ticket and live on
@@ -184,14 +184,9 @@ class IngestWriter:
                 self._fold_pending = True
             ticket.finish(result)
 
-    def _in_storm(self, now: float) -> bool:
-        while self._arrivals and now - self._arrivals[0][0] > STORM_WINDOW_S:
-            self._arrivals.popleft()
-        return sum(count for _, count in self._arrivals) >= STORM_DELIVERIES
-
     def _fold_slice(self) -> None:
         started = time.monotonic()
-        storm = self._in_storm(started)
+        storm = self._arrivals.total(started) >= STORM_DELIVERIES
         try:
             self._fold_pending = self._fold_some(
                 FOLD_SLICE_S if storm else CALM_FOLD_SLICE_S, lambda: bool(self._queue)
