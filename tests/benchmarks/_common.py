@@ -314,10 +314,12 @@ class ServerThread:
     def __init__(self, app: Any) -> None:
         import uvicorn
 
+        from oncall_tui.server.protocol import with_head_deadline
+
         self._sock = bind_loopback()
         config = uvicorn.Config(
             app,
-            http="h11",
+            http=with_head_deadline(10.0),
             lifespan="on",
             log_level="warning",
             log_config=None,
