@@ -15,11 +15,10 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 
 import uvicorn
-from starlette.applications import Starlette
 
 from oncall_tui.config import ServerSettings, Settings
 from oncall_tui.core.clock import Clock
-from oncall_tui.server.app import create_app
+from oncall_tui.server.app import ReceiverApp, create_app
 from oncall_tui.server.protocol import with_head_deadline
 from oncall_tui.store.db import BUSY_TIMEOUT_MS
 
@@ -172,7 +171,7 @@ def _prepare(
     *,
     read_timeout_s: float | None = None,
     busy_timeout_ms: int = BUSY_TIMEOUT_MS,
-) -> tuple[socket.socket, Starlette]:
+) -> tuple[socket.socket, ReceiverApp]:
     """Check, bind, then open the DB: a refused or busy address leaves no connection behind."""
     check_bind(settings)
     sock = _bind(settings.server)
@@ -186,7 +185,7 @@ def _prepare(
     return sock, app
 
 
-def _config(app: Starlette, *, own_logging: bool, head_timeout_s: float) -> uvicorn.Config:
+def _config(app: ReceiverApp, *, own_logging: bool, head_timeout_s: float) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         http=with_head_deadline(head_timeout_s),

@@ -142,8 +142,8 @@ async def test_off_loopback_a_source_without_credentials_is_refused(tmp_path: Pa
     )
     body = sample("datadog/triggered.json").read_bytes()
     app = create_app(settings, SystemClock())  # never bound: only its ingest path is exercised
-    async with app.router.lifespan_context(app):
-        result = await anyio.to_thread.run_sync(app.state.ingest, "datadog", body, {})
+    async with app.rest.router.lifespan_context(app.rest):
+        result = await anyio.to_thread.run_sync(app.ingest, "datadog", body, {})
     assert (result.status, result.http_status) == ("rejected", 401)
     assert "loopback only" in result.reason
 

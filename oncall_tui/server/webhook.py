@@ -1,0 +1,150 @@
+"""``POST /webhooks/<source>`` in plain ASGI: the one route a storm hits.
+
+Every other route goes through Starlette; this one does not, because during a storm the
+receiver is bound by the Python it runs per request, and a framework's request, response and
+middleware objects were a tenth of it. Senders decide from our status code whether to retry,
+so the codes are the contract (DESIGN §5): 202 only once the raw delivery is committed (its
+signals are folded into incidents right after, see :mod:`oncall_tui.server.writer`), the
+Ingestor's own status for anything it refused, and 503 with ``Retry-After`` when the store
+cannot commit, because Alertmanager and PagerDuty drop a notification on 429 or any other 4xx.
+Oversized and stalled bodies are refused before they cost memory or a database write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import anyio.to_thread
+
+from oncall_tui.server.writer import IngestWriter
+from oncall_tui.store.db import StoreUnavailableError
+
+log = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+PREFIX = "/webhooks/"
+RETRY_AFTER_S = 5
+PREPARE_INLINE_BYTES = 64 * 1024
+"""Bodies up to this are checked and parsed on the event loop (well under a millisecond);
+bigger ones, such as an Alertmanager group of thousands, on a worker thread."""
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class _Disconnected(Exception):
+    pass
+
+
+class WebhookRoute:
+    """The route's ASGI app; :meth:`matches` says which paths are its own."""
+
+    def __init__(self, writer: IngestWriter, *, max_body: int, read_timeout_s: float) -> None:
+        self._writer = writer
+        self._max_body = max_body
+        self._read_timeout_s = read_timeout_s
+
+    @staticmethod
+    def matches(path: str) -> bool:
+        source = path[len(PREFIX) :]
+        return path.startswith(PREFIX) and bool(source) and "/" not in source
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        source = scope["path"][len(PREFIX) :]
+        if scope["method"] != "POST":
+            await _answer(send, 405, {"error": "POST a delivery here"}, [(b"allow", b"POST")])
+            return
+        headers = _joined_headers(scope["headers"])
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self._max_body:
+            await _refuse(send, 413, f"body over {self._max_body} bytes")
+            return
+        try:
+            body = await self._read_body(receive)
+        except _BodyTooLarge:
+            await _refuse(send, 413, f"body over {self._max_body} bytes")
+            return
+        except TimeoutError:
+            await _refuse(send, 408, f"body not received within {self._read_timeout_s:g} s")
+            return
+        except _Disconnected:
+            return  # nobody is listening any more
+        writer = self._writer
+        if len(body) <= PREPARE_INLINE_BYTES:
+            prepared = writer.prepare(source, body, headers)
+        else:
+            prepared = await anyio.to_thread.run_sync(writer.prepare, source, body, headers)
+        try:
+            result = await writer.ingest_async(prepared)
+        except StoreUnavailableError as exc:
+            log.warning("store unavailable, answering 503 to %s: %s", source, exc)
+            retry = [(b"retry-after", str(RETRY_AFTER_S).encode())]
+            await _answer(
+                send, 503, {"error": f"store unavailable: {exc}", "delivery_id": None}, retry
+            )
+            return
+        content: dict[str, object]
+        if 200 <= result.http_status < 300:
+            content = {
+                "status": result.status,
+                "delivery_id": result.delivery_id,
+                "signals": result.signals,
+            }
+        else:
+            content = {"error": result.reason, "delivery_id": result.delivery_id}
+        await _answer(send, result.http_status, content)
+
+    async def _read_body(self, receive: Receive) -> bytes:
+        # Content-Length may be absent (chunked) or lie, so count what actually arrives.
+        chunks: list[bytes] = []
+        size = 0
+        async with asyncio.timeout(self._read_timeout_s):
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise _Disconnected
+                chunk: bytes = message.get("body", b"")
+                size += len(chunk)
+                if size > self._max_body:
+                    raise _BodyTooLarge
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _joined_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Repeated headers joined with ", " (RFC 9110 §5.3) instead of silently keeping one."""
+    headers: dict[str, str] = {}
+    for name_bytes, value_bytes in raw:
+        name, value = name_bytes.decode("latin-1"), value_bytes.decode("latin-1")
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
+
+
+async def _refuse(send: Send, status: int, reason: str) -> None:
+    # Closing the connection is what stops the rest of the body: a kept-alive connection would
+    # make the server read and discard it all before the next request.
+    await _answer(send, status, {"error": reason, "delivery_id": None}, [(b"connection", b"close")])
+
+
+async def _answer(
+    send: Send,
+    status: int,
+    content: dict[str, object],
+    extra_headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    body = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    if extra_headers:
+        headers.extend(extra_headers)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
