@@ -77,6 +77,9 @@ class IngestWriter:
 
     def _open(self) -> Ingestor:
         conn = connect(self._settings.db, busy_timeout_ms=self._busy_timeout_ms)
+        # The WalKeeper checkpoints beside this connection: a commit that checkpointed would
+        # hold up every sender waiting on it.
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
         store = Store(conn, self._clock, self._settings.db)
         loopback = self._settings.server.is_loopback
         return Ingestor(store, self._settings, require_credentials=not loopback)
@@ -93,28 +96,23 @@ class IngestWriter:
     ) -> IngestResult:
         """Prepare, queue and wait for the commit: for threads (pollers, tests)."""
         done = threading.Event()
-        ticket = self.submit(self.prepare(source, body, headers, verify), done.set)
+        ticket = self._submit(_Ticket(self.prepare(source, body, headers, verify), event=done))
         done.wait()
         return ticket.outcome()
 
     async def ingest_async(self, prepared: Prepared) -> IngestResult:
         """Queue a prepared delivery and await its commit without holding a thread."""
         loop = asyncio.get_running_loop()
-        committed = loop.create_future()
-
-        def wake() -> None:
-            with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
-                loop.call_soon_threadsafe(_resolve, committed)
-
-        ticket = self.submit(prepared, wake)
-        await committed
+        ticket = self._submit(_Ticket(prepared, loop=loop, future=loop.create_future()))
+        assert ticket.future is not None
+        await ticket.future
         return ticket.outcome()
 
-    def submit(self, prepared: Prepared, on_done: Callable[[], None]) -> _Ticket:
-        ticket = _Ticket(prepared, on_done)
+    def _submit(self, ticket: _Ticket) -> _Ticket:
         with self._cond:
             if self._closing:
                 ticket.fail(StoreUnavailableError("the receiver is shutting down"))
+                _wake([ticket])
                 return ticket
             self._queue.append(ticket)
             self._cond.notify()
@@ -143,9 +141,9 @@ class IngestWriter:
                 self._commit(batch)
             else:
                 self._fold_slice()
-            if self._ingestor is not None:
-                self._wal.after_commit(self._ingestor.store.conn)
+            self._wal.after_commit()
         self._drain()
+        self._wal.close()
         if self._ingestor is not None:
             self._ingestor.store.close()
 
@@ -176,6 +174,7 @@ class IngestWriter:
             self._lost_connection()
             for ticket in batch:
                 ticket.fail(exc)
+            _wake(batch)
             return
         for ticket, result in zip(batch, results, strict=True):
             if result.status == "received" and result.delivery_id is not None:
@@ -183,6 +182,7 @@ class IngestWriter:
                 self._folds.remember(result.delivery_id, raw.source, ticket.prepared.signals)
                 self._fold_pending = True
             ticket.finish(result)
+        _wake(batch)
 
     def _fold_slice(self) -> None:
         started = time.monotonic()
@@ -234,30 +234,52 @@ class IngestWriter:
         self._folds.forget_all()
 
 
-def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
-
-
 class _Ticket:
-    """One queued delivery and, once its batch committed, its outcome."""
+    """One queued delivery, who waits for it (an event loop or a thread) and its outcome."""
 
-    def __init__(self, prepared: Prepared, on_done: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        prepared: Prepared,
+        *,
+        event: threading.Event | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        future: asyncio.Future[None] | None = None,
+    ) -> None:
         self.prepared = prepared
-        self._on_done = on_done
+        self.event = event
+        self.loop = loop
+        self.future = future
         self._result: IngestResult | None = None
         self._error: StoreUnavailableError | None = None
 
     def finish(self, result: IngestResult) -> None:
         self._result = result
-        self._on_done()
 
     def fail(self, error: StoreUnavailableError) -> None:
         self._error = error
-        self._on_done()
 
     def outcome(self) -> IngestResult:
         if self._error is not None:
             raise self._error
         assert self._result is not None
         return self._result
+
+
+def _wake(tickets: list[_Ticket]) -> None:
+    """Tell every waiter its outcome is ready: one call into each event loop for the whole
+    batch, since each call from another thread costs the loop a wake-up."""
+    futures_by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for ticket in tickets:
+        if ticket.event is not None:
+            ticket.event.set()
+        elif ticket.loop is not None and ticket.future is not None:
+            futures_by_loop.setdefault(ticket.loop, []).append(ticket.future)
+    for loop, futures in futures_by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+            loop.call_soon_threadsafe(_resolve_all, futures)
+
+
+def _resolve_all(futures: list[asyncio.Future[None]]) -> None:
+    for future in futures:
+        if not future.done():  # cancelled: its request went away
+            future.set_result(None)
