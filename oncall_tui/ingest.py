@@ -273,6 +273,7 @@ class Ingestor:
         chunks) records nothing twice: a signal already recorded is a duplicate.
         """
         conn = writer.conn
+        writer.tables.flush()  # a rollback to the savepoint forgets only what follows it
         conn.execute("SAVEPOINT apply_signals")
         try:
             recorded, touched = self._record(writer, source_name, delivery_id, signals)

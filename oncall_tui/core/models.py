@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Severity(StrEnum):
@@ -126,6 +126,13 @@ class Signal(BaseModel):
     group_key: str | None = None
     delivery_id: int | None = None
     """Row id of the raw delivery this signal came from (provenance)."""
+
+    @field_validator("labels")
+    @classmethod
+    def _labels_sorted(cls, labels: dict[str, str]) -> dict[str, str]:
+        # In key order, as the journal keeps them (sorted JSON): the projection stored live
+        # and the one rebuilt from the journal are then the same, byte for byte.
+        return dict(sorted(labels.items()))
 
     @property
     def is_resolution(self) -> bool:

@@ -80,7 +80,9 @@ class Store:
     @contextmanager
     def write(self, *, durable: bool = False) -> Iterator[Writer]:
         with write_transaction(self.conn, durable=durable) as conn:
-            yield Writer(conn, self.clock)
+            writer = Writer(conn, self.clock)
+            yield writer
+            writer.tables.flush()  # what the projection held back, before the commit
 
     def tables(self) -> SqlTables:
         """Read access to the projection (each query is its own short statement)."""

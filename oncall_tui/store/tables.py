@@ -5,6 +5,7 @@ plus the queries the decisions need (:class:`~oncall_tui.core.incidents.Lookup`)
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from oncall_tui.core.agents import AgentSession, Note, Push
@@ -28,10 +29,14 @@ class SqlTables:
     ``cache=True`` (a :class:`~oncall_tui.store.journal.Writer`'s tables) remembers the incidents,
     signals and alerts it read or wrote during the transaction. Performance: recording one signal
     reads back what the fold just wrote (its signal, its alert twice, its incident twice), and
-    parsing those rows' JSON was a third of the ingest CPU in a storm. The cache is write-through
-    (every put still executes, so SQL queries see it) and lives as long as the transaction;
-    whoever rolls back to a savepoint must call :meth:`forget`. Cached models are shared: like
-    every model here, they are replaced with ``model_copy``, never mutated in place.
+    parsing those rows' JSON was a third of the ingest CPU in a storm. The cache lives as long
+    as the transaction. Cached models are shared: like every model here, they are replaced with
+    ``model_copy``, never mutated in place.
+
+    It also holds back the writes of signals and alerts, each of which the fold puts twice (when
+    recorded, then when attached to its incident), and writes each row once: before any query
+    that reads their table, and at :meth:`flush`, which the owner calls before it commits or
+    sets a savepoint. Whoever rolls back to a savepoint must call :meth:`forget`.
     """
 
     def __init__(self, conn: sqlite3.Connection, *, cache: bool = False) -> None:
@@ -39,12 +44,67 @@ class SqlTables:
         self._incidents: dict[str, Incident] | None = {} if cache else None
         self._signals: dict[int, StoredSignal] | None = {} if cache else None
         self._alerts: dict[str, AlertState] | None = {} if cache else None
+        self._unwritten_signals: dict[int, StoredSignal] = {}
+        self._unwritten_alerts: dict[str, AlertState] = {}
 
     def forget(self) -> None:
-        """Drop what the cache remembers (after a rollback to a savepoint)."""
+        """Drop what the cache remembers and holds back (after a rollback to a savepoint)."""
         for cached in (self._incidents, self._signals, self._alerts):
             if cached is not None:
                 cached.clear()
+        self._unwritten_signals.clear()
+        self._unwritten_alerts.clear()
+
+    def flush(self) -> None:
+        """Write the signals and alerts held back."""
+        self._flush_signals()
+        self._flush_alerts()
+
+    def _flush_signals(self) -> None:
+        if self._unwritten_signals:
+            self._write_signals(self._unwritten_signals.values())
+            self._unwritten_signals.clear()
+
+    def _flush_alerts(self) -> None:
+        if self._unwritten_alerts:
+            self._write_alerts(self._unwritten_alerts.values())
+            self._unwritten_alerts.clear()
+
+    def _write_signals(self, signals: Iterable[StoredSignal]) -> None:
+        # Only incident_id and data ever change once a signal is recorded (the Signal is frozen
+        # and recorded at this id, its journal seq), so the upsert updates just those.
+        self.conn.executemany(
+            "INSERT INTO signals (id, incident_id, source, kind, service, status, alert_key,"
+            " occurred_at, delivery_id, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(id) DO UPDATE SET incident_id = excluded.incident_id,"
+            " data = excluded.data",
+            [
+                (
+                    stored.id,
+                    stored.incident_id,
+                    stored.signal.source,
+                    stored.signal.kind.value,
+                    stored.signal.service,
+                    stored.signal.status.value,
+                    stored.signal.alert_key,
+                    iso(stored.signal.occurred_at),
+                    stored.signal.delivery_id,
+                    stored.model_dump_json(),
+                )
+                for stored in signals
+            ],
+        )
+
+    def _write_alerts(self, alerts: Iterable[AlertState]) -> None:
+        self.conn.executemany(
+            "INSERT INTO alerts (alert_key, incident_id, status, status_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(alert_key) DO UPDATE SET incident_id = excluded.incident_id,"
+            " status = excluded.status, status_at = excluded.status_at",
+            [
+                (alert.alert_key, alert.incident_id, alert.status.value, iso(alert.status_at))
+                for alert in alerts
+            ],
+        )
 
     # --- Tables -------------------------------------------------------------------------
 
@@ -101,31 +161,11 @@ class SqlTables:
         return stored
 
     def put_signal(self, stored: StoredSignal) -> None:
-        if self._signals is not None:
-            self._signals[stored.id] = stored
-        signal = stored.signal
-        self.conn.execute(
-            # Performance: a signal is written twice (recorded, then attached to its incident),
-            # and only incident_id and data can differ between the writes: the rest is the
-            # Signal, frozen, recorded at this id (its journal seq). Updating just those two
-            # touches one index instead of deleting and re-inserting the row and all four.
-            "INSERT INTO signals (id, incident_id, source, kind, service, status, alert_key,"
-            " occurred_at, delivery_id, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT(id) DO UPDATE SET incident_id = excluded.incident_id,"
-            " data = excluded.data",
-            (
-                stored.id,
-                stored.incident_id,
-                signal.source,
-                signal.kind.value,
-                signal.service,
-                signal.status.value,
-                signal.alert_key,
-                iso(signal.occurred_at),
-                signal.delivery_id,
-                stored.model_dump_json(),
-            ),
-        )
+        if self._signals is None:  # no transaction of ours to hold it back for
+            self._write_signals([stored])
+            return
+        self._signals[stored.id] = stored
+        self._unwritten_signals[stored.id] = stored
 
     def get_alert(self, alert_key: str) -> AlertState | None:
         if self._alerts is not None and alert_key in self._alerts:
@@ -144,15 +184,11 @@ class SqlTables:
         return alert
 
     def put_alert(self, alert: AlertState) -> None:
-        if self._alerts is not None:
-            self._alerts[alert.alert_key] = alert
-        self.conn.execute(
-            # Performance: updated in place (REPLACE deleted and re-inserted the row).
-            "INSERT INTO alerts (alert_key, incident_id, status, status_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT(alert_key) DO UPDATE SET incident_id = excluded.incident_id,"
-            " status = excluded.status, status_at = excluded.status_at",
-            (alert.alert_key, alert.incident_id, alert.status.value, iso(alert.status_at)),
-        )
+        if self._alerts is None:
+            self._write_alerts([alert])
+            return
+        self._alerts[alert.alert_key] = alert
+        self._unwritten_alerts[alert.alert_key] = alert
 
     def put_change_link(self, link: ChangeLink) -> None:
         self.conn.execute(
@@ -220,6 +256,7 @@ class SqlTables:
     # --- Lookup -------------------------------------------------------------------------
 
     def has_signal(self, alert_key: str, status: str, occurred_at: datetime) -> bool:
+        self._flush_signals()
         row = self.conn.execute(
             "SELECT 1 FROM signals WHERE alert_key = ? AND status = ? AND occurred_at = ? LIMIT 1",
             (alert_key, status, iso(occurred_at)),
@@ -235,6 +272,7 @@ class SqlTables:
         return self._incident_row(row[0], row[1]) if row else None
 
     def firing_alert_count(self, incident_id: str) -> int:
+        self._flush_alerts()
         row = self.conn.execute(
             "SELECT count(*) FROM alerts WHERE incident_id = ? AND status != 'resolved'",
             (incident_id,),
@@ -242,6 +280,7 @@ class SqlTables:
         return int(row[0])
 
     def unattached_signal_ids(self, alert_key: str) -> list[int]:
+        self._flush_signals()
         rows = self.conn.execute(
             "SELECT id FROM signals WHERE alert_key = ? AND incident_id IS NULL ORDER BY id",
             (alert_key,),
@@ -251,6 +290,7 @@ class SqlTables:
     def changes_for_service(
         self, service: str, since: datetime, until: datetime
     ) -> list[StoredSignal]:
+        self._flush_signals()
         marks = ",".join("?" * len(_CHANGE_KINDS))
         rows = self.conn.execute(
             f"SELECT data FROM signals WHERE service = ? AND kind IN ({marks})"
@@ -318,6 +358,7 @@ class SqlTables:
         )
 
     def suspect_changes(self, incident_id: str) -> list[StoredSignal]:
+        self._flush_signals()
         rows = self.conn.execute(
             "SELECT s.data FROM change_links l JOIN signals s ON s.id = l.signal_id"
             " WHERE l.incident_id = ? AND l.relation = 'suspect' ORDER BY s.occurred_at, s.id",

@@ -20,6 +20,8 @@ from oncall_tui.store.schema import SCHEMA_VERSION, SchemaTooNewError
 from oncall_tui.store.tables import SqlTables
 from tests.factories import T0, MemoryJournal, make_signal
 
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
+
 
 def test_new_db_is_wal_private_and_current(tmp_path: Path) -> None:
     path = tmp_path / "oncall.db"
@@ -100,6 +102,13 @@ def test_fold_from_scratch_equals_live_projection(
     live = dump_projection(store.conn)
     assert _fold_into_fresh_sql(store) == live
 
+    # All in one transaction, where the projection holds rows back until a query needs them.
+    batched = Store.open(tmp_path_factory.mktemp("batched") / "db", FixedClock(T0))
+    with batched.write() as writer:
+        for signal in signals:
+            incidents.record_signal(signal, writer.append, writer.tables, incidents.GroupingRules())
+    assert dump_projection(batched.conn) == live
+
     # The in-memory path (replay) takes the very same decisions as the SQLite path.
     memory = MemoryJournal()
     for signal in signals:
@@ -110,3 +119,37 @@ def test_fold_from_scratch_equals_live_projection(
     assert isinstance(folded, MemoryTables)
     assert folded.incidents == memory.tables.incidents
     assert folded.incidents == {i: SqlTables(store.conn).get_incident(i) for i in folded.incidents}
+
+
+def test_a_delivery_failing_midway_leaves_the_rest_of_its_batch_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each delivery of a batch folds inside its own savepoint; the rows the projection holds
+    back (signals, alerts) of the deliveries before it must survive its rollback."""
+    from oncall_tui.config import Settings
+    from oncall_tui.ingest import Ingestor
+
+    good = (SAMPLES / "alertmanager" / "firing.json").read_bytes()
+    failing = good.replace(b"2ee254fac5aceac5", b"1111111111111111").replace(
+        b"b113d4b78729a946", b"2222222222222222"
+    )
+    record = incidents.record_signal
+
+    def record_or_fail(signal, *args):  # type: ignore[no-untyped-def]
+        if "2222222222222222" in signal.alert_key:  # the failing delivery's second alert
+            raise RuntimeError("a bug in the fold")
+        return record(signal, *args)
+
+    monkeypatch.setattr(incidents, "record_signal", record_or_fail)
+    store = Store.open(tmp_path / "db", FixedClock(T0))
+    ingestor = Ingestor(store, Settings(db=tmp_path / "db"))
+    prepared = [ingestor.prepare("alertmanager", body, {}) for body in (good, failing)]
+    accepted, rejected = ingestor.ingest_many(prepared)
+
+    assert (accepted.status, rejected.status, rejected.http_status) == ("accepted", "rejected", 400)
+    assert "a bug in the fold" in str(rejected.reason)
+    alerts = {r[0] for r in store.conn.execute("SELECT alert_key FROM alerts")}
+    assert alerts == {s.alert_key for s in prepared[0].signals}
+    delivery_ids = [r[0] for r in store.conn.execute("SELECT delivery_id FROM signals")]
+    assert delivery_ids == [accepted.delivery_id] * 2
+    assert _fold_into_fresh_sql(store) == dump_projection(store.conn)
