@@ -137,10 +137,11 @@ class IngestWriter:
             batch = self._next_batch()
             if batch is None:
                 break
-            if batch:
-                self._commit(batch)
-            else:
-                self._fold_slice()
+            with self._wal.writing():
+                if batch:
+                    self._commit(batch)
+                else:
+                    self._fold_slice()
             self._wal.after_commit()
         self._drain()
         self._wal.close()

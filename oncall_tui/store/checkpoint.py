@@ -12,7 +12,11 @@ the file back).
 It starts over only when no reader still uses the WAL's frames. While the dashboard and the
 exporter read all the time that may not happen by chance: in a 50,000-alert storm the WAL
 reached 765 MB. So once ``WAL_RESTART_BYTES`` of frames have piled up without a new start, the
-keeper asks for a RESTART checkpoint, which waits briefly for the readers of old frames.
+keeper asks for a RESTART checkpoint, which waits briefly for the readers of old frames. A
+RESTART also needs the DB to have no writer, which the receiver's writer, busy through a storm,
+would hardly ever leave it: so the writer holds :meth:`WalKeeper.writing` around each of its
+transactions and the keeper takes it for the restart (the writer waits those few milliseconds,
+instead of SQLite's busy handler polling for a gap between its transactions).
 
 A reader that never finishes (a crashed tool, a debugger, a forgotten ``sqlite3`` shell) keeps
 every restart from completing, and the WAL then grows until the disk is full: that is the alarm.
@@ -24,6 +28,8 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -68,6 +74,9 @@ class WalKeeper:
         self._db = db
         self._busy_timeout_ms = busy_timeout_ms
         self._committed = threading.Event()
+        self._turn = threading.Condition()
+        self._writer_active = False
+        self._restart_wanted = False
         self._closing = threading.Event()
         self._next_restart = 0.0
         self._failing_since: float | None = None
@@ -75,6 +84,22 @@ class WalKeeper:
         """Set while the WAL is pinned (see :func:`wal_alarm`); logged when raised and cleared."""
         self._thread = threading.Thread(target=self._run, name="oncall-checkpoint", daemon=True)
         self._thread.start()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Around each of the writer's transactions: a restart waits for the one under way, and
+        the next one waits for the restart (a plain lock would let the writer take it back
+        before the keeper wakes, all through a storm)."""
+        with self._turn:
+            while self._restart_wanted:
+                self._turn.wait()
+            self._writer_active = True
+        try:
+            yield
+        finally:
+            with self._turn:
+                self._writer_active = False
+                self._turn.notify_all()
 
     def after_commit(self) -> None:
         self._committed.set()
@@ -132,11 +157,19 @@ class WalKeeper:
 
     def _restart(self, conn: sqlite3.Connection, wait_ms: int) -> bool:
         conn.execute(f"PRAGMA busy_timeout = {wait_ms}")
+        with self._turn:
+            self._restart_wanted = True
+            while self._writer_active:
+                self._turn.wait()
         try:
             busy, frames, done = conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
         except sqlite3.Error as exc:
             log.debug("WAL restart of %s failed: %s", self._db, exc)
             return False
+        finally:
+            with self._turn:
+                self._restart_wanted = False
+                self._turn.notify_all()
         return not busy and frames == done
 
     def _set_alarm(self, alarm: str | None) -> None:
