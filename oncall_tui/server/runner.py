@@ -194,6 +194,7 @@ def _config(app: ReceiverApp, *, own_logging: bool, head_timeout_s: float) -> uv
         log_config=uvicorn.config.LOGGING_CONFIG if own_logging else None,
         access_log=False,
         server_header=False,
+        proxy_headers=False,  # nothing reads the client's address: no X-Forwarded-* to trust
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
 

@@ -325,6 +325,7 @@ class ServerThread:
             log_config=None,
             access_log=False,
             server_header=False,
+            proxy_headers=False,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, name="bench-baseline", daemon=True)
