@@ -34,13 +34,19 @@ class FixedClock:
 
 def iso(when: datetime) -> str:
     """The one text form of a time in the store: UTC, microseconds, sortable as text."""
-    # isoformat is several times faster than strftime, and this runs for every row written;
-    # for our own UTC times, cutting "+00:00" beats building a naive copy (a third faster).
-    if when.tzinfo is UTC:
-        return when.isoformat(timespec="microseconds")[:-6] + "Z"
-    if when.utcoffset() != _ZERO:
+    # Runs ten times per folded signal: %-formatting the fields is a third faster than
+    # isoformat(timespec=...) (which parses its keyword each call) and several times strftime.
+    if when.tzinfo is not UTC and when.utcoffset() != _ZERO:
         when = when.astimezone(UTC)
-    return when.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031 (an f-string is slower)
+        when.year,
+        when.month,
+        when.day,
+        when.hour,
+        when.minute,
+        when.second,
+        when.microsecond,
+    )
 
 
 _ZERO = timedelta(0)

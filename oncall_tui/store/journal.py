@@ -44,9 +44,9 @@ class Writer:
         )
         seq = cursor.lastrowid
         assert seq is not None
-        # Performance: every field is already of its type (seq from SQLite, the rest from the
-        # caller's typed arguments), so skip validation, which copied the body once more.
-        entry = JournalEntry.model_construct(seq=seq, ts=when, actor=actor, kind=kind, body=body)
+        # Performance: validating these five typed fields (the body is Any, not walked) costs
+        # half of what model_construct's pure-Python defaults handling does.
+        entry = JournalEntry(seq=seq, ts=when, actor=actor, kind=kind, body=body)
         projection.apply(entry, self.tables)
         self.appended.append(entry)
         return entry

@@ -65,6 +65,12 @@ class SqlTables:
             self._write_signals(self._unwritten_signals.values())
             self._unwritten_signals.clear()
 
+    def _flush_changes(self) -> None:
+        """Before a query of change signals (deploys, rollbacks): alerts held back cannot
+        change its answer, so they stay held."""
+        if any(held.signal.kind.is_change for held in self._unwritten_signals.values()):
+            self._flush_signals()
+
     def _flush_alerts(self) -> None:
         if self._unwritten_alerts:
             self._write_alerts(self._unwritten_alerts.values())
@@ -256,7 +262,16 @@ class SqlTables:
     # --- Lookup -------------------------------------------------------------------------
 
     def has_signal(self, alert_key: str, status: str, occurred_at: datetime) -> bool:
-        self._flush_signals()
+        # These columns never change once a signal is recorded: the rows held back and the
+        # table can be asked apart, and the signal just recorded is not written twice.
+        for held in self._unwritten_signals.values():
+            signal = held.signal
+            if (signal.alert_key, signal.status.value, signal.occurred_at) == (
+                alert_key,
+                status,
+                occurred_at,
+            ):
+                return True
         row = self.conn.execute(
             "SELECT 1 FROM signals WHERE alert_key = ? AND status = ? AND occurred_at = ? LIMIT 1",
             (alert_key, status, iso(occurred_at)),
@@ -280,17 +295,20 @@ class SqlTables:
         return int(row[0])
 
     def unattached_signal_ids(self, alert_key: str) -> list[int]:
-        self._flush_signals()
+        # A row held back is newer than its stored version (it may have been attached since).
+        held = {i: s for i, s in self._unwritten_signals.items() if s.signal.alert_key == alert_key}
         rows = self.conn.execute(
             "SELECT id FROM signals WHERE alert_key = ? AND incident_id IS NULL ORDER BY id",
             (alert_key,),
         ).fetchall()
-        return [int(r[0]) for r in rows]
+        ids = {int(r[0]) for r in rows if int(r[0]) not in held}
+        ids.update(i for i, stored in held.items() if stored.incident_id is None)
+        return sorted(ids)
 
     def changes_for_service(
         self, service: str, since: datetime, until: datetime
     ) -> list[StoredSignal]:
-        self._flush_signals()
+        self._flush_changes()
         marks = ",".join("?" * len(_CHANGE_KINDS))
         rows = self.conn.execute(
             f"SELECT data FROM signals WHERE service = ? AND kind IN ({marks})"
@@ -358,7 +376,7 @@ class SqlTables:
         )
 
     def suspect_changes(self, incident_id: str) -> list[StoredSignal]:
-        self._flush_signals()
+        self._flush_changes()
         rows = self.conn.execute(
             "SELECT s.data FROM change_links l JOIN signals s ON s.id = l.signal_id"
             " WHERE l.incident_id = ? AND l.relation = 'suspect' ORDER BY s.occurred_at, s.id",
