@@ -21,6 +21,9 @@ from oncall_tui.core.models import (
 from oncall_tui.core.topology import Service
 
 _CHANGE_KINDS = tuple(k.value for k in SignalKind if k.is_change)
+MAX_HELD_ROWS = 64
+"""Signals (or alerts) held back at most: the lookups scan the held rows, and a transaction
+recording thousands (a bulk import) must not make each lookup scan them all."""
 
 
 class SqlTables:
@@ -172,6 +175,8 @@ class SqlTables:
             return
         self._signals[stored.id] = stored
         self._unwritten_signals[stored.id] = stored
+        if len(self._unwritten_signals) >= MAX_HELD_ROWS:
+            self._flush_signals()
 
     def get_alert(self, alert_key: str) -> AlertState | None:
         if self._alerts is not None and alert_key in self._alerts:
@@ -195,6 +200,8 @@ class SqlTables:
             return
         self._alerts[alert.alert_key] = alert
         self._unwritten_alerts[alert.alert_key] = alert
+        if len(self._unwritten_alerts) >= MAX_HELD_ROWS:
+            self._flush_alerts()
 
     def put_change_link(self, link: ChangeLink) -> None:
         self.conn.execute(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import stat
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,8 +13,10 @@ from hypothesis import strategies as st
 
 from oncall_tui.core import incidents, projection
 from oncall_tui.core.clock import FixedClock
+from oncall_tui.core.incidents import GroupingRules
 from oncall_tui.core.memory import MemoryTables
 from oncall_tui.core.models import Severity, SignalKind, SignalStatus
+from oncall_tui.store import tables
 from oncall_tui.store.journal import Store
 from oncall_tui.store.queries import dump_projection
 from oncall_tui.store.schema import SCHEMA_VERSION, SchemaTooNewError
@@ -102,12 +105,14 @@ def test_fold_from_scratch_equals_live_projection(
     live = dump_projection(store.conn)
     assert _fold_into_fresh_sql(store) == live
 
-    # All in one transaction, where the projection holds rows back until a query needs them.
-    batched = Store.open(tmp_path_factory.mktemp("batched") / "db", FixedClock(T0))
-    with batched.write() as writer:
-        for signal in signals:
-            incidents.record_signal(signal, writer.append, writer.tables, incidents.GroupingRules())
-    assert dump_projection(batched.conn) == live
+    # All in one transaction, where the projection holds rows back until a query needs them
+    # (or until it holds too many: a small bound here, to write some out midway).
+    for held in (tables.MAX_HELD_ROWS, 3):
+        batched = Store.open(tmp_path_factory.mktemp("batched") / "db", FixedClock(T0))
+        with patch.object(tables, "MAX_HELD_ROWS", held), batched.write() as writer:
+            for signal in signals:
+                incidents.record_signal(signal, writer.append, writer.tables, GroupingRules())
+        assert dump_projection(batched.conn) == live
 
     # The in-memory path (replay) takes the very same decisions as the SQLite path.
     memory = MemoryJournal()
