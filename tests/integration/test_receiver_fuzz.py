@@ -14,10 +14,10 @@ nothing; per example:
    exactly the bytes the app received (after chunked decoding), a 400/415 keeps the raw bytes, a
    401/403/404 keeps at most the first 4096; and no row appears that no answer told the sender of.
 
-The receiver serves with uvicorn's h11 parser (oncall_tui/server/protocol.py says why). The
-tests at the end pin what its other parser, httptools, got wrong (an unbounded head, a body lost
+The receiver serves with uvicorn's httptools protocol made strict (oncall_tui/server/protocol.py).
+The tests at the end pin what that protocol fixes in uvicorn's (an unbounded head, a body lost
 after an upgrade offer, garbage answered before the request pipelined ahead of it, no Host check)
-and the deadline for a request head that h11 alone does not have.
+and the deadline for a request head that neither parser has.
 """
 
 from __future__ import annotations
@@ -754,7 +754,8 @@ def exchanges(draw: st.DrawFn, aspect: str) -> Exchange:
         version = draw(st.sampled_from(ODD_VERSIONS + BAD_VERSIONS))
         version_refused = version in BAD_VERSIONS
     host = [b"Host: 127.0.0.1"]
-    if "host" in odd:  # llhttp checks no Host: see test_a_request_without_one_host_is_refused
+    # llhttp checks no Host, our protocol does (test_a_request_without_one_host_is_refused).
+    if "host" in odd:
         host = draw(st.sampled_from([[], [b"Host: a", b"Host: b"], [b"Host: "], [b"Host: \xff"]]))
 
     separator, eol, garbage, fold_first = b" ", b"\r\n", False, False
