@@ -2,10 +2,11 @@
 
 Every request thread, the event loop and the pollers hand their prepared deliveries to one
 thread that owns the SQLite connection. It commits whatever is queued in ONE transaction (a
-storm's deliveries share their commit) and answers them all; when nothing is queued it folds
-received deliveries into incidents a slice at a time. During a storm the fold takes at most a
-quarter of the writer's time, so acknowledging comes first and the backlog is folded as soon as
-it calms.
+storm's deliveries share their commit) and answers them all; between commits it folds received
+deliveries into incidents a slice at a time. Without a storm the fold runs whenever nothing is
+queued and keeps up. During a storm it takes a quarter of the writer's time, whether or not
+deliveries are queued: acknowledging comes first, the incident still opens at once and its
+counts move, and the backlog is folded as soon as it calms.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ FOLD_SLICE_S = 0.008
 """One fold transaction's length during a storm."""
 CALM_FOLD_SLICE_S = 0.1
 """Its length otherwise: fewer commits. A delivery arriving meanwhile still waits only for the
-chunk being folded (a few milliseconds): the fold stops for anything queued."""
+chunk being folded (a few milliseconds): outside a storm the fold stops for anything queued."""
 STORM_WINDOW_S = 0.25
 STORM_DELIVERIES = 50
 """This many deliveries within ``STORM_WINDOW_S`` (200 a second) are a storm: the fold then
@@ -152,6 +153,10 @@ class IngestWriter:
         """Queued deliveries; ``[]`` when it is the fold's turn; None when closing."""
         with self._cond:
             while True:
+                if self._queue and self._storm_fold_due():
+                    # Senders that keep the queue full must not starve the fold: it opens
+                    # the incident and keeps its counts true while the storm goes on.
+                    return []
                 if self._queue:
                     batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
                     return batch
@@ -185,13 +190,22 @@ class IngestWriter:
             ticket.finish(result)
         _wake(batch)
 
+    def _storm_fold_due(self) -> bool:
+        now = time.monotonic()
+        return (
+            self._fold_pending
+            and now >= self._fold_due
+            and self._arrivals.total(now) >= STORM_DELIVERIES
+        )
+
     def _fold_slice(self) -> None:
         started = time.monotonic()
         storm = self._arrivals.total(started) >= STORM_DELIVERIES
         try:
-            self._fold_pending = self._fold_some(
-                FOLD_SLICE_S if storm else CALM_FOLD_SLICE_S, lambda: bool(self._queue)
-            )
+            if storm:  # its slice, whatever is queued: the share below bounds it
+                self._fold_pending = self._fold_some(FOLD_SLICE_S, lambda: False)
+            else:  # anything queued goes first: the fold keeps up without a storm
+                self._fold_pending = self._fold_some(CALM_FOLD_SLICE_S, lambda: bool(self._queue))
         except Exception as exc:  # the deliveries stay received; the next attempt folds them
             if isinstance(exc, StoreUnavailableError):
                 log.warning("folding failed, retrying in %g s: %s", RETRY_S, exc)
