@@ -5,8 +5,9 @@ plus the queries the decisions need (:class:`~oncall_tui.core.incidents.Lookup`)
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 
 from oncall_tui.core.agents import AgentSession, Note, Push
 from oncall_tui.core.clock import iso
@@ -21,6 +22,8 @@ from oncall_tui.core.models import (
 from oncall_tui.core.topology import Service
 
 _CHANGE_KINDS = tuple(k.value for k in SignalKind if k.is_change)
+K = TypeVar("K")
+R = TypeVar("R")
 MAX_HELD_ROWS = 64
 """Signals (or alerts) held back at most: the lookups scan the held rows, and a transaction
 recording thousands (a bulk import) must not make each lookup scan them all."""
@@ -37,9 +40,10 @@ class SqlTables:
     ``model_copy``, never mutated in place.
 
     It also holds back the writes of signals and alerts, each of which the fold puts twice (when
-    recorded, then when attached to its incident), and writes each row once: before any query
-    that reads their table, and at :meth:`flush`, which the owner calls before it commits or
-    sets a savepoint. Whoever rolls back to a savepoint must call :meth:`forget`.
+    recorded, then when attached to its incident), and writes each row once: at :meth:`flush`,
+    which the owner calls before it commits or sets a savepoint, before a query whose answer a
+    held row could change (the lookups that can, read the held rows instead), or once
+    ``MAX_HELD_ROWS`` are held. Whoever rolls back to a savepoint must call :meth:`forget`.
     """
 
     def __init__(self, conn: sqlite3.Connection, *, cache: bool = False) -> None:
@@ -47,37 +51,27 @@ class SqlTables:
         self._incidents: dict[str, Incident] | None = {} if cache else None
         self._signals: dict[int, StoredSignal] | None = {} if cache else None
         self._alerts: dict[str, AlertState] | None = {} if cache else None
-        self._unwritten_signals: dict[int, StoredSignal] = {}
-        self._unwritten_alerts: dict[str, AlertState] = {}
+        self._held_signals: _Held[int, StoredSignal] = _Held(self._write_signals)
+        self._held_alerts: _Held[str, AlertState] = _Held(self._write_alerts)
 
     def forget(self) -> None:
         """Drop what the cache remembers and holds back (after a rollback to a savepoint)."""
         for cached in (self._incidents, self._signals, self._alerts):
             if cached is not None:
                 cached.clear()
-        self._unwritten_signals.clear()
-        self._unwritten_alerts.clear()
+        self._held_signals.rows.clear()
+        self._held_alerts.rows.clear()
 
     def flush(self) -> None:
         """Write the signals and alerts held back."""
-        self._flush_signals()
-        self._flush_alerts()
-
-    def _flush_signals(self) -> None:
-        if self._unwritten_signals:
-            self._write_signals(self._unwritten_signals.values())
-            self._unwritten_signals.clear()
+        self._held_signals.flush()
+        self._held_alerts.flush()
 
     def _flush_changes(self) -> None:
         """Before a query of change signals (deploys, rollbacks): alerts held back cannot
         change its answer, so they stay held."""
-        if any(held.signal.kind.is_change for held in self._unwritten_signals.values()):
-            self._flush_signals()
-
-    def _flush_alerts(self) -> None:
-        if self._unwritten_alerts:
-            self._write_alerts(self._unwritten_alerts.values())
-            self._unwritten_alerts.clear()
+        if any(held.signal.kind.is_change for held in self._held_signals.rows.values()):
+            self._held_signals.flush()
 
     def _write_signals(self, signals: Iterable[StoredSignal]) -> None:
         # Only incident_id and data ever change once a signal is recorded (the Signal is frozen
@@ -174,9 +168,7 @@ class SqlTables:
             self._write_signals([stored])
             return
         self._signals[stored.id] = stored
-        self._unwritten_signals[stored.id] = stored
-        if len(self._unwritten_signals) >= MAX_HELD_ROWS:
-            self._flush_signals()
+        self._held_signals.put(stored.id, stored)
 
     def get_alert(self, alert_key: str) -> AlertState | None:
         if self._alerts is not None and alert_key in self._alerts:
@@ -199,9 +191,7 @@ class SqlTables:
             self._write_alerts([alert])
             return
         self._alerts[alert.alert_key] = alert
-        self._unwritten_alerts[alert.alert_key] = alert
-        if len(self._unwritten_alerts) >= MAX_HELD_ROWS:
-            self._flush_alerts()
+        self._held_alerts.put(alert.alert_key, alert)
 
     def put_change_link(self, link: ChangeLink) -> None:
         self.conn.execute(
@@ -271,7 +261,7 @@ class SqlTables:
     def has_signal(self, alert_key: str, status: str, occurred_at: datetime) -> bool:
         # These columns never change once a signal is recorded: the rows held back and the
         # table can be asked apart, and the signal just recorded is not written twice.
-        for held in self._unwritten_signals.values():
+        for held in self._held_signals.rows.values():
             signal = held.signal
             if (signal.alert_key, signal.status.value, signal.occurred_at) == (
                 alert_key,
@@ -294,7 +284,7 @@ class SqlTables:
         return self._incident_row(row[0], row[1]) if row else None
 
     def firing_alert_count(self, incident_id: str) -> int:
-        self._flush_alerts()
+        self._held_alerts.flush()
         row = self.conn.execute(
             "SELECT count(*) FROM alerts WHERE incident_id = ? AND status != 'resolved'",
             (incident_id,),
@@ -303,7 +293,7 @@ class SqlTables:
 
     def unattached_signal_ids(self, alert_key: str) -> list[int]:
         # A row held back is newer than its stored version (it may have been attached since).
-        held = {i: s for i, s in self._unwritten_signals.items() if s.signal.alert_key == alert_key}
+        held = {i: s for i, s in self._held_signals.rows.items() if s.signal.alert_key == alert_key}
         rows = self.conn.execute(
             "SELECT id FROM signals WHERE alert_key = ? AND incident_id IS NULL ORDER BY id",
             (alert_key,),
@@ -390,3 +380,21 @@ class SqlTables:
             (incident_id,),
         ).fetchall()
         return [StoredSignal.model_validate_json(r[0]) for r in rows]
+
+
+class _Held(Generic[K, R]):
+    """Rows a transaction holds back (see :class:`SqlTables`), written together by ``write``."""
+
+    def __init__(self, write: Callable[[Iterable[R]], None]) -> None:
+        self.rows: dict[K, R] = {}
+        self._write = write
+
+    def put(self, key: K, row: R) -> None:
+        self.rows[key] = row
+        if len(self.rows) >= MAX_HELD_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            self._write(self.rows.values())
+            self.rows.clear()
