@@ -17,8 +17,9 @@ from starlette.routing import Route
 
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import Clock
+from oncall_tui.server.body import Receive
 from oncall_tui.server.sessions_routes import routes as session_routes
-from oncall_tui.server.webhook import Receive, Scope, Send, WebhookRoute
+from oncall_tui.server.webhook import Scope, Send, WebhookRoute
 from oncall_tui.server.writer import IngestWriter
 from oncall_tui.store import deliveries
 from oncall_tui.store.db import BUSY_TIMEOUT_MS

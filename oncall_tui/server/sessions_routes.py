@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import anyio
 import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -28,7 +28,7 @@ from oncall_tui.core.agents import AgentKind, AgentSession, InvalidIdError, vali
 from oncall_tui.core.clock import Clock
 from oncall_tui.core.render import render_json, render_markdown
 from oncall_tui.ingest import check_authorization
-from oncall_tui.server.body import BodyTooLargeError, read_body
+from oncall_tui.server.body import BodyRefusedError, ClientGoneError, read_body
 from oncall_tui.sources.base import AuthError
 from oncall_tui.store.context import build_session_context
 from oncall_tui.store.db import StoreUnavailableError
@@ -189,17 +189,13 @@ BodyT = TypeVar("BodyT", bound=BaseModel)
 
 async def _body(request: Request, model: type[BodyT], limit: int, timeout_s: float) -> BodyT:
     """The JSON body as ``model``; bounded in size and time like a webhook body."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _Refused(413, f"body over {limit} bytes")
     try:
-        with anyio.fail_after(timeout_s):
-            raw = await read_body(request, limit)
-    except BodyTooLargeError:
-        raise _Refused(413, f"body over {limit} bytes") from None
-    except TimeoutError:
-        raise _Refused(408, "body not received in time") from None
-    except ClientDisconnect:
+        raw = await read_body(
+            request.receive, request.headers.get("content-length", ""), limit, timeout_s
+        )
+    except BodyRefusedError as exc:
+        raise _Refused(exc.status, exc.reason) from None
+    except ClientGoneError:
         raise _Refused(400, "client went away") from None
     try:
         data: Any = json.loads(raw) if raw.strip() else {}

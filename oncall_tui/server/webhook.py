@@ -12,7 +12,6 @@ Oversized and stalled bodies are refused before they cost memory or a database w
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -20,6 +19,7 @@ from typing import Any
 
 import anyio.to_thread
 
+from oncall_tui.server.body import BodyRefusedError, ClientGoneError, Receive, read_body
 from oncall_tui.server.writer import IngestWriter
 from oncall_tui.store.db import StoreUnavailableError
 
@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 PREFIX = "/webhooks/"
@@ -35,14 +34,6 @@ RETRY_AFTER_S = 5
 PREPARE_INLINE_BYTES = 64 * 1024
 """Bodies up to this are checked and parsed on the event loop (well under a millisecond);
 bigger ones, such as an Alertmanager group of thousands, on a worker thread."""
-
-
-class _BodyTooLarge(Exception):
-    pass
-
-
-class _Disconnected(Exception):
-    pass
 
 
 class WebhookRoute:
@@ -64,19 +55,19 @@ class WebhookRoute:
             await _answer(send, 405, {"error": "POST a delivery here"}, [(b"allow", b"POST")])
             return
         headers = _joined_headers(scope["headers"])
-        declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self._max_body:
-            await _refuse(send, 413, f"body over {self._max_body} bytes")
-            return
         try:
-            body = await self._read_body(receive)
-        except _BodyTooLarge:
-            await _refuse(send, 413, f"body over {self._max_body} bytes")
+            body = await read_body(
+                receive, headers.get("content-length", ""), self._max_body, self._read_timeout_s
+            )
+        except BodyRefusedError as exc:
+            # Closing the connection is what stops the rest of the body: a kept-alive
+            # connection would make the server read and discard it all before the next request.
+            connection_close = [(b"connection", b"close")]
+            await _answer(
+                send, exc.status, {"error": exc.reason, "delivery_id": None}, connection_close
+            )
             return
-        except TimeoutError:
-            await _refuse(send, 408, f"body not received within {self._read_timeout_s:g} s")
-            return
-        except _Disconnected:
+        except ClientGoneError:
             return  # nobody is listening any more
         writer = self._writer
         if len(body) <= PREPARE_INLINE_BYTES:
@@ -103,23 +94,6 @@ class WebhookRoute:
             content = {"error": result.reason, "delivery_id": result.delivery_id}
         await _answer(send, result.http_status, content)
 
-    async def _read_body(self, receive: Receive) -> bytes:
-        # Content-Length may be absent (chunked) or lie, so count what actually arrives.
-        chunks: list[bytes] = []
-        size = 0
-        async with asyncio.timeout(self._read_timeout_s):
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    raise _Disconnected
-                chunk: bytes = message.get("body", b"")
-                size += len(chunk)
-                if size > self._max_body:
-                    raise _BodyTooLarge
-                chunks.append(chunk)
-                if not message.get("more_body", False):
-                    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
 
 def _joined_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
     """Repeated headers joined with ", " (RFC 9110 §5.3) instead of silently keeping one."""
@@ -128,12 +102,6 @@ def _joined_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
         name, value = name_bytes.decode("latin-1"), value_bytes.decode("latin-1")
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
     return headers
-
-
-async def _refuse(send: Send, status: int, reason: str) -> None:
-    # Closing the connection is what stops the rest of the body: a kept-alive connection would
-    # make the server read and discard it all before the next request.
-    await _answer(send, status, {"error": reason, "delivery_id": None}, [(b"connection", b"close")])
 
 
 async def _answer(
