@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import hmac
+import http.client
 import json
 import math
 import os
@@ -118,37 +119,61 @@ def _now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-_PD_TEMPLATE: dict[str, Any] | None = None
+_PD_TEMPLATES: dict[str, dict[str, Any]] = {}
+
+
+def pagerduty_variant(
+    sample: str,
+    *,
+    event_id: str,
+    incident_id: str,
+    number: int,
+    incident_key: str,
+    title: str,
+    webhook_id: str,
+    service: str | None = None,
+) -> tuple[bytes, dict[str, str]]:
+    """The signed PagerDuty sample ``pagerduty/<sample>.json`` as a delivery of its own: new
+    event, incident and webhook ids (so it is stored, never a retry), signed as PagerDuty does."""
+    if sample not in _PD_TEMPLATES:
+        _PD_TEMPLATES[sample] = json.loads((SAMPLES / "pagerduty" / f"{sample}.json").read_bytes())
+    payload = copy.deepcopy(_PD_TEMPLATES[sample])
+    event = payload["event"]
+    event["id"] = event_id
+    event["occurred_at"] = _now_iso()
+    data = event["data"]
+    data["id"] = incident_id
+    data["number"] = number
+    data["incident_key"] = incident_key
+    data["title"] = title
+    if service is not None:
+        data["service"]["summary"] = service
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "PagerDuty-Webhook/V3.0",
+        "X-Webhook-Id": webhook_id,
+        "X-PagerDuty-Signature": sign(body),
+    }
+    return body, headers
 
 
 def pagerduty_delivery(index: int, run: str) -> tuple[bytes, dict[str, str]]:
     """The signed PagerDuty sample, made a new delivery of a new PagerDuty incident.
 
-    ``X-Webhook-Id``, the event id and the incident id vary, so every delivery is stored and
-    recorded (none is a retry or a duplicate); the service stays ``payment-processor``, so they
-    all join one oncall incident, as an alert storm on one service does. The title carries
-    ``evt-<index>`` so a context file shows which deliveries it already reflects.
+    The service stays ``payment-processor``, so they all join one oncall incident, as an alert
+    storm on one service does. The title carries ``evt-<index>`` so a context file shows which
+    deliveries it already reflects.
     """
-    global _PD_TEMPLATE
-    if _PD_TEMPLATE is None:
-        _PD_TEMPLATE = json.loads((SAMPLES / "pagerduty" / "triggered.json").read_bytes())
-    payload = copy.deepcopy(_PD_TEMPLATE)
-    event = payload["event"]
-    event["id"] = f"01BENCH{run}{index:010d}"
-    event["occurred_at"] = _now_iso()
-    data = event["data"]
-    data["id"] = f"QB{run}{index:010d}"
-    data["number"] = 100_000 + index
-    data["incident_key"] = f"bench-{run}-{index}"
-    data["title"] = f"payment-processor: 5xx ratio above 5% (evt-{index:06d})"
-    body = json.dumps(payload, separators=(",", ":")).encode()
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "PagerDuty-Webhook/V3.0",
-        "X-Webhook-Id": f"bench-{run}-{index:010d}",
-        "X-PagerDuty-Signature": sign(body),
-    }
-    return body, headers
+    return pagerduty_variant(
+        "triggered",
+        event_id=f"01BENCH{run}{index:010d}",
+        incident_id=f"QB{run}{index:010d}",
+        number=100_000 + index,
+        incident_key=f"bench-{run}-{index}",
+        title=f"payment-processor: 5xx ratio above 5% (evt-{index:06d})",
+        webhook_id=f"bench-{run}-{index:010d}",
+    )
 
 
 def alertmanager_alert(index: int, run: str, service: str = "payment-processor") -> dict[str, Any]:
@@ -226,6 +251,20 @@ class LoadReport:
 
     def ok(self, status: int = 202) -> int:
         return self.statuses.get(str(status), 0)
+
+
+def post_once(
+    conn: http.client.HTTPConnection, port: int, path: str, body: bytes, headers: dict[str, str]
+) -> tuple[str, bytes, http.client.HTTPConnection]:
+    """One POST on a kept-alive connection: the status (or the error's name), the answer's
+    body, and the connection to go on with (a new one after an error)."""
+    try:
+        conn.request("POST", path, body=body, headers=headers)
+        response = conn.getresponse()
+        return str(response.status), response.read(), conn
+    except (OSError, http.client.HTTPException) as exc:
+        conn.close()
+        return type(exc).__name__, b"", http.client.HTTPConnection(LOOPBACK, port, timeout=60)
 
 
 def run_loadgen(

@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any
 
-from tests.benchmarks._common import LOADGEN_TIMEOUT_S, LOOPBACK, MAKERS
+from tests.benchmarks._common import LOADGEN_TIMEOUT_S, LOOPBACK, MAKERS, post_once
 
 DEADLINE_S = LOADGEN_TIMEOUT_S - 20
 
@@ -49,15 +49,7 @@ def _send_all(
                         time.sleep(delay)
                 body, headers = requests[index]
                 sent = time.monotonic()
-                try:
-                    conn.request("POST", path, body=body, headers=headers)
-                    response = conn.getresponse()
-                    response.read()
-                    status = str(response.status)
-                except (OSError, http.client.HTTPException) as exc:
-                    status = type(exc).__name__
-                    conn.close()
-                    conn = http.client.HTTPConnection(LOOPBACK, port, timeout=60)
+                status, _, conn = post_once(conn, port, path, body, headers)
                 answered = time.monotonic()
                 with lock:
                     latencies[index] = answered - sent

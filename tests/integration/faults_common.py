@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import closing
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tests.integration.conftest import Reply
+from oncall_tui.actions import Rules
+from oncall_tui.actions import pushes as push_actions
+from oncall_tui.actions.catalog import load_catalog_file
+from oncall_tui.actions.sessions import register
+from oncall_tui.config import Settings
+from oncall_tui.ingest import Ingestor
+from oncall_tui.store.journal import Store
+from tests.integration.conftest import SAMPLES, Reply, sample
 
 ACKNOWLEDGED = ("received", "accepted")
 """Statuses a delivery answered 202 may have: waiting to be folded, or folded."""
@@ -86,3 +93,27 @@ def all_folded(db: Path, ids: list[int]) -> bool:
     rows = read_db(db, "SELECT id, status FROM deliveries")
     status = dict(rows)
     return all(status.get(i) == "accepted" for i in ids)
+
+
+def approve_sample_incident(
+    store: Store, settings: Settings, rules: Rules, session_ids: Iterable[str]
+) -> None:
+    """The sample catalog, sessions editing ``services/processor/retry.py``, the sample
+    Alertmanager incident, and every push it proposed approved: context for the exporter."""
+    load_catalog_file(store, rules, SAMPLES / "catalog.yaml", "test")
+    for session_id in session_ids:
+        register(store, rules, session_id, paths=["services/processor/retry.py"])
+    firing = sample("alertmanager/firing.json").read_bytes()
+    Ingestor(store, settings).ingest("alertmanager", firing, {}, verify="none")
+    for (push_id,) in store.conn.execute("SELECT id FROM pushes WHERE state = 'pending'"):
+        push_actions.approve(store, push_id, "alice", rules)
+
+
+def live_push_id(store: Store, session_id: str) -> str:
+    """The session's approved (or since delivered) update push: the one an edit revises."""
+    (push_id,) = store.conn.execute(
+        "SELECT id FROM pushes WHERE session_id = ? AND kind = 'update'"
+        " AND state IN ('approved', 'delivered', 'acknowledged')",
+        (session_id,),
+    ).fetchone()
+    return str(push_id)

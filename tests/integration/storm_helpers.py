@@ -33,11 +33,11 @@ from tests.benchmarks._common import (
     LOOPBACK,
     REPO,
     SAMPLE_SECRET,
-    SAMPLES,
     _now_iso,
     alertmanager_alert,
     alertmanager_group,
-    sign,
+    pagerduty_variant,
+    post_once,
 )
 
 AM_TOKEN = "storm-token"
@@ -163,9 +163,6 @@ def storm_delivery(run: str, delivery: int, per_delivery: int) -> bytes:
     return alertmanager_group(alerts, run)
 
 
-_PD_TEMPLATES: dict[str, dict[str, Any]] = {}
-
-
 def pagerduty_lifecycle(
     run: str, cycle: int, service: str, status: str
 ) -> tuple[bytes, dict[str, str]]:
@@ -175,27 +172,16 @@ def pagerduty_lifecycle(
     trigger opened; event and webhook ids differ, so both are stored.
     """
     name = "triggered" if status == "triggered" else "resolved"
-    if name not in _PD_TEMPLATES:
-        _PD_TEMPLATES[name] = json.loads((SAMPLES / "pagerduty" / f"{name}.json").read_bytes())
-    payload = copy.deepcopy(_PD_TEMPLATES[name])
-    event = payload["event"]
-    event["id"] = f"01SOAK{run}{name[0]}{cycle:010d}"
-    event["occurred_at"] = _now_iso()
-    data = event["data"]
-    data["id"] = f"QS{run}{cycle:010d}"
-    data["number"] = 200_000 + cycle
-    data["status"] = name
-    data["incident_key"] = f"soak-{run}-{cycle}"
-    data["title"] = f"{service}: 5xx ratio above 5% (soak cycle {cycle})"
-    data["service"]["summary"] = service
-    body = json.dumps(payload, separators=(",", ":")).encode()
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "PagerDuty-Webhook/V3.0",
-        "X-Webhook-Id": f"soak-{run}-{name[0]}-{cycle:010d}",
-        "X-PagerDuty-Signature": sign(body),
-    }
-    return body, headers
+    return pagerduty_variant(
+        name,
+        event_id=f"01SOAK{run}{name[0]}{cycle:010d}",
+        incident_id=f"QS{run}{cycle:010d}",
+        number=200_000 + cycle,
+        incident_key=f"soak-{run}-{cycle}",
+        title=f"{service}: 5xx ratio above 5% (soak cycle {cycle})",
+        webhook_id=f"soak-{run}-{name[0]}-{cycle:010d}",
+        service=service,
+    )
 
 
 class SoakPlan:
@@ -348,20 +334,12 @@ def _send_paced(
                 if delay > 0:
                     time.sleep(delay)
                 sent = time.monotonic()
-                status, delivery_id = "", None
+                path = f"/webhooks/{source}"
+                status, payload, conn = post_once(conn, port, path, body, headers)
                 try:
-                    conn.request("POST", f"/webhooks/{source}", body=body, headers=headers)
-                    response = conn.getresponse()
-                    payload = response.read()
-                    status = str(response.status)
-                    try:
-                        delivery_id = json.loads(payload).get("delivery_id")
-                    except (ValueError, AttributeError):
-                        delivery_id = None
-                except (OSError, http.client.HTTPException) as exc:
-                    status = type(exc).__name__
-                    conn.close()
-                    conn = http.client.HTTPConnection(LOOPBACK, port, timeout=60)
+                    delivery_id = json.loads(payload).get("delivery_id")
+                except (ValueError, AttributeError):
+                    delivery_id = None
                 done = time.monotonic()
                 with lock:
                     statuses[slot] = status

@@ -24,22 +24,21 @@ import pytest
 
 from oncall_tui.actions import Rules
 from oncall_tui.actions import pushes as push_actions
-from oncall_tui.actions.catalog import load_catalog_file
-from oncall_tui.actions.sessions import register
 from oncall_tui.agents.atomic import is_temp_name
 from oncall_tui.agents.export import CONTEXT_JSON, CONTEXT_MD, INDEX_MD, sync
 from oncall_tui.config import Settings
 from oncall_tui.core import render
 from oncall_tui.core.clock import FixedClock
 from oncall_tui.core.context_schema import ContextDocument
-from oncall_tui.ingest import Ingestor
 from oncall_tui.server.runner import ReceiverThread
 from oncall_tui.store.journal import Store
-from tests.integration.conftest import SAMPLES, STORY_TIME, Endpoint, Reply, sample
+from tests.integration.conftest import STORY_TIME, Endpoint, Reply, sample
 from tests.integration.faults_common import (
     acknowledged_id,
     all_folded,
+    approve_sample_incident,
     integrity,
+    live_push_id,
     read_db,
     unstored,
     wait_for,
@@ -187,24 +186,14 @@ def _state(tmp_path: Path, export_dir: Path) -> tuple[Settings, Store, Rules]:
     settings = Settings(db=tmp_path / "export.db", export={"dir": export_dir})
     store = Store.open(settings.db, FixedClock(STORY_TIME))
     rules = Rules.from_settings(settings)
-    load_catalog_file(store, rules, SAMPLES / "catalog.yaml", "test")
-    for session_id in SESSION_IDS:
-        register(store, rules, session_id, paths=["services/processor/retry.py"])
-    firing = sample("alertmanager/firing.json").read_bytes()
-    Ingestor(store, settings).ingest("alertmanager", firing, {}, verify="none")
-    for (push_id,) in store.conn.execute("SELECT id FROM pushes WHERE state = 'pending'"):
-        push_actions.approve(store, push_id, "alice", rules)
+    approve_sample_incident(store, settings, rules, SESSION_IDS)
     return settings, store, rules
 
 
 def _revise(store: Store, rules: Rules, text: str) -> None:
     """New guidance for every session: each one's files must be rewritten."""
     for session_id in SESSION_IDS:
-        (live,) = store.conn.execute(
-            "SELECT id FROM pushes WHERE session_id = ? AND kind = 'update'"
-            " AND state IN ('approved', 'delivered', 'acknowledged')",
-            (session_id,),
-        ).fetchone()
+        live = live_push_id(store, session_id)
         edited = push_actions.edit(store, live, "alice", f"{text} ({session_id})")
         push_actions.approve(store, edited.id, "alice", rules)
 

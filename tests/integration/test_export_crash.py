@@ -28,8 +28,6 @@ import pytest
 
 from oncall_tui.actions import Rules
 from oncall_tui.actions import pushes as push_actions
-from oncall_tui.actions.catalog import load_catalog_file
-from oncall_tui.actions.sessions import register
 from oncall_tui.agents.atomic import is_temp_name, write_atomic
 from oncall_tui.agents.export import CONTEXT_JSON, CONTEXT_MD, INDEX_MD, context_files, sync
 from oncall_tui.agents.index import render_index
@@ -37,12 +35,12 @@ from oncall_tui.config import Settings
 from oncall_tui.core import render
 from oncall_tui.core.clock import FixedClock
 from oncall_tui.core.context_schema import ContextDocument
-from oncall_tui.ingest import Ingestor
 from oncall_tui.store.context import build_session_context
 from oncall_tui.store.journal import Store
 from oncall_tui.store.meta import fence_key
 from oncall_tui.store.queries import list_incidents
-from tests.integration.conftest import SAMPLES, STORY_TIME, sample
+from tests.integration.conftest import STORY_TIME
+from tests.integration.faults_common import approve_sample_incident, live_push_id
 
 SESSION_IDS = [f"agent-{n}" for n in range(4)]
 FORK = multiprocessing.get_context("fork")
@@ -57,13 +55,7 @@ def _build(tmp_path: Path) -> Settings:
     settings = Settings(db=tmp_path / "crash.db", export={"dir": tmp_path / "export"})
     store, rules = _open(settings)
     with closing(store.conn):
-        load_catalog_file(store, rules, SAMPLES / "catalog.yaml", "test")
-        for session_id in SESSION_IDS:
-            register(store, rules, session_id, paths=["services/processor/retry.py"])
-        firing = sample("alertmanager/firing.json").read_bytes()
-        Ingestor(store, settings).ingest("alertmanager", firing, {}, verify="none")
-        for (push_id,) in store.conn.execute("SELECT id FROM pushes WHERE state = 'pending'"):
-            push_actions.approve(store, push_id, "alice", rules)
+        approve_sample_incident(store, settings, rules, SESSION_IDS)
     return settings
 
 
@@ -95,11 +87,7 @@ def _writer(settings: Settings, log: Path, first_revision: int) -> None:
     store, rules = _open(settings)
     for revision in count(first_revision):
         for session_id in SESSION_IDS:
-            (live,) = store.conn.execute(
-                "SELECT id FROM pushes WHERE session_id = ? AND kind = 'update'"
-                " AND state IN ('approved', 'delivered', 'acknowledged')",
-                (session_id,),
-            ).fetchone()
+            live = live_push_id(store, session_id)
             text = f"Revision {revision} for {session_id}: keep the 2 s timeout in place."
             edited = push_actions.edit(store, live, "alice", text)
             push_actions.approve(store, edited.id, "alice", rules)
