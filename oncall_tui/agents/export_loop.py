@@ -14,6 +14,7 @@ from oncall_tui.core.clock import Clock
 from oncall_tui.core.window import SlidingCount
 from oncall_tui.store import deliveries
 from oncall_tui.store.journal import Store
+from oncall_tui.store.lease import RENEW_EVERY_S, Lease
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,10 @@ two; a signal matters once it is attached to an incident, which is its own entry
 class ExportLoop:
     """Keeps the export current inside a long-running process (``serve``, the dashboard).
 
+    One exporter per DB: the loop exports only while it holds the ``export`` lease
+    (:mod:`oncall_tui.store.lease`), so the dashboard and ``serve`` running at once do not fight
+    over the files, and whichever survives takes over when the other stops or dies.
+
     A thread looks at ``max(seq)`` every ``POLL_S`` and syncs when the journal moved, but at
     most once per ``interval_s``: a lone event reaches the files within a poll, and a storm costs
     at most ``1 / interval_s`` syncs a second however many events arrive. It opens its own
@@ -43,13 +48,23 @@ class ExportLoop:
     until they change) and retried; they never reach the host process.
     """
 
-    def __init__(self, db_path: Path, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        db_path: Path,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        program: str = "dashboard",
+    ) -> None:
         self._db_path = db_path
         self._settings = settings
         self._clock = clock
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._lease = Lease("export", program)
         self.last_report: ExportReport | None = None
+        self.exporting = False
+        """Whether this process holds the export lease (else another process exports)."""
 
     def start(self) -> None:
         if self._thread is not None:
@@ -72,11 +87,19 @@ class ExportLoop:
         noted, last_error = -1, ""
         last_delivery = -1
         unwritten: Counter[str] = Counter()  # incidents changed since the last sync
-        synced_at = float("-inf")
+        synced_at = leased_at = float("-inf")
         while not self._stop.wait(POLL_S):
             now = time.monotonic()
             try:
                 store = store or Store.open(self._db_path, self._clock)
+                if now - leased_at >= RENEW_EVERY_S:
+                    leased_at = now
+                    taking_over = not self.exporting
+                    self.exporting = self._lease.hold(store.conn)
+                    if self.exporting and taking_over:
+                        noted = -1  # whoever exported before may have left the files behind
+                if not self.exporting:
+                    continue
                 current = store.max_seq()
                 delivery = deliveries.max_id(store.conn)
                 pacer.note_arrivals(delivery - last_delivery if last_delivery >= 0 else 0, now)
@@ -108,8 +131,20 @@ class ExportLoop:
                 self._stop.wait(export.interval_s)  # retry later, not at every poll
             else:
                 last_error = ""
-        if store is not None:
-            store.close()
+        self._give_up_lease(store)
+
+    def _give_up_lease(self, store: Store | None) -> None:
+        """Release the lease on a clean stop, so another process takes over at once."""
+        try:
+            if self.exporting:
+                store = store or Store.open(self._db_path, self._clock)
+                self._lease.release(store.conn)
+        except Exception:  # it runs out by itself within LEASE_TTL_S
+            log.warning("could not release the export lease", exc_info=True)
+        finally:
+            self.exporting = False
+            if store is not None:
+                store.close()
 
 
 class WritePacer:

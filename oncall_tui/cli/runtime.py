@@ -10,9 +10,17 @@ from oncall_tui.cli.context import UserError, app_context, friendly_errors
 @click.command()
 @click.option("--host", default=None, help="Address to bind (default from config: 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default from config: 9977).")
+@click.option(
+    "--export/--no-export",
+    default=True,
+    show_default=True,
+    help="Keep the agents' context files current (one exporter per DB: a dashboard running "
+    "at the same time leaves it to whichever started first).",
+)
 @friendly_errors
-def serve(host: str | None, port: int | None) -> None:
-    """Run the webhook receiver and the pollers, headless."""
+def serve(host: str | None, port: int | None, export: bool) -> None:
+    """Run the webhook receiver, the pollers and the context export, headless."""
+    from oncall_tui.agents.export_loop import ExportLoop
     from oncall_tui.server.runner import BindRefusedError, run_server
 
     app = app_context()
@@ -20,10 +28,14 @@ def serve(host: str | None, port: int | None) -> None:
     server = settings.server.model_copy(
         update={k: v for k, v in (("host", host), ("port", port)) if v is not None}
     )
+    settings = settings.model_copy(update={"server": server})
+    exporter = ExportLoop(settings.db, settings, clock=app.clock, program="serve")
     try:
-        run_server(settings.model_copy(update={"server": server}), app.clock)
+        run_server(settings, app.clock, on_started=exporter.start if export else None)
     except BindRefusedError as exc:
         raise UserError(str(exc)) from exc
+    finally:
+        exporter.stop()
 
 
 @click.command()

@@ -46,12 +46,19 @@ def check_bind(settings: Settings) -> None:
     )
 
 
-def run_server(settings: Settings, clock: Clock) -> None:
-    """Serve until SIGTERM or SIGINT, then finish in-flight deliveries and return."""
+def run_server(
+    settings: Settings, clock: Clock, *, on_started: Callable[[], None] | None = None
+) -> None:
+    """Serve until SIGTERM or SIGINT, then finish in-flight deliveries and return.
+
+    ``on_started`` runs once requests are answered (the DB is open and migrated by then).
+    """
     sock, app = _prepare(settings, clock)
     url = _url(settings.server.host, sock.getsockname()[1])
 
     def announce() -> None:
+        if on_started is not None:
+            on_started()
         print(f"oncall-tui receiving on {url} (db: {settings.db})", flush=True)
 
     config = _config(app, own_logging=True, head_timeout_s=settings.server.read_timeout_s)

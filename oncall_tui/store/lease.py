@@ -1,0 +1,125 @@
+"""A lease in the DB: which one of several processes does a job that must be done once.
+
+The dashboard and ``serve`` may run at once on the same DB; both can keep the context files
+current, but two writers of the same files would fight over them. The holder renews its lease
+well within :data:`LEASE_TTL_S`; a process that dies stops renewing, and another takes over once
+the lease has run out. A holder that stops cleanly releases it, so the other takes over at once.
+
+The lease runs on wall-clock time, never on the injected clock: it is about processes being
+alive now, while an injected clock tells the story's time (a fixed clock never moves, and a
+lease measured on it would never run out).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import sqlite3
+import time
+from dataclasses import dataclass, field
+
+from oncall_tui.store.db import write_transaction
+
+LEASE_TTL_S = 5.0
+"""How long a lease lasts unless renewed: the takeover time after a holder dies."""
+RENEW_EVERY_S = 1.0
+"""How often a holder renews, and how often a waiting process looks again."""
+
+
+@dataclass(frozen=True)
+class LeaseHolder:
+    """Who holds a lease, as shown to people ("exported by serve, pid 4242 on host-a")."""
+
+    program: str
+    pid: int
+    host: str
+    until: float
+    """Wall-clock seconds (``time.time()``) when the lease runs out unless renewed."""
+
+    def describe(self) -> str:
+        return f"{self.program} (pid {self.pid} on {self.host})"
+
+
+@dataclass
+class Lease:
+    """One process's claim on the job ``name`` (e.g. ``export``)."""
+
+    name: str
+    program: str
+    """What this process is (``serve``, ``dashboard``), for whoever asks who holds it."""
+    ttl_s: float = LEASE_TTL_S
+    claim: str = field(default_factory=lambda: secrets.token_hex(8))
+    """Tells this holder apart from another process that reused the pid."""
+
+    @property
+    def key(self) -> str:
+        return f"lease:{self.name}"
+
+    def hold(self, conn: sqlite3.Connection, now: float | None = None) -> bool:
+        """Take the lease if it is free or has run out, renew it if it is ours.
+
+        Returns whether this process holds it now. A lease held by another live process is
+        seen with one read, without taking the write lock.
+        """
+        now = time.time() if now is None else now
+        current = self._read(conn)
+        if current is not None and current[0] != self.claim and current[1].until > now:
+            return False
+        with write_transaction(conn) as tx:
+            current = self._read(tx)  # again under the write lock: someone may have taken it
+            if current is not None and current[0] != self.claim and current[1].until > now:
+                return False
+            value = {
+                "claim": self.claim,
+                "program": self.program,
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "until": now + self.ttl_s,
+            }
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (self.key, json.dumps(value, sort_keys=True)),
+            )
+        return True
+
+    def release(self, conn: sqlite3.Connection) -> None:
+        """Give the lease up (only if it is still ours), so another process takes over now."""
+        with write_transaction(conn) as tx:
+            current = self._read(tx)
+            if current is not None and current[0] == self.claim:
+                tx.execute("DELETE FROM meta WHERE key = ?", (self.key,))
+
+    def _read(self, conn: sqlite3.Connection) -> tuple[str, LeaseHolder] | None:
+        return read_lease(conn, self.name)
+
+
+def read_lease(conn: sqlite3.Connection, name: str) -> tuple[str, LeaseHolder] | None:
+    """The claim and holder of lease ``name``, live or run out; None when nobody took it."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (f"lease:{name}",)).fetchone()
+    if row is None:
+        return None
+    try:
+        value = json.loads(row[0])
+        holder = LeaseHolder(
+            program=str(value["program"]),
+            pid=int(value["pid"]),
+            host=str(value["host"]),
+            until=float(value["until"]),
+        )
+        return str(value["claim"]), holder
+    except (ValueError, KeyError, TypeError):
+        return None  # an unreadable lease is no lease: the next holder overwrites it
+
+
+def live_holder(
+    conn: sqlite3.Connection, name: str, now: float | None = None
+) -> LeaseHolder | None:
+    """Who holds lease ``name`` now, if anyone."""
+    current = read_lease(conn, name)
+    now = time.time() if now is None else now
+    if current is None or current[1].until <= now:
+        return None
+    return current[1]

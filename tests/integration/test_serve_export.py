@@ -1,0 +1,140 @@
+"""``serve`` alone keeps the agents' files current, and one exporter per DB writes them.
+
+Nothing is mocked: ``oncall-tui serve`` runs as a process of its own, the session comes from the
+real Claude Code hook in a git checkout, the alert is posted over HTTP, and the engineer approves
+with the real CLI. The dashboard's exporter is the same :class:`ExportLoop` the dashboard starts
+(``tui/background.py``), run here in the test process beside ``serve``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from oncall_tui.actions import Rules
+from oncall_tui.actions.catalog import load_catalog_file
+from oncall_tui.agents.export_loop import ExportLoop
+from oncall_tui.config import Settings
+from oncall_tui.core.clock import SystemClock
+from oncall_tui.store.journal import Store
+from oncall_tui.store.lease import LEASE_TTL_S, Lease, live_holder
+from tests.integration.conftest import ServeFactory, ServeProcess, sample
+from tests.integration.test_hook import CATALOG, SESSION, hook_event, make_repo, run_hook
+
+WAIT_S = 10.0
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = WAIT_S) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def cli(db: Path, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "oncall_tui", "--db", str(db), *args],
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout.decode()
+
+
+def start_serving(serve_process: ServeFactory, tmp_path: Path) -> tuple[ServeProcess, Path, Path]:
+    """``serve`` on a DB with the catalog, exporting to a directory of the test's; the session
+    registered by the hook in its checkout. Returns the server, its DB and the session's file."""
+    db, out = tmp_path / "oncall.db", tmp_path / "context"
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(CATALOG)
+    store = Store.open(db, SystemClock())
+    try:
+        load_catalog_file(store, Rules(), catalog, "user:alice")
+    finally:
+        store.close()
+    server = serve_process(db, env_extra={"ONCALL_TUI_EXPORT__DIR": str(out)})
+    repo = make_repo(tmp_path / "payments-api")
+    started = run_hook(db, hook_event("SessionStart", SESSION, repo, source="startup"), cwd=repo)
+    assert (started.returncode, started.stderr) == (0, "")
+    return server, db, out / "sessions" / SESSION / "CONTEXT.md"
+
+
+def post(server: ServeProcess, relative: str) -> None:
+    reply = server.endpoint.post("alertmanager", sample(relative).read_bytes())
+    assert reply.status == 202, reply.body
+    server.endpoint.folded()
+
+
+def test_serve_alone_writes_the_context_files_through_an_incident(
+    serve_process: ServeFactory, tmp_path: Path
+) -> None:
+    server, db, context_md = start_serving(serve_process, tmp_path)
+    wait_for(context_md.exists, "the session's CONTEXT.md")
+
+    post(server, "alertmanager/firing.json")
+    cli(db, "approve", "P-1")
+    wait_for(lambda: "payment-processor" in context_md.read_text(), "the approved guidance")
+    assert "triggered" in context_md.read_text()
+
+    post(server, "scenario/alertmanager_resolved_all.json")
+    wait_for(lambda: "triggered" not in context_md.read_text(), "the file to stand down")
+    assert "critical" not in context_md.read_text()
+
+
+def test_one_exporter_per_db_and_a_takeover_when_it_dies(
+    serve_process: ServeFactory, tmp_path: Path
+) -> None:
+    server, db, context_md = start_serving(serve_process, tmp_path)
+    wait_for(context_md.exists, "serve's first export")
+    settings = Settings(db=db, export={"dir": tmp_path / "context"})
+    dashboard = ExportLoop(db, settings, clock=SystemClock(), program="dashboard")
+    dashboard.start()
+    try:
+        time.sleep(1.5)  # more than one renewal: the dashboard has asked and been refused
+        store = Store.open(db, SystemClock())
+        try:
+            holder = live_holder(store.conn, "export")
+        finally:
+            store.close()
+        assert holder is not None and holder.program == "serve", holder
+        assert not dashboard.exporting
+
+        server.kill()
+        wait_for(lambda: dashboard.exporting, "the takeover", timeout_s=LEASE_TTL_S + 5)
+
+        # What the dead server can no longer write, the dashboard's exporter now does.
+        store = Store.open(db, SystemClock())
+        try:
+            from oncall_tui.ingest import Ingestor
+
+            body = sample("alertmanager/firing.json").read_bytes()
+            Ingestor(store, settings).ingest("alertmanager", body, {}, verify="none")
+        finally:
+            store.close()
+        cli(db, "approve", "P-1")
+        wait_for(lambda: "payment-processor" in context_md.read_text(), "the takeover's export")
+    finally:
+        dashboard.stop()
+
+
+def test_a_lease_is_held_by_one_renewed_by_it_and_free_once_released_or_run_out(
+    tmp_path: Path,
+) -> None:
+    store = Store.open(tmp_path / "lease.db", SystemClock())
+    try:
+        first, second = Lease("export", "serve"), Lease("export", "dashboard")
+        assert first.hold(store.conn, now=100.0)
+        assert not second.hold(store.conn, now=101.0)
+        assert first.hold(store.conn, now=104.0)  # renewed: runs out at 104 + TTL
+        assert not second.hold(store.conn, now=104.0 + LEASE_TTL_S - 0.1)
+        assert second.hold(store.conn, now=104.0 + LEASE_TTL_S + 0.1)  # the first died
+        assert not first.hold(store.conn, now=104.0 + LEASE_TTL_S + 0.2)
+        second.release(store.conn)
+        assert live_holder(store.conn, "export", now=110.0) is None
+        first.release(store.conn)  # not its lease: releasing leaves nothing behind, fails nothing
+        assert first.hold(store.conn, now=110.0)
+    finally:
+        store.close()
