@@ -6,11 +6,14 @@ Precedence: explicit values > ``ONCALL_TUI_*`` environment (``__`` for nesting, 
 
 from __future__ import annotations
 
+import difflib
 import os
+import types
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -18,6 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from oncall_tui.core.urls import MASK, without_userinfo
 from oncall_tui.paths import default_config_path, default_db_path, default_export_dir
 from oncall_tui.sources import SOURCE_MODULES
 from oncall_tui.sources.base import ServiceMapping
@@ -26,7 +30,14 @@ ENV_PREFIX = "ONCALL_TUI_"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
-class ServerSettings(BaseModel):
+class Section(BaseModel):
+    """A table of the config file. Unknown keys are errors: ``secert = "..."`` under a source
+    must not leave it accepting unsigned deliveries because the key was silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServerSettings(Section):
     host: str = "127.0.0.1"
     """Loopback by default; any other address requires credentials on every source."""
     port: int = Field(9977, ge=0, le=65535)
@@ -34,13 +45,16 @@ class ServerSettings(BaseModel):
     """Bodies over this are refused with 413 before they are read."""
     read_timeout_s: float = Field(10.0, gt=0)
     """A sender that stops sending mid-body gets 408 after this long (slow clients)."""
+    allowed_hosts: list[str] = Field(default_factory=list)
+    """Host names requests may name besides the loopback names and ``host`` (421 otherwise):
+    the names senders reach this machine by, when it listens beyond loopback."""
 
     @property
     def is_loopback(self) -> bool:
         return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
 
 
-class SourceSettings(BaseModel):
+class SourceSettings(Section):
     """Credentials for one sender. Signing senders use ``secret``; others a token or basic auth."""
 
     secret: SecretStr | None = None
@@ -62,7 +76,7 @@ class SourceSettings(BaseModel):
         return kinds
 
 
-class PollerSettings(BaseModel):
+class PollerSettings(Section):
     url: str
     interval_s: float = Field(15.0, gt=0)
     token: SecretStr | None = None
@@ -71,12 +85,12 @@ class PollerSettings(BaseModel):
     """PagerDuty only: restrict polling to these service ids."""
 
 
-class PollersSettings(BaseModel):
+class PollersSettings(Section):
     alertmanager: PollerSettings | None = None
     pagerduty: PollerSettings | None = None
 
 
-class ServicesSettings(BaseModel):
+class ServicesSettings(Section):
     """How a service name is found in labels/tags, and renames onto catalog names."""
 
     label_keys: list[str] = Field(default_factory=lambda: list(ServiceMapping().label_keys))
@@ -86,27 +100,27 @@ class ServicesSettings(BaseModel):
         return ServiceMapping(label_keys=tuple(self.label_keys), aliases=dict(self.aliases))
 
 
-class IncidentSettings(BaseModel):
+class IncidentSettings(Section):
     correlation_window_s: float = Field(1800, ge=0)
     """Firing signals of a service join its active incident opened within this window."""
     suspect_window_s: float = Field(3600, ge=0)
     """Deploys and rollbacks this long before an incident opened are linked as suspects."""
 
 
-class SessionSettings(BaseModel):
+class SessionSettings(Section):
     idle_after_s: float = Field(900, gt=0)
     """A session not seen for this long is idle (still targeted)."""
     end_after_s: float = Field(4 * 3600, gt=0)
     """A session not seen for this long is ended (no longer targeted)."""
 
 
-class PolicySettings(BaseModel):
+class PolicySettings(Section):
     mode: Literal["observe", "approve", "auto"] = "approve"
     auto_approve: list[str] = Field(default_factory=list)
     rate_limit_per_hour: int = Field(12, ge=1)
 
 
-class ExportSettings(BaseModel):
+class ExportSettings(Section):
     dir: Path = Field(default_factory=default_export_dir)
     interval_s: float = Field(0.25, gt=0)
     """During an alert storm on an incident, its files are written at most every interval_s."""
@@ -117,7 +131,7 @@ class ExportSettings(BaseModel):
     ``.cursor/rules/oncall.mdc``. Off by default: these files belong to the repository."""
 
 
-class UiSettings(BaseModel):
+class UiSettings(Section):
     poll_interval_s: float = Field(0.5, ge=0)
     """How often the dashboard checks the journal for changes from any process (0: never)."""
     theme: str | None = None
@@ -151,9 +165,7 @@ class Settings(BaseSettings):
     def _known_sources(cls, value: dict[str, SourceSettings]) -> dict[str, SourceSettings]:
         unknown = sorted(set(value) - set(SOURCE_MODULES))
         if unknown:
-            raise ValueError(
-                f"unknown source(s) {', '.join(unknown)}; known: {', '.join(sorted(SOURCE_MODULES))}"
-            )
+            raise ValueError("; ".join(unknown_key(name, SOURCE_MODULES) for name in unknown))
         return value
 
     def source(self, name: str) -> SourceSettings:
@@ -186,10 +198,87 @@ def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings
         # it out of global state.
         model_config = SettingsConfigDict(toml_file=path if path.exists() else None)
 
+    _check_env_sections()
     try:
         return FileSettings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise ConfigError(f"invalid configuration ({path}): {describe_errors(exc)}") from None
     except ValueError as exc:
         raise ConfigError(f"invalid configuration ({path}): {exc}") from exc
+
+
+def unknown_key(key: object, known: Sequence[str] | set[str] | dict[str, Any]) -> str:
+    """``unknown key 'secert' (did you mean 'secret'?)``, or the known keys when none is close."""
+    names = sorted(known)
+    close = difflib.get_close_matches(str(key), names, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(names) or 'none'}"
+    return f"unknown key {str(key)!r} ({hint})"
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """Every problem on one line, by where it is and what is wrong: never the value given.
+
+    Pydantic's own message quotes each input, and a numeric ``secret = 12345`` would be printed
+    on the terminal and in logs; the location and the rule broken are enough to fix it.
+    """
+    problems = []
+    set_in_env = {name.upper() for name in os.environ if name.upper().startswith(ENV_PREFIX)}
+    for error in exc.errors(include_url=False, include_input=False, include_context=False):
+        loc = tuple(error["loc"])
+        if error["type"] == "extra_forbidden" and loc:
+            where, message = loc[:-1], unknown_key(loc[-1], _known_keys(loc[:-1]))
+        else:
+            where, message = loc, str(error["msg"]).removeprefix("Value error, ")
+        env_name = ENV_PREFIX + "__".join(map(str, loc)).upper()
+        if env_name in set_in_env:
+            message += f" (from ${env_name})"
+        problems.append(f"{'.'.join(map(str, where))}: {message}" if where else message)
+    return "; ".join(problems)
+
+
+def _check_env_sections() -> None:
+    """``ONCALL_TUI_SERVR__PORT`` names no section; the settings would silently ignore it.
+
+    Only nested names are checked: flat ``ONCALL_TUI_*`` variables also serve the command line
+    (``ONCALL_TUI_DB``, ``ONCALL_TUI_USER``...), outside the settings.
+    """
+    sections = set(Settings.model_fields)
+    problems = [
+        f"{name}: {unknown_key(head, sections)}"
+        for name in sorted(os.environ)
+        if name.upper().startswith(ENV_PREFIX) and "__" in name
+        for head in [name[len(ENV_PREFIX) :].split("__", 1)[0].lower()]
+        if head not in sections
+    ]
+    if problems:
+        raise ConfigError(f"invalid configuration (environment): {'; '.join(problems)}")
+
+
+def _known_keys(where: tuple[int | str, ...]) -> list[str]:
+    """The keys the section at ``where`` accepts, found by walking the settings' annotations."""
+    shape: Any = Settings
+    for part in where:
+        shape = _inner(shape, part)
+    return list(shape.model_fields) if _is_model(shape) else []
+
+
+def _inner(shape: Any, part: int | str) -> Any:
+    """The type one step inside ``shape``: a model's field, a dict's value or a list's item;
+    an optional section is its model (``PollerSettings | None`` → ``PollerSettings``)."""
+    if _is_model(shape):
+        field = shape.model_fields.get(str(part))
+        inner = field.annotation if field is not None else None
+    elif get_origin(shape) in (dict, list):
+        inner = get_args(shape)[-1]
+    else:
+        return None
+    if get_origin(inner) in (Union, types.UnionType):
+        inner = next((arm for arm in get_args(inner) if arm is not type(None)), None)
+    return inner
+
+
+def _is_model(shape: Any) -> bool:
+    return isinstance(shape, type) and issubclass(shape, BaseModel)
 
 
 def _env_path() -> Path | None:
@@ -204,7 +293,7 @@ def masked(settings: Settings) -> dict[str, Any]:
         data["sources"][name] = {
             "auth": source.auth_kinds or ["none"],
             **{
-                k: "********"
+                k: MASK
                 for k in ("secret", "token", "basic_password")
                 if getattr(source, k) is not None
             },
@@ -213,5 +302,8 @@ def masked(settings: Settings) -> dict[str, Any]:
     for name in ("alertmanager", "pagerduty"):
         poller = data["pollers"].get(name)
         if poller and poller.get("token"):
-            poller["token"] = "********"
+            poller["token"] = MASK
+        if poller and poller.get("url"):
+            # ``http://user:pass@alertmanager:9093`` is how a proxy's basic auth is often given.
+            poller["url"] = without_userinfo(poller["url"], MASK)
     return data

@@ -16,16 +16,17 @@ import hmac
 import logging
 import sqlite3
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from oncall_tui.actions import Rules, reconcile
 from oncall_tui.config import Settings, SourceSettings
 from oncall_tui.core import incidents
 from oncall_tui.core.models import Signal
-from oncall_tui.sources import UnknownSourceError, get_source
+from oncall_tui.core.sanitize import cap
+from oncall_tui.sources import SOURCE_MODULES, UnknownSourceError, get_source
 from oncall_tui.sources.base import AuthError, RawDelivery, Source, SourceError, body_key
-from oncall_tui.store import deliveries
+from oncall_tui.store import deliveries, refusals
 from oncall_tui.store.journal import Store, Writer
 
 log = logging.getLogger(__name__)
@@ -42,8 +43,30 @@ _JSON_TYPES = ("json", "text/plain")
 _OUR_SQL_MISTAKES = (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError)
 """SQL errors that mean a bug in our processing, not a store that cannot commit."""
 UNAUTHENTICATED_KEEP_BYTES = 4096
-"""Deliveries refused before we know who sent them keep only their start: enough to see what
-knocked, not enough for anyone without credentials to fill the disk."""
+"""Deliveries refused before we know who sent them keep only the start of their headers (as
+stored) and of their body: enough to see what knocked, not enough for anyone without
+credentials to fill the disk (:mod:`oncall_tui.store.refusals` bounds how many are kept)."""
+UNKNOWN_SOURCE_CHARS = 64
+"""An unknown source name from the URL is stored and answered as at most this much."""
+
+
+def is_json_media_type(content_type: str | None) -> bool:
+    """``application/json`` or a structured ``application/...+json`` type (CloudEvents), with
+    any parameters. None of them is a type a web page can send without a CORS preflight, which
+    this receiver never grants: ``text/plain`` and form types are."""
+    if not content_type:
+        return False
+    media = content_type.partition(";")[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+def _unknown_source_label(name: str) -> str:
+    # The name comes from the URL, percent-decoded: it can carry terminal escapes and any
+    # length. Escaped to printable ASCII (``\x1b``) rather than stripped, so what knocked stays
+    # legible and a cleaned-up name can never turn into a known source's.
+    return cap(ascii(name)[1:-1], UNKNOWN_SOURCE_CHARS)
 
 
 @dataclass(frozen=True)
@@ -106,12 +129,19 @@ class Ingestor:
         return self.ingest_many([self.prepare(source_name, body, headers, verify=verify)])[0]
 
     def prepare(
-        self, source_name: str, body: bytes, headers: Mapping[str, str], *, verify: Verify = "all"
+        self,
+        source_name: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        *,
+        verify: Verify = "all",
+        from_http: bool = False,
     ) -> Prepared:
         """Everything that needs no store: credentials, identity and parsing.
 
         Kept apart so a busy receiver can prepare deliveries in parallel and commit many in one
-        transaction (:meth:`ingest_many`).
+        transaction (:meth:`ingest_many`). ``from_http``: it came to the webhook route, where
+        anything that can reach the receiver may have sent it, a web page included.
         """
         raw = RawDelivery(
             source=source_name,
@@ -121,14 +151,28 @@ class Ingestor:
         )
         try:
             source = get_source(source_name)
-        except UnknownSourceError as exc:
-            return Prepared(raw, refusal=Refusal(404, str(exc), unauthenticated=True))
+        except UnknownSourceError:
+            label = _unknown_source_label(source_name)
+            known = ", ".join(sorted(SOURCE_MODULES))
+            reason = f"unknown source '{label}' (known: {known})"
+            return Prepared(
+                replace(raw, source=label), refusal=Refusal(404, reason, unauthenticated=True)
+            )
         try:
             self._authenticate(source, raw, self.settings.source(source_name), verify)
         except AuthError as exc:
             return Prepared(raw, refusal=Refusal(exc.status, exc.reason, unauthenticated=True))
         content_type = raw.header("content-type")
-        if content_type and not any(kind in content_type.lower() for kind in _JSON_TYPES):
+        if from_http:
+            # Only what a sender sends, never what a web page can post cross-site.
+            # A CloudEvent in binary mode may carry data of any type, but only beside ce-*
+            # headers, which a page cannot add without a preflight either.
+            binary_event = source_name == "cloudevents" and raw.header("ce-specversion")
+            if not binary_event and not is_json_media_type(content_type):
+                shown = "none" if content_type is None else repr(content_type[:80])
+                reason = f"unsupported content type {shown}; send application/json"
+                return Prepared(raw, refusal=Refusal(415, reason))
+        elif content_type and not any(kind in content_type.lower() for kind in _JSON_TYPES):
             reason = f"unsupported content type {content_type[:80]!r}; send JSON"
             return Prepared(raw, refusal=Refusal(415, reason))
         signals, failure = self._parse(source, raw)
@@ -148,14 +192,16 @@ class Ingestor:
         with self.store.write() as writer:
             return [self._store(writer, prepared, fold=True) for prepared in batch]
 
-    def receive_many(self, batch: Sequence[Prepared]) -> list[IngestResult]:
+    def receive_many(self, batch: Sequence[Prepared], *, durable: bool) -> list[IngestResult]:
         """Commit prepared deliveries raw, in one transaction, marked ``received`` for the fold.
 
         This is what the receiver's 202 waits for: the bytes are durable and deduplicated; the
         signals are folded afterwards by :class:`~oncall_tui.folding.PendingFolds`, which also
-        picks up whatever a crash left received but not folded.
+        picks up whatever a crash left received but not folded. ``durable``: this commit, the
+        acknowledgement, survives a power cut (``synchronous=FULL``); the folds need not, since
+        a fold lost with the OS leaves its deliveries received, and they are folded again.
         """
-        with self.store.write() as writer:
+        with self.store.write(durable=durable) as writer:
             return [self._store(writer, prepared, fold=False) for prepared in batch]
 
     def parse_stored(
@@ -347,16 +393,29 @@ class Ingestor:
         return recorded, list(touched)
 
     def _reject(self, writer: Writer, raw: RawDelivery, refusal: Refusal) -> IngestResult:
-        body, reason = raw.body, refusal.reason
-        if refusal.unauthenticated and len(body) > UNAUTHENTICATED_KEEP_BYTES:
-            body = body[:UNAUTHENTICATED_KEEP_BYTES]
-            reason = f"{reason} (first {UNAUTHENTICATED_KEEP_BYTES} of {len(raw.body)} bytes kept)"
+        body, headers, reason = raw.body, raw.headers, refusal.reason
+        if refusal.unauthenticated:
+            # Anyone can send these, as fast as they like: every one is counted, only the
+            # minute's first few are kept, and those only as a capped summary.
+            known = raw.source in SOURCE_MODULES
+            counter = raw.source if known else refusals.UNKNOWN_SOURCE
+            at, status = raw.received_at, refusal.http_status
+            if not refusals.count(writer.conn, counter, at, status):
+                return IngestResult("rejected", status, None, f"{reason} (counted, not stored)")
+            limit = UNAUTHENTICATED_KEEP_BYTES
+            headers, header_bytes = refusals.summary_headers(raw.headers, limit)
+            cut = [f"first {limit} of {header_bytes} header bytes"] if header_bytes > limit else []
+            if len(body) > limit:
+                body = body[:limit]
+                cut.append(f"first {limit} of {len(raw.body)} bytes")
+            if cut:
+                reason = f"{reason} ({'; '.join(cut)} kept)"
         delivery_id = deliveries.insert(
             writer.conn,
             source=raw.source,
             delivery_key=None,
             received_at=raw.received_at,
-            headers=raw.headers,
+            headers=headers,
             body=body,
             status="rejected",
             http_status=refusal.http_status,
@@ -397,10 +456,20 @@ def _delivery_key(source: Source, raw: RawDelivery) -> str:
         return body_key(raw.body)
 
 
+_KNOWN_SCHEMES = frozenset({"basic", "bearer", "digest", "negotiate", "ntlm", "token", "hoba"})
+"""Scheme words a refusal may name. Anything else is the sender's text, and often the
+credential itself (``Authorization: <token>`` with no scheme): it is never quoted back."""
+
+
 def check_authorization(header: str | None, creds: SourceSettings) -> None:
+    """Bearer or basic credentials, compared in constant time.
+
+    No reason given here quotes any part of the header: reasons are stored with the delivery,
+    journaled, and shown by ``deliveries``.
+    """
     if not header:
         raise AuthError("missing Authorization header", 401)
-    scheme, _, value = header.partition(" ")
+    scheme, _, value = header.strip().partition(" ")
     scheme = scheme.lower()
     if scheme == "bearer" and creds.token is not None:
         if hmac.compare_digest(value.strip().encode(), creds.token.get_secret_value().encode()):
@@ -420,4 +489,6 @@ def check_authorization(header: str | None, creds: SourceSettings) -> None:
         if user_ok and password_ok:
             return
         raise AuthError("invalid basic credentials", 403)
-    raise AuthError(f"unsupported Authorization scheme {scheme!r}", 401)
+    expected = " or ".join(k for k in ("bearer", "basic") if k in creds.auth_kinds) or "credentials"
+    named = f" {scheme.capitalize()}" if scheme in _KNOWN_SCHEMES else ""
+    raise AuthError(f"unsupported Authorization scheme{named}: expected {expected}", 401)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from oncall_tui.actions import Rules, find_incident
 from oncall_tui.core.agents import AgentSession, Push, PushKind, PushState, SessionState
+from oncall_tui.core.models import Incident
 from oncall_tui.core.pushes import approval_events, push_id
 from oncall_tui.core.sanitize import clean, identifier
+from oncall_tui.core.urls import without_userinfo
 from oncall_tui.store.journal import Store, Writer
 from oncall_tui.store.queries import NotFoundError
 
@@ -68,6 +70,23 @@ def reject(store: Store, push_ref: str, by: str, reason: str) -> Push:
         return _push(writer, push.id)
 
 
+def check_editable(store: Store, push: Push) -> None:
+    """Refuse at once what :func:`edit` would refuse, before the engineer writes the new text."""
+    _refuse_edit(push, store.tables().get_incident(push.incident_id))
+
+
+def _refuse_edit(push: Push, incident: Incident | None) -> None:
+    if not (push.state.is_open or push.state.is_live):
+        raise ActionError(f"{push.id} is {push.state.value}; it can no longer be edited")
+    if push.kind is not PushKind.STAND_DOWN and incident is not None and not incident.is_active:
+        # Its new version could never be approved (approve refuses updates of a resolved
+        # incident) and would wait as pending for ever.
+        raise ActionError(
+            f"{incident.id} is resolved, so {push.id} can no longer be edited:"
+            " agents now hear its stand-down (edit or approve that instead)"
+        )
+
+
 def edit(store: Store, push_ref: str, by: str, guidance: str) -> Push:
     """Save the engineer's text as a new version (pending); the agent keeps the old one until then."""
     text = clean(guidance, MAX_GUIDANCE).strip()
@@ -75,8 +94,7 @@ def edit(store: Store, push_ref: str, by: str, guidance: str) -> Push:
         raise ActionError("the edited text is empty")
     with store.write(durable=True) as writer:
         push = _push(writer, push_ref)
-        if not (push.state.is_open or push.state.is_live):
-            raise ActionError(f"{push.id} is {push.state.value}; it can no longer be edited")
+        _refuse_edit(push, writer.tables.get_incident(push.incident_id))
         if text == push.guidance:
             raise ActionError("nothing changed")
         number = writer.tables.next_push_number()
@@ -114,7 +132,7 @@ def broadcast_audience(store: Store, rules: Rules, repo: str | None = None) -> l
         s
         for s in sessions
         if s.state(now, rules.timing.idle_after, rules.timing.end_after) is not SessionState.ENDED
-        and (repo is None or (s.repo or "").lower() == repo.lower())
+        and (repo is None or (s.repo or "").lower() == without_userinfo(repo).lower())
     ]
 
 
@@ -125,6 +143,7 @@ def broadcast(
     text = clean(message, MAX_GUIDANCE).strip()
     if not text:
         raise ActionError("a broadcast needs a message")
+    repo = without_userinfo(repo) if repo else None  # the audience is journaled
     _refuse_in_observe(rules)
     recipients = [s.id for s in broadcast_audience(store, rules, repo)]
     if not recipients:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from oncall_tui.actions import Rules, active_incident_ids, reconcile
 from oncall_tui.core.agents import MAX_SESSION_PATHS, AgentKind, AgentSession, validate_session_id
 from oncall_tui.core.sanitize import clean
+from oncall_tui.core.urls import without_userinfo
 from oncall_tui.store.journal import Store
 from oncall_tui.store.queries import NotFoundError
 
@@ -43,7 +44,7 @@ def register(
     session = AgentSession(
         id=session_id,
         agent=agent,
-        repo=clean(repo, 200) if repo else None,
+        repo=clean(without_userinfo(repo), 200) if repo else None,
         cwd=clean(cwd, 1024) if cwd else None,
         branch=clean(branch, 200) if branch else None,
         task=clean(task, 300),

@@ -70,10 +70,16 @@ def read_inputs(conn: sqlite3.Connection, session_id: str) -> GuardInputs:
 
 
 def edit_warning(
-    conn: sqlite3.Connection, session_id: str, repo: str | None, paths: list[str]
+    conn: sqlite3.Connection,
+    session_id: str,
+    repo: str | None,
+    paths: list[str],
+    *,
+    remember: bool = True,
 ) -> str | None:
     """Why an edit of ``paths`` needs the human's eye, or None when no active incident concerns
-    it; the first path that concerns one, in the order given, is named."""
+    it; the first path that concerns one, in the order given, is named. ``remember=False`` when
+    the caller knows another process holds the write lock: caching the answer would only wait."""
     if not paths:
         return None
     inputs = read_inputs(conn, session_id)
@@ -90,7 +96,8 @@ def edit_warning(
         answers.update(
             {keys[p]: w for p, w in zip(missing, compute(inputs, repo, missing), strict=True)}
         )
-        _store(conn, {"state": state, "answers": answers})
+        if remember:
+            _store(conn, {"state": state, "answers": answers})
     return next((answers[keys[p]] for p in paths if answers[keys[p]] is not None), None)
 
 

@@ -20,7 +20,9 @@ LIVE = "('approved', 'delivered', 'acknowledged')"
 """``PushState.is_live``: approved by a human or a rule, and not replaced."""
 ACTIVE = "('triggered', 'acknowledged', 'mitigated')"
 """``IncidentState.is_active``, spelled out so that the ``incidents_state`` index serves it."""
-BUSY_TIMEOUT_S = 1.0
+BUSY_TIMEOUT_S = 0.2
+"""Readers wait for a lock only in rare moments of a WAL database (recovery, an exclusive
+locking mode): the agent waits for the hook, so a read that cannot start at once is given up."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,42 @@ def connection(db: Path) -> Iterator[sqlite3.Connection]:
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
+    """0 for a file oncall-tui never initialised (see :func:`initialised`)."""
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def write_lock_free(db: Path, timeout_s: float) -> bool:
+    """Whether a write lock on ``db`` can be had within ``timeout_s`` (taken and let go at once).
+
+    Standard library only, so that it can wait while the caller imports what the write needs.
+    """
+    try:
+        with closing(sqlite3.connect(db, timeout=timeout_s, isolation_level=None)) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        return False
+    return True
+
+
+def initialised(db: Path) -> bool:
+    """Whether ``db`` holds a DB that oncall-tui created (at any schema version).
+
+    An agent's hook and MCP server use a DB, never create one: a missing file, a zero-byte one
+    (what ``touch`` or ``mktemp`` leave, a ``--db`` typo) or another program's SQLite file is
+    left exactly as it is. The CLI and the dashboard do create and migrate it.
+    """
+    try:
+        if not db.is_file() or db.stat().st_size == 0:
+            return False
+        with connection(db) as conn:
+            return schema_version(conn) > 0
+    except sqlite3.OperationalError as exc:
+        # Locked: a DB that some process is using right now, which the caller waits for as it
+        # opens it; anything else (not a database, unreadable) is no DB of ours.
+        return exc.sqlite_errorcode == sqlite3.SQLITE_BUSY
+    except (OSError, sqlite3.Error):
+        return False
 
 
 def read_session(conn: sqlite3.Connection, session_id: str) -> SessionRow | None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -34,7 +35,7 @@ from oncall_tui.store.schema import SCHEMA_VERSION
 if TYPE_CHECKING:
     from oncall_tui.actions import Rules
     from oncall_tui.config import Settings
-    from oncall_tui.core.agents import Push
+    from oncall_tui.core.agents import AgentSession, Push
     from oncall_tui.core.clock import Clock
     from oncall_tui.store.journal import Store
 
@@ -44,6 +45,9 @@ PRE_TOOL_USE = "PreToolUse"
 HOOK_EVENTS = frozenset({SESSION_START, USER_PROMPT_SUBMIT, PRE_TOOL_USE})
 EDIT_TOOLS = frozenset({"Edit", "Write", "MultiEdit", "NotebookEdit"})
 HEARTBEAT_EVERY = timedelta(seconds=120)
+WRITE_BUSY_TIMEOUT_MS = 200
+"""How long a hook's write waits for another process's lock: the agent waits for the hook, and
+every write the hook makes can be left to the next call (see :func:`_write_and_answer`)."""
 DEBUG_ENV = "ONCALL_TUI_DEBUG"
 
 RulesFactory = Callable[[], "Rules"]
@@ -111,16 +115,18 @@ def run_claude_code_hook(stdin_text: str, settings: Settings, clock: Clock) -> s
 
 def answer(hook: HookInput, db: Path, rules: RulesFactory, clock: Clock) -> str:
     """Register or refresh the session, then say what is new (or judge the edit)."""
-    if not db.is_file():
-        return ""  # nobody has started oncall-tui with this DB: nothing to say, nothing to create
+    if not db.is_file() or db.stat().st_size == 0:
+        # Nobody has started oncall-tui with this DB (an empty file is what ``touch`` leaves):
+        # nothing to say, and nothing to create (see hook_view.initialised).
+        return ""
     repo = repo_info(hook.cwd)
     paths: list[str] = []
     if hook.event == PRE_TOOL_USE:
         paths = relative_paths(tool_paths(hook.tool_input), repo.root or Path(hook.cwd), hook.cwd)
     with hook_view.connection(db) as conn:
         version = hook_view.schema_version(conn)
-        if version > SCHEMA_VERSION:
-            return ""  # a newer oncall-tui owns this DB; the slow path would refuse it too
+        if version == 0 or version > SCHEMA_VERSION:
+            return ""  # not an oncall-tui DB, or a newer oncall-tui owns it (the slow path refuses)
         # An older schema is migrated by the slow path; its tables cannot be read as they are.
         session = (
             hook_view.read_session(conn, hook.session_id) if version == SCHEMA_VERSION else None
@@ -161,52 +167,113 @@ def _write_and_answer(
     *,
     write: bool,
 ) -> str:
-    """The slow path, through the same actions as the CLI and HTTP (journal, reconcile)."""
-    from oncall_tui.actions import sessions as session_actions
-    from oncall_tui.core.agents import AgentKind
+    """The slow path, through the same actions as the CLI and HTTP (journal, reconcile).
+
+    It writes only if it gets the write lock within :data:`WRITE_BUSY_TIMEOUT_MS`, tried once
+    up front (under another process's lock each write would wait as long again, and loading the
+    settings they need costs more than is left). Without the lock, or when a write fails anyway,
+    the write is dropped (reported at debug level) and the answer comes from what can be read:
+    the context as it stands, the edit judged on the stored state. Dropped rather than queued,
+    because every write here is derived again from the stored state on the next call: a session
+    not registered is still a stranger, a due heartbeat is still due, context not recorded as
+    delivered is still new (so it is said again rather than never). A queue beside the DB would
+    be a second write path, with its own races between concurrent hooks, to save nothing that
+    the next call does not redo.
+    """
+    # The lock is tried in a thread while the store and the models are imported (SQLite waits
+    # for a lock without the GIL): under another process's lock the wait then costs nothing.
+    probe = _LockProbe(db)
+    probe.start()
+    from oncall_tui.store.db import StoreUnavailableError
     from oncall_tui.store.journal import Store
 
-    store = Store.open(db, clock)
+    store = Store.open(db, clock, busy_timeout_ms=WRITE_BUSY_TIMEOUT_MS)
     try:
         known = store.tables().get_session(hook.session_id)
-        if hook.event == SESSION_START or known is None:
-            session = session_actions.register(
-                store,
-                rules(),
-                hook.session_id,
-                agent=AgentKind.CLAUDE_CODE,
-                repo=repo_slug(repo.root) if repo.root else None,
-                cwd=hook.cwd,
-                branch=repo.branch,
-                paths=paths,
-            )
-        elif write:
-            session = session_actions.heartbeat(
-                store, rules(), hook.session_id, paths=paths, branch=repo.branch
-            )
-        else:
-            session = known
+        probe.join()
+        writable = probe.free
+        session = known
+        if writable:
+            try:
+                session = _record_session(store, hook, repo, paths, rules, known, write=write)
+            except StoreUnavailableError:
+                report_internal_error()
+                writable = False
         if hook.event == PRE_TOOL_USE:
             if not hook.is_edit:
                 return ""
-            return _ask(edit_warning(store.conn, session.id, session.repo, paths))
+            owner = session.repo if session else (repo_slug(repo.root) if repo.root else None)
+            warning = edit_warning(store.conn, hook.session_id, owner, paths, remember=writable)
+            return _ask(warning)
+        if session is None:
+            return ""  # not registered (the lock is held): no context can be addressed to it yet
         since = known.last_context_seq if known is not None else 0
-        return deliver_context(store, session.id, since, full=hook.event == SESSION_START)
+        full = hook.event == SESSION_START
+        return deliver_context(store, session.id, since, full=full, record=writable)
     finally:
         store.close()
 
 
-def deliver_context(store: Store, session_id: str, since_seq: int, *, full: bool) -> str:
+class _LockProbe(threading.Thread):
+    """Whether this process can take the write lock within :data:`WRITE_BUSY_TIMEOUT_MS`."""
+
+    def __init__(self, db: Path) -> None:
+        super().__init__(name="oncall-tui-hook-lock-probe", daemon=True)
+        self.db = db
+        self.free = False
+
+    def run(self) -> None:
+        self.free = hook_view.write_lock_free(self.db, WRITE_BUSY_TIMEOUT_MS / 1000)
+
+
+def _record_session(
+    store: Store,
+    hook: HookInput,
+    repo: RepoInfo,
+    paths: list[str],
+    rules: RulesFactory,
+    known: AgentSession | None,
+    *,
+    write: bool,
+) -> AgentSession | None:
+    """Register the session (at its start, or a stranger) or heartbeat it when ``write``."""
+    from oncall_tui.actions import sessions as session_actions
+    from oncall_tui.core.agents import AgentKind
+
+    if hook.event == SESSION_START or known is None:
+        return session_actions.register(
+            store,
+            rules(),
+            hook.session_id,
+            agent=AgentKind.CLAUDE_CODE,
+            repo=repo_slug(repo.root) if repo.root else None,
+            cwd=hook.cwd,
+            branch=repo.branch,
+            paths=paths,
+        )
+    if write:
+        return session_actions.heartbeat(
+            store, rules(), hook.session_id, paths=paths, branch=repo.branch
+        )
+    return known
+
+
+def deliver_context(
+    store: Store, session_id: str, since_seq: int, *, full: bool, record: bool
+) -> str:
     """What the session has not seen yet, recorded as delivered through the hook if non-empty.
 
     ``full`` (session start, which may follow a compaction or a resume) prints the whole
     current context when any incident concerns the session; otherwise only what became live
-    after ``since_seq``, stand-downs included, so each is said once.
+    after ``since_seq``, stand-downs included, so each is said once. When the delivery is not
+    recorded (``record`` false, or another process holds the write lock) the text is printed
+    all the same, and said again at the next prompt: twice is better than never.
     """
     from oncall_tui.actions.notes import stale_notes
     from oncall_tui.actions.pushes import record_delivery
     from oncall_tui.core.render import render_delta, render_markdown
     from oncall_tui.store.context import build_session_context
+    from oncall_tui.store.db import StoreUnavailableError
     from oncall_tui.store.meta import fence_key
 
     ctx = build_session_context(store.conn, session_id)
@@ -229,7 +296,12 @@ def deliver_context(store: Store, session_id: str, since_seq: int, *, full: bool
         text = render_delta(ctx, key, since_seq) or ""
     if not text.strip():
         return ""
-    record_delivery(store, session_id, [p.id for p in shown], channel="hook", through_seq=ctx.seq)
+    if record:
+        try:
+            push_ids = [p.id for p in shown]
+            record_delivery(store, session_id, push_ids, channel="hook", through_seq=ctx.seq)
+        except StoreUnavailableError:
+            report_internal_error()
     return text
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from oncall_tui.core.urls import without_userinfo
+
 GIT_TIMEOUT_S = 0.5
 _GIT_ENV = {
     **os.environ,
@@ -65,10 +67,10 @@ def repo_slug(root: Path) -> str:
 def slug_from_url(url: str) -> str | None:
     """``owner/name`` of an https or ssh remote URL; None for local paths and file URLs.
 
-    Only the last two path segments are kept, so credentials embedded in an https URL
-    (``https://user:token@host/...``) can never reach the journal.
+    Only the last two path segments are kept, and the userinfo is stripped first, so credentials
+    embedded in a remote URL (``https://user:token@host/...``) can never reach the journal.
     """
-    text = url.strip()
+    text = without_userinfo(url.strip())
     match = _URL.match(text) or (None if "://" in text else _SCP_LIKE.match(text))
     if match is None:
         return None

@@ -9,6 +9,7 @@ import click
 from oncall_tui.actions.catalog import load_catalog_file
 from oncall_tui.cli.context import app_context, current_user, friendly_errors, print_json
 from oncall_tui.core.catalog_yaml import CatalogError
+from oncall_tui.core.sanitize import display_text
 
 
 @click.group()
@@ -25,8 +26,8 @@ def load(file: Path) -> None:
     try:
         loaded = load_catalog_file(app.store, app.rules, file, f"user:{current_user()}")
     except CatalogError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"loaded {len(loaded.services)} services from {file}")
+        raise click.ClickException(display_text(exc, 500)) from exc
+    click.echo(f"loaded {len(loaded.services)} services from {display_text(file, None)}")
 
 
 @catalog.command()
@@ -41,9 +42,9 @@ def show(as_json: bool) -> None:
     if not services:
         click.echo("no catalog loaded (oncall-tui catalog load FILE)")
         return
+    # A catalog may come from anywhere (a Backstage export, a colleague's file): sanitised.
     for name, service in services.items():
         deps = f" → {', '.join(service.depends_on)}" if service.depends_on else ""
-        click.echo(f"{name}{deps}")
-        click.echo(
-            f"    repo {service.repo or '*'}  paths {', '.join(service.paths) or '(whole repo)'}"
-        )
+        click.echo(display_text(f"{name}{deps}", None))
+        line = f"repo {service.repo or '*'}  paths {', '.join(service.paths) or '(whole repo)'}"
+        click.echo(f"    {display_text(line, None)}")

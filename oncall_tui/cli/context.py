@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ import click
 from oncall_tui.actions import Rules
 from oncall_tui.config import ConfigError, Settings, load_settings
 from oncall_tui.core.clock import Clock, SystemClock
+from oncall_tui.core.sanitize import clean, display_text
 from oncall_tui.store.db import StoreUnavailableError
 from oncall_tui.store.journal import Store
 from oncall_tui.store.queries import NotFoundError
@@ -76,9 +78,10 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
         ) as exc:
             # KeyError-style messages come quoted; others are shown as they are.
             message = exc.args[0] if isinstance(exc, LookupError) and exc.args else exc
-            raise UserError(str(message)) from exc
+            raise UserError(display_text(message, ERROR_LIMIT)) from exc
         except OSError as exc:
-            raise UserError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from exc
+            text = f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
+            raise UserError(display_text(text, ERROR_LIMIT)) from exc
 
     return wrapper
 
@@ -105,6 +108,46 @@ def current_user() -> str:
         return "unknown"
 
 
+ERROR_LIMIT = 500
+"""An error is one line; one that quotes an id or a name a sender chose stays readable."""
+
+
 def print_json(value: Any) -> None:
-    json.dump(value, sys.stdout, indent=2, sort_keys=True, default=str)
-    sys.stdout.write("\n")
+    """JSON on stdout, every control and non-ASCII character escaped (``\u001b``, ``\u202e``).
+
+    The escaping is what keeps escape sequences and bidi overrides in stored sender text from
+    reaching the terminal raw, while tools reading the JSON get the text exactly as it was sent.
+    """
+    text = json.dumps(value, indent=2, sort_keys=True, default=str, ensure_ascii=True)
+    sys.stdout.write(ascii_json(text) + "\n")
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7e]")
+"""DEL included: ``ensure_ascii`` leaves it raw."""
+
+
+def ascii_json(text: str) -> str:
+    """Already serialised JSON with every non-ASCII character escaped, as :func:`print_json`
+    does, for documents whose own serialiser keeps them raw (pydantic's ``model_dump_json``).
+
+    Outside strings JSON is printable ASCII, so escaping every such character is valid and
+    changes no value; control characters below 0x20 are escaped by every serialiser already.
+    """
+
+    def escape(match: re.Match[str]) -> str:
+        code = ord(match.group())
+        if code <= 0xFFFF:
+            return f"\\u{code:04x}"
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+    return _NON_ASCII.sub(escape, text)
+
+
+def echo_document(text: str) -> None:
+    """A Markdown or HTML document on stdout, without any escape sequence or control character.
+
+    The renderers already sanitise the sender text they quote; this is the terminal's own line
+    of defence, so a renderer's slip cannot retitle the window or write the clipboard.
+    """
+    click.echo(clean(text), nl=False)

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import click
 
-from oncall_tui.cli.context import app_context, friendly_errors, print_json
+from oncall_tui.cli.context import (
+    app_context,
+    ascii_json,
+    echo_document,
+    friendly_errors,
+    print_json,
+)
 from oncall_tui.core.context_schema import context_json_schema
 from oncall_tui.core.render import render_json, render_markdown
+from oncall_tui.core.sanitize import display_text
 from oncall_tui.store.context import build_session_context
 from oncall_tui.store.meta import fence_key
 
@@ -20,12 +27,12 @@ def context(session_id: str, fmt: str) -> None:
     store = app_context().store
     ctx = build_session_context(store.conn, session_id)
     if ctx is None:
-        raise click.ClickException(f"no session {session_id}")
+        raise click.ClickException(f"no session {display_text(session_id, 128)}")
     key = fence_key(store)
     if fmt == "json":
-        click.echo(render_json(ctx, key).model_dump_json(indent=2, by_alias=True))
+        click.echo(ascii_json(render_json(ctx, key).model_dump_json(indent=2, by_alias=True)))
     else:
-        click.echo(render_markdown(ctx, key), nl=False)
+        echo_document(render_markdown(ctx, key))
 
 
 @click.group()

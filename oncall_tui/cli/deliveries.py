@@ -14,6 +14,7 @@ from oncall_tui.core.sanitize import display_text
 from oncall_tui.ingest import Ingestor
 from oncall_tui.sources import SOURCE_MODULES
 from oncall_tui.store import deliveries as delivery_table
+from oncall_tui.store import refusals as refusal_counts
 
 
 @click.command()
@@ -96,13 +97,54 @@ def deliveries(ctx: click.Context, rejected: bool, as_json: bool, limit: int) ->
         return
     if not rows:
         click.echo("no deliveries" + (" rejected" if rejected else ""))
-        return
     for d in rows:
         why = f"  {display_text(d.reason or '', 120)}" if d.reason else ""
         retries = f" x{d.attempts}" if d.attempts > 1 else ""
+        # The source is the URL segment a sender chose, stored even when it names no source.
         click.echo(
-            f"{d.id:>6}  {d.received_at:%Y-%m-%d %H:%M:%S}  {d.source:<12} {d.status:<9} {d.http_status}"
+            f"{d.id:>6}  {d.received_at:%Y-%m-%d %H:%M:%S}  {display_text(d.source, 40):<12}"
+            f" {display_text(d.status, 12):<9} {d.http_status}"
             f"  {d.signal_count:>4} signals{retries}{why}"
+        )
+    if rejected:
+        unstored = sum(c.unstored for c in refusal_counts.recent(app_context().store.conn))
+        if unstored:
+            click.echo(
+                f"{unstored} more refused requests were counted, not stored (a flood is kept"
+                " bounded): oncall-tui deliveries refusals"
+            )
+
+
+@deliveries.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--limit", default=50, show_default=True)
+@friendly_errors
+def refusals(as_json: bool, limit: int) -> None:
+    """Requests refused before the sender was known (credentials, unknown source), per minute.
+
+    Every one is counted; only the first few of each minute are kept as deliveries.
+    """
+    counts = refusal_counts.recent(app_context().store.conn, limit=limit)
+    if as_json:
+        print_json(
+            [
+                {
+                    "minute": c.minute,
+                    "source": c.source,
+                    "http_status": c.http_status,
+                    "count": c.count,
+                    "stored": c.kept,
+                }
+                for c in counts
+            ]
+        )
+        return
+    if not counts:
+        click.echo("no refused requests")
+    for c in counts:
+        click.echo(
+            f"{c.minute}  {display_text(c.source, 40):<14} {c.http_status}"
+            f"  {c.count:>6} refused  {c.kept:>3} stored"
         )
 
 

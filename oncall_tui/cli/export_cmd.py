@@ -8,6 +8,7 @@ import click
 
 from oncall_tui.agents.export import ExportReport, sync
 from oncall_tui.cli.context import app_context, friendly_errors, print_json
+from oncall_tui.core.sanitize import display_text
 
 
 @click.command()
@@ -50,7 +51,7 @@ def export(export_dir: Path | None, check: bool, as_json: bool) -> None:
 def _print_check(report: ExportReport) -> None:
     for label in ("missing", "stale", "extra"):
         for path in getattr(report, label):
-            click.echo(f"{label:<8} {path}")
+            click.echo(f"{label:<8} {display_text(path, None)}")
     if report.differing:
         click.echo(f"{len(report.differing)} file(s) differed from the DB; repairing")
     else:
@@ -59,10 +60,11 @@ def _print_check(report: ExportReport) -> None:
 
 def _print_summary(report: ExportReport) -> None:
     click.echo(
-        f"exported to {report.root}: {len(report.written)} written, "
+        f"exported to {display_text(report.root, None)}: {len(report.written)} written, "
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed"
     )
     for session_id, push_ids in sorted(report.delivered.items()):
-        click.echo(f"delivered to {session_id}: {', '.join(push_ids)}")
+        click.echo(display_text(f"delivered to {session_id}: {', '.join(push_ids)}", None))
     for failure in report.failed:
-        click.echo(f"not written: {failure.file}: {'; '.join(failure.problems)}", err=True)
+        problems = "; ".join(failure.problems)
+        click.echo(display_text(f"not written: {failure.file}: {problems}", None), err=True)

@@ -39,7 +39,8 @@ def incidents(include_resolved: bool, as_json: bool, service: str | None, limit:
     now = app.clock.now()
     for i in rows:
         click.echo(
-            f"{i.id:<9} {i.severity.value:<8} {i.state.value:<12} {display_text(i.service or '-', 24):<24}"
+            f"{display_text(i.id, 16):<9} {i.severity.value:<8} {i.state.value:<12}"
+            f" {display_text(i.service or '-', 24):<24}"
             f" {age(i.opened_at, now):>5}  {i.signal_count:>5} sig  {display_text(i.title, 80)}"
         )
 
@@ -71,7 +72,7 @@ def show(incident_id: str, as_json: bool) -> None:
             }
         )
         return
-    click.echo(f"{found.id}  {display_text(found.title, 200)}")
+    click.echo(f"{display_text(found.id, 16)}  {display_text(found.title, 200)}")
     click.echo(f"  state     {found.state.value}   severity {found.severity.value}")
     click.echo(f"  services  {', '.join(display_text(s, 60) for s in found.services) or '-'}")
     click.echo(f"  opened    {found.opened_at.isoformat()}")
@@ -82,20 +83,23 @@ def show(incident_id: str, as_json: bool) -> None:
     ):
         if when:
             click.echo(f"  {label:<9} {when.isoformat()}")
-    click.echo(f"  sources   {', '.join(found.sources)}   signals {found.signal_count}")
+    sources = ", ".join(display_text(s, 40) for s in found.sources)
+    click.echo(f"  sources   {sources}   signals {found.signal_count}")
     for url in found.links:
         click.echo(f"  link      {display_text(url.href, 200)}")
     if changes:
         click.echo("changes:")
         for link, s in changes:
             click.echo(
-                f"  {s.signal.occurred_at:%H:%M:%S} {link.relation:<8} {s.signal.kind.value:<8}"
+                f"  {s.signal.occurred_at:%H:%M:%S} {display_text(link.relation, 16):<8}"
+                f" {s.signal.kind.value:<8}"
                 f" {display_text(s.signal.title, 100)}"
             )
     click.echo("signals:")
     for s in signals:
         click.echo(
-            f"  {s.signal.occurred_at:%Y-%m-%d %H:%M:%S} {s.signal.source:<12} {s.signal.status.value:<12}"
+            f"  {s.signal.occurred_at:%Y-%m-%d %H:%M:%S} {display_text(s.signal.source, 40):<12}"
+            f" {s.signal.status.value:<12}"
             f" {s.signal.severity.value:<8} {display_text(s.signal.title, 100)}"
         )
 

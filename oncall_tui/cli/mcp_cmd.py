@@ -13,7 +13,8 @@ from oncall_tui.cli.context import app_context, friendly_errors
     "session_id",
     envvar="CLAUDE_CODE_SESSION_ID",
     show_envvar=True,
-    help="The agent session the tools default to (Claude Code sets its session id).",
+    help="The one agent session this server serves: its tools and resources refuse any "
+    "other, so one agent cannot acknowledge another's push (Claude Code sets its session id).",
 )
 @friendly_errors
 def mcp(session_id: str | None) -> None:

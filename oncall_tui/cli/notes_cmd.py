@@ -102,12 +102,14 @@ def list_(service: str | None, include_superseded: bool, as_json: bool) -> None:
             flags.append("agent note awaiting review")
         if n.superseded_by:
             flags.append(f"superseded by {n.superseded_by}")
+        # Agents write notes too (and name their paths): nothing here is printed unsanitised.
+        about = display_text(n.service or n.incident_id or "-", 40)
         click.echo(
-            f"{n.id:<6} {n.kind.value:<9} {n.service or n.incident_id:<20} {display_text(n.text, 100)}"
+            f"{display_text(n.id, 16):<6} {n.kind.value:<9} {about:<20} {display_text(n.text, 100)}"
         )
         click.echo(
-            f"       by {n.author} {n.created_at:%Y-%m-%d}"
-            + (f"  [{' | '.join(flags)}]" if flags else "")
+            f"       by {display_text(n.author, 80)} {n.created_at:%Y-%m-%d}"
+            + (f"  [{display_text(' | '.join(flags), 300)}]" if flags else "")
         )
 
 

@@ -47,9 +47,10 @@ def pushes(state: str | None, incident: str | None, as_json: bool, limit: int) -
         click.echo("no pushes" + (f" in state {state}" if state else ""))
         return
     for p in rows:
-        target = p.session_id or f"{p.audience} ({len(p.recipients)} sessions)"
+        target = display_text(p.session_id or f"{p.audience} ({len(p.recipients)} sessions)", 60)
         click.echo(
-            f"{p.id:<7} {p.state.value:<12} {p.kind.value:<10} {p.incident_id:<8} {target:<24} {p.trigger}"
+            f"{display_text(p.id, 16):<7} {p.state.value:<12} {p.kind.value:<10}"
+            f" {display_text(p.incident_id, 16):<8} {target:<24} {display_text(p.trigger, 80)}"
         )
         click.echo(f"        why: {display_text(p.reason, 140)}")
 
@@ -89,6 +90,7 @@ def edit(push_id: str) -> None:
     )
     if current is None:
         raise click.ClickException(f"no push {push_id}")
+    push_actions.check_editable(store, current)
     text = click.edit(current.guidance, extension=".md", require_save=True)
     if text is None:
         click.echo("not saved: nothing changed")

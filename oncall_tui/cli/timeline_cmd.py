@@ -12,7 +12,13 @@ from pathlib import Path
 
 import click
 
-from oncall_tui.cli.context import app_context, friendly_errors, print_json
+from oncall_tui.cli.context import (
+    app_context,
+    ascii_json,
+    echo_document,
+    friendly_errors,
+    print_json,
+)
 from oncall_tui.core.timeline_html import timeline_html
 from oncall_tui.core.timeline_md import timeline_markdown
 from oncall_tui.core.timeline_report import build_timeline
@@ -88,7 +94,10 @@ def timeline(
     )
     text = _RENDER[fmt](document)
     if output is None:
-        click.echo(text, nl=False)
+        if fmt == "json":
+            click.echo(ascii_json(text), nl=False)
+        else:
+            echo_document(text)
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)

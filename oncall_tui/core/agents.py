@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
+from oncall_tui.core.urls import without_userinfo
+
 SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 """Session ids name files in the export directory: no separators, no dot-dot, bounded."""
 MAX_SESSION_PATHS = 200
@@ -63,6 +65,13 @@ class AgentSession(BaseModel):
     @classmethod
     def _check_id(cls, value: str) -> str:
         return validate_session_id(value)
+
+    @field_validator("repo")
+    @classmethod
+    def _no_credentials(cls, value: str | None) -> str | None:
+        # A remote URL given as the repo may carry a token; here is where every path that builds
+        # a session passes, journal entries written before this rule included.
+        return without_userinfo(value) if value else value
 
     def state(self, now: datetime, idle_after: timedelta, end_after: timedelta) -> SessionState:
         """Idle and ended follow from silence, so they need no journal entry of their own."""

@@ -23,6 +23,13 @@ services (Systems, Resources, APIs, Groups... are skipped); for them:
   (``"services/payments/**, libs/payments-client/**"``): Backstage has no field for where in a
   repository a component lives;
 - ``metadata.links`` whose title or type mentions "runbook" become runbooks.
+
+A catalog is bounded before it can cost much: at most :data:`MAX_CATALOG_BYTES` (UTF-8), and
+composed by :mod:`~oncall_tui.core.bounded_yaml` (64 levels of nesting, 500,000 nodes, an alias
+counted as all it stands for). Real catalogs stay far below (a service takes about 15 nodes at
+depth 4); a file beyond them is hostile or a mistake, and would otherwise crash the loader
+(10,000 levels of nesting exhaust Python's recursion), expand an alias bomb, or parse for
+minutes.
 """
 
 from __future__ import annotations
@@ -34,9 +41,12 @@ from dataclasses import dataclass, field
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from oncall_tui.core.bounded_yaml import LimitExceededError, compose_bounded
 from oncall_tui.core.models import Link
 from oncall_tui.core.topology import Catalog, Service, normalize_glob
 
+MAX_CATALOG_BYTES = 4 * 1024 * 1024
+"""About 30,000 services in our format or 7,000 Backstage components: seconds to parse."""
 REPO_ANNOTATION = "github.com/project-slug"
 PATHS_ANNOTATION = "oncall-tui/paths"
 
@@ -84,6 +94,7 @@ def parse_catalogs(files: Iterable[tuple[str, str]]) -> Catalog:
     filenames: list[str] = []
     for filename, text in files:
         filenames.append(filename)
+        check_size(len(text.encode("utf-8", "surrogatepass")), filename)
         for service in _read_file(text, filename):
             first = declared.get(service.name)
             if first is not None:
@@ -151,10 +162,25 @@ def _link(declared: dict[str, _Declared], source: str) -> Catalog:
     return Catalog(services=services, source=source)
 
 
+def check_size(size: int, filename: str) -> None:
+    """Refuse a catalog of ``size`` bytes over :data:`MAX_CATALOG_BYTES`."""
+    if size > MAX_CATALOG_BYTES:
+        limit = MAX_CATALOG_BYTES // (1024 * 1024)
+        problem = f"catalog too large: over {limit} MiB, the most a catalog may be"
+        raise CatalogError(filename, 1, problem)
+
+
+def _compose(text: str, filename: str) -> list[Node]:
+    try:
+        return compose_bounded(text)
+    except LimitExceededError as exc:
+        raise CatalogError(filename, exc.line, exc.problem) from None
+
+
 def _read_file(text: str, filename: str) -> list[_Declared]:
     src = _Source(filename)
     try:
-        docs = [d for d in yaml.compose_all(text, Loader=yaml.SafeLoader) if d is not None]
+        docs = _compose(text, filename)
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, filename) from exc
     except yaml.reader.ReaderError as exc:

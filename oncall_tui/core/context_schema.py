@@ -10,6 +10,7 @@ text, sanitised and capped, with its provenance. A change that breaks readers bu
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final, Literal
@@ -37,7 +38,17 @@ NOTICE = (
     " engineer."
 )
 
-_LOOKALIKE = re.compile(r"(UNTRUSTED)-", re.IGNORECASE)
+_MARKS = "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]*"
+"""Combining marks that may sit on a letter of a look-alike (``Ū`` decomposes to ``U`` + mark)."""
+_DASHES = "\\-\u2010-\u2015\u2212\ufe58\ufe63\uff0d"
+_LOOKALIKE = re.compile(f"({_MARKS.join('untrusted')}){_MARKS}\\s*[{_DASHES}]")
+"""A marker's word and dash as they read once folded (:func:`_fold`): what ``_defang`` breaks."""
+_CONFUSABLES = str.maketrans("тτνεеѕԁսυ", "ttneesduu")
+"""Cyrillic, Greek and Armenian letters that look like the Latin ones of ``untrusted``: NFKC
+leaves them as they are, a reader does not tell them apart."""
+_REASON_UNSAFE = re.compile(r"[^A-Za-z0-9 ._/@:+,()\u2192-]")
+"""Anything but what our targeting reasons are made of (names, paths, words, ``→``)."""
+MAX_REASON = 500
 
 
 class _Model(BaseModel):
@@ -220,7 +231,7 @@ def _incident(ic: IncidentContext) -> IncidentSection:
         severity=incident.severity,
         state=incident.state,
         opened_at=incident.opened_at,
-        why=(_line(push.reason) or None) if push else None,
+        why=_reason(push.reason) if push else None,
         guidance=push.guidance if push else None,
         push_id=identifier(push.id) if push else None,
         push_version=push.version if push else None,
@@ -276,7 +287,7 @@ def _note(note: Note, stale_reasons: list[str]) -> NoteEntry:
         author=_line(note.author) or "unknown",
         created_at=note.created_at,
         stale=bool(stale_reasons),
-        stale_reasons=[_line(reason) for reason in stale_reasons],
+        stale_reasons=[_reason(reason) or "" for reason in stale_reasons],
     )
 
 
@@ -287,12 +298,50 @@ def _untrusted(text: str, limit: int) -> str:
     character can leave a pair that composes; the second pass settles it, which is what the
     Markdown check expects of every fenced line (``clean(line) == line``).
     """
-    return cap(_defang(clean(clean(text))), limit)
+    # Capped before the defang too, whose look-alike search may walk the text character by
+    # character: it never walks more than ``limit`` characters of a megabyte of sender text.
+    return cap(_defang(cap(clean(clean(text)), limit)), limit)
 
 
 def _defang(text: str) -> str:
-    """``UNTRUSTED-`` becomes ``UNTRUSTED_``: nothing but our markers may look like a marker."""
-    return _LOOKALIKE.sub(r"\1_", text)
+    """``UNTRUSTED-`` becomes ``UNTRUSTED_``: nothing but our markers may look like a marker.
+
+    Compared as a reader sees it, not byte for byte: after compatibility folding (NFKD, so
+    fullwidth ``ＵＮＴＲＵＳＴＥＤ－`` and ligatures read as ASCII), without combining marks, case
+    folded, with Cyrillic and Greek look-alike letters read as Latin, and any dash as ``-``. A
+    look-alike is replaced by the plain word (ASCII) and ``_``; the rest of the text is kept.
+    """
+    folded = _fold(text)
+    if not _LOOKALIKE.search(folded):
+        return text
+    origin = list(range(len(text)))  # for each folded character, the one it came from
+    if not text.isascii():  # folding may have changed lengths: map each character on its own
+        parts = [_fold(char) for char in text]
+        folded = "".join(parts)
+        origin = [index for index, part in enumerate(parts) for _ in part]
+    done, last = [], 0
+    for match in _LOOKALIKE.finditer(folded):
+        start, word_end = origin[match.start(1)], origin[match.end(1) - 1] + 1
+        word = unicodedata.normalize("NFKC", text[start:word_end])
+        done += [text[last:start], word if word.isascii() and word.isalpha() else "UNTRUSTED", "_"]
+        last = origin[match.end() - 1] + 1
+    return "".join(done) + text[last:]
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return decomposed.casefold().translate(_CONFUSABLES)
+
+
+def _reason(value: str | None) -> str | None:
+    """A targeting reason fit to stand outside the fence.
+
+    It names files and a repo that an agent reported (hook input, ``POST /sessions``): on one
+    line, with nothing but the characters our reasons are made of (so no Markdown, link, image,
+    code span or heading), and no marker look-alike.
+    """
+    line = _REASON_UNSAFE.sub("_", _line(value))
+    return cap(_defang(line), MAX_REASON) or None
 
 
 def _name(value: str | None, limit: int = 80) -> str | None:

@@ -4,10 +4,12 @@ Pure (a :class:`~oncall_tui.core.context.SessionContext` and the DB's fence key 
 files, hook output and MCP say the same thing and a test can pin every byte.
 
 Outside the fence stands only what is ours: ids, enums, times, names passed through
-``identifier``, notes, and the engineer's guidance verbatim. Sender text is cleaned, capped
-and put in one fenced block per document, after a notice that it is data and not instructions,
-with one provenance line per item and every line prefixed with ``| `` (no heading, code fence or
-marker can start such a line); ``UNTRUSTED-`` in it becomes ``UNTRUSTED_``, so it cannot even
+``identifier``, the targeting reason (whose file and repo names an agent reported, so it keeps
+only the characters reasons are made of), notes, and the engineer's guidance verbatim. Sender
+text is cleaned, capped and put in one fenced block per document, after a notice that it is data
+and not instructions, with one provenance line per item and every line prefixed with ``| `` (no
+heading, code fence or marker can start such a line); ``UNTRUSTED-`` in it becomes
+``UNTRUSTED_``, look-alikes too (fullwidth, other dashes, Cyrillic letters...), so it cannot even
 resemble a marker.
 
 Fence token: ``HMAC-SHA256(key, counter || canonical JSON of the document without its token)``,
@@ -21,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -53,8 +56,9 @@ _NO_STALE: Mapping[str, list[str]] = MappingProxyType({})
 
 
 def fence_token(key: bytes, content: bytes, payload: str) -> str:
-    """The first keyed digest of ``content`` that does not occur in ``payload`` (any case)."""
-    folded = payload.lower()
+    """The first keyed digest of ``content`` that does not occur in ``payload``, in any case or
+    look-alike form (fullwidth digits read as digits: compared after NFKC)."""
+    folded = unicodedata.normalize("NFKC", payload).casefold()
     for counter in count():
         digest = hmac.new(key, counter.to_bytes(8, "big") + content, hashlib.sha256)
         token = digest.hexdigest()[:16]

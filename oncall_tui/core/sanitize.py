@@ -2,8 +2,12 @@
 
 Senders control alert titles, annotations and descriptions. Before any of it reaches a terminal
 it must lose every escape sequence (CSI, OSC, DCS/SOS/PM/APC and two-character escapes), C0 and
-C1 controls, DEL, bidi overrides, zero-width and Unicode tag characters. Rich markup is not
-handled here: the dashboard renders the result as plain ``Text``, never as markup.
+C1 controls, DEL, and every character that is drawn as nothing: the whole of Unicode's format
+category (Cf: bidi controls, zero-width characters, soft hyphen, tag characters...) and the rest
+of its Default_Ignorable_Code_Point set (variation selectors, Hangul fillers, the combining
+grapheme joiner...). What is left looks like what it says. Emoji lose their joiners and
+presentation selectors (a family emoji shows as its members): a fair price for alert text. Rich
+markup is not handled here: the dashboard renders the result as plain ``Text``, never as markup.
 """
 
 from __future__ import annotations
@@ -28,8 +32,20 @@ _ESCAPES = re.compile(
 _INVISIBLE = re.compile(
     "["
     "\x00-\x08\x0b-\x1f\x7f-\x9f"  # C0 (but tab and newline), DEL, C1
-    "\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff"  # zero-width, bidi marks/overrides, invisible ops
-    "\U000e0000-\U000e007f"  # tag characters (hidden instructions)
+    "\u2028\u2029"  # line and paragraph separators: a line break no terminal shows as one
+    # Format characters (general category Cf), as of Unicode 15.1: soft hyphen, Arabic number
+    # signs and letter mark, Mongolian vowel separator, zero-width characters, bidi marks,
+    # overrides and isolates, invisible operators, BOM, interlinear annotations, Egyptian
+    # hieroglyph and shorthand format controls, musical formatting, tag characters.
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+    # The rest of Default_Ignorable_Code_Point: characters a renderer draws as nothing, so text
+    # can differ from what the reader sees (combining grapheme joiner, Hangul fillers, Khmer
+    # inherent vowels, Mongolian free variation selectors, variation selectors, reserved ranges).
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0\ufff0-\ufff8"
+    "\U000e0000-\U000e0fff"
     "]"
 )
 

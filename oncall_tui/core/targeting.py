@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from oncall_tui.core.agents import AgentSession
 from oncall_tui.core.models import Incident
+from oncall_tui.core.sanitize import identifier
 from oncall_tui.core.topology import (
     Catalog,
     blast_radius,
@@ -85,11 +86,15 @@ def _impact(
     if not in_repo:
         return None
     service = in_repo[0]
-    reason = f"works in {session.repo}, the repo of {describe_path(radius[service], severities)}"
+    repo = identifier(session.repo, 200)
+    reason = f"works in {repo}, the repo of {describe_path(radius[service], severities)}"
     return Impact(session.id, service, tuple(radius[service]), (), reason, tuple(in_repo[1:]))
 
 
 def _name_files(files: tuple[str, ...]) -> str:
-    named = ", ".join(files[-MAX_FILES_NAMED:])
+    # Paths come from the agent (hook input, POST /sessions): the reason stands outside the
+    # untrusted-data fence of a context document, so they are named as identifiers (a space or
+    # a backtick becomes ``_``), never as free text that could read as an instruction.
+    named = ", ".join(identifier(f, 200) for f in files[-MAX_FILES_NAMED:])
     more = len(files) - MAX_FILES_NAMED
     return f"{named} (+{more} more)" if more > 0 else named

@@ -1,8 +1,10 @@
-"""The receiver's ASGI app: the webhook route (:mod:`oncall_tui.server.webhook`), health, the
-agent-session routes, and the lifespan that starts and stops the writer and the pollers."""
+"""The receiver's ASGI app: the Host and Origin checks (:mod:`oncall_tui.server.door`), the
+webhook route (:mod:`oncall_tui.server.webhook`), health, the agent-session routes, and the
+lifespan that starts and stops the writer and the pollers."""
 
 from __future__ import annotations
 
+import ipaddress
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, closing
@@ -18,11 +20,12 @@ from starlette.routing import Route
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import Clock
 from oncall_tui.server.body import Receive
+from oncall_tui.server.door import Door
 from oncall_tui.server.sessions_routes import routes as session_routes
-from oncall_tui.server.webhook import Scope, Send, WebhookRoute
+from oncall_tui.server.webhook import Scope, Send, WebhookRoute, answer
 from oncall_tui.server.writer import IngestWriter
-from oncall_tui.store import deliveries
-from oncall_tui.store.db import BUSY_TIMEOUT_MS
+from oncall_tui.store import deliveries, refusals
+from oncall_tui.store.db import BUSY_TIMEOUT_MS, Synchronous
 
 if TYPE_CHECKING:
     from oncall_tui.server.pollers import IngestFn, PollerGroup
@@ -34,30 +37,48 @@ def create_app(
     *,
     read_timeout_s: float | None = None,
     busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+    synchronous: Synchronous = "FULL",
 ) -> ReceiverApp:
     """The receiver for ``settings.db``, with its own connection (never the caller's).
 
     The DB is opened here, so a missing directory or a schema from a newer version fails now,
     not on the first delivery. The connection is closed when the app's lifespan ends.
+    ``synchronous`` is the writer's durability; FULL unless a benchmark compares.
     """
     if read_timeout_s is None:
         read_timeout_s = settings.server.read_timeout_s
-    writer = IngestWriter(settings, clock, busy_timeout_ms)
+    writer = IngestWriter(settings, clock, busy_timeout_ms, synchronous)
+    door = Door(settings.server)
 
     async def healthz(request: Request) -> Response:
-        db = str(settings.db)
+        # Where the DB is and what the store says are for this machine only: a client
+        # elsewhere learns whether we are well, not our file system.
+        local = _from_loopback(request)
         try:
-            max_seq, received = await anyio.to_thread.run_sync(_read_progress, settings.db)
+            progress = await anyio.to_thread.run_sync(_read_progress, settings.db, clock)
         except sqlite3.Error as exc:
-            return JSONResponse({"status": "unavailable", "db": db, "error": str(exc)}, 503)
-        # "received": deliveries acknowledged and not folded into incidents yet (a backlog).
-        health: dict[str, object] = {
-            "status": "ok",
-            "db": db,
-            "max_seq": max_seq,
-            "received": received,
-        }
+            unavailable: dict[str, object] = {"status": "unavailable"}
+            if local:
+                unavailable.update(db=str(settings.db), error=str(exc))
+            return JSONResponse(unavailable, 503)
+        max_seq, received, (refused, kept) = progress
+        problems = []
+        if writer.store_error is not None:  # deliveries are answered 503 meanwhile
+            detail = f": {writer.store_error}" if local else ""
+            problems.append(f"the store cannot commit{detail}")
         if writer.wal_alarm is not None:
+            problems.append("the WAL cannot be checkpointed (a reader holds it)")
+        health: dict[str, object] = {"status": "degraded" if problems else "ok"}
+        if problems:
+            health["reason"] = "; ".join(problems)
+        if local:
+            health["db"] = str(settings.db)
+        # "received": deliveries acknowledged and not folded into incidents yet (a backlog).
+        health.update(max_seq=max_seq, received=received, durability=writer.durability)
+        # Refusals of senders we could not authenticate, this minute: counted, few stored.
+        health["refused_last_minute"] = {"count": refused, "stored": kept}
+        health["refused_requests"] = dict(door.refused)  # Host and Origin, since start
+        if local and writer.wal_alarm is not None:
             health["wal_alarm"] = writer.wal_alarm
         return JSONResponse(health)
 
@@ -82,32 +103,57 @@ def create_app(
     webhooks = WebhookRoute(
         writer, max_body=settings.server.max_body_bytes, read_timeout_s=read_timeout_s
     )
-    return ReceiverApp(webhooks, rest, writer.ingest)
+    return ReceiverApp(door, webhooks, rest, writer.ingest)
 
 
 class ReceiverApp:
-    """The webhook route ahead of the Starlette app that serves everything else (and runs the
-    lifespan: pollers and the writer start and stop with it)."""
+    """The door's checks, then the webhook route ahead of the Starlette app that serves
+    everything else (and runs the lifespan: pollers and the writer start and stop with it)."""
 
-    def __init__(self, webhooks: WebhookRoute, rest: Starlette, ingest: IngestFn) -> None:
+    def __init__(
+        self, door: Door, webhooks: WebhookRoute, rest: Starlette, ingest: IngestFn
+    ) -> None:
+        self.door = door
         self.webhooks = webhooks
         self.rest = rest
         self.ingest = ingest
         """Prepare, commit and answer one delivery from a thread (pollers, tests)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.webhooks.matches(scope["path"]):
-            await self.webhooks(scope, receive, send)
-        else:
-            await self.rest(scope, receive, send)
+        if scope["type"] == "http":
+            refused = self.door.refusal(scope["headers"])
+            if refused is not None:
+                status, reason = refused
+                # Its body is not read: closing is what stops the rest of it.
+                await answer(send, status, {"error": reason}, [(b"connection", b"close")])
+                return
+            if self.webhooks.matches(scope["path"]):
+                await self.webhooks(scope, receive, send)
+                return
+        await self.rest(scope, receive, send)
 
 
-def _read_progress(path: Path) -> tuple[int, int]:
+def _read_progress(path: Path, clock: Clock) -> tuple[int, int, tuple[int, int]]:
     # A connection of its own, read-only: health must not queue behind a write that waits.
     uri = f"{path.resolve().as_uri()}?mode=ro"
     with closing(sqlite3.connect(uri, uri=True, timeout=1.0)) as conn:
         max_seq = int(conn.execute("SELECT coalesce(max(seq), 0) FROM journal").fetchone()[0])
-        return max_seq, deliveries.count_received(conn)
+        received = deliveries.count_received(conn)
+        return max_seq, received, refusals.in_minute(conn, clock.now())
+
+
+def _from_loopback(request: Request) -> bool:
+    """Whether the client's address (the socket's peer: no forwarded header is trusted) is
+    this machine's."""
+    if request.client is None:
+        return False
+    try:
+        address = ipaddress.ip_address(request.client.host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
 
 
 def _start_pollers(settings: Settings, ingest: IngestFn, clock: Clock) -> PollerGroup | None:

@@ -5,7 +5,9 @@ storm is bound by the receiver's Python per request. Behind uvicorn, though, it 
 receiver open to senders must not be (tests/integration/test_receiver_fuzz.py holds each):
 
 - it bounds no request head: a client could grow the receiver's memory at will. Here a head
-  over ``MAX_HEAD_BYTES`` is answered 431 and the connection closed, as h11 does;
+  over ``MAX_HEAD_BYTES`` is answered 431 and the connection closed, as h11 does, whether it
+  arrives in many reads or in one (a head counted only while incomplete would pass whole when
+  the read that crosses the bound also completes it);
 - it accepts a missing or doubled Host (RFC 9112 §3.2 says 400);
 - bytes that do not parse, arriving behind a request still being answered, were answered 400
   at once and the connection closed, so the request's sender never learnt its delivery id.
@@ -37,6 +39,10 @@ class _BadHead(Exception):
     """Raised from a parser callback; llhttp stops and the request is answered 400."""
 
 
+class _HeadTooLarge(Exception):
+    """Raised from a parser callback once the head parsed so far is over the bound: 431."""
+
+
 class ReceiverProtocol(HttpToolsProtocol):
     head_timeout_s: float = 10.0
     """Set per server by :func:`with_head_deadline`."""
@@ -45,6 +51,10 @@ class ReceiverProtocol(HttpToolsProtocol):
     _in_head = True
     """Between requests or inside a request head: what the deadline and the size bound cover."""
     _head_bytes = 0
+    """Bytes received while a head is incomplete: bounds a head that never ends."""
+    _head_parsed = 0
+    """The request line's target and every header line parsed so far: bounds a head that
+    ends in the read that crosses the limit, whatever else that read carries."""
     _upgrade_body_left = 0
     """Body bytes still due from a request that offered an upgrade (llhttp does not read them)."""
 
@@ -67,15 +77,38 @@ class ReceiverProtocol(HttpToolsProtocol):
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade as upgrade:
             self._take_upgrade_body(data[upgrade.args[0] :])
-        except _BadHead as exc:
-            self.send_400_response(str(exc))
-        except httptools.HttpParserError:
-            self.send_400_response("Invalid HTTP request received.")
+        except httptools.HttpParserError as exc:
+            # httptools raises its own error for one raised in a callback, with ours as context.
+            cause = exc.__context__
+            if isinstance(cause, _HeadTooLarge):
+                self._refuse(431, "Request head too large.")
+            elif isinstance(cause, _BadHead):
+                self.send_400_response(str(cause))
+            else:
+                self.send_400_response("Invalid HTTP request received.")
         else:
-            # Counted only while a head is incomplete; a head that ended in this chunk was
-            # followed by its body, which the app bounds.
+            # A head still incomplete after this read: what it has taken so far counts (the
+            # parser keeps a header line it has not finished). A head that ended in this read
+            # was bounded by the callbacks; what follows it is the body, which the app bounds.
             if self._in_head and self._head_bytes > MAX_HEAD_BYTES:
                 self._refuse(431, "Request head too large.")
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._head_parsed = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._count_head(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_head(len(name) + len(value) + 4)  # ": " and CRLF
+        super().on_header(name, value)
+
+    def _count_head(self, size: int) -> None:
+        self._head_parsed += size
+        if self._head_parsed > MAX_HEAD_BYTES:
+            raise _HeadTooLarge
 
     def on_headers_complete(self) -> None:
         hosts = sum(1 for name, _ in self.headers if name == b"host")

@@ -27,7 +27,7 @@ from oncall_tui.config import Settings
 from oncall_tui.core.agents import AgentKind, AgentSession, InvalidIdError, validate_session_id
 from oncall_tui.core.clock import Clock
 from oncall_tui.core.render import render_json, render_markdown
-from oncall_tui.ingest import check_authorization
+from oncall_tui.ingest import check_authorization, is_json_media_type
 from oncall_tui.server.body import BodyRefusedError, ClientGoneError, read_body
 from oncall_tui.sources.base import AuthError
 from oncall_tui.store.context import build_session_context
@@ -188,7 +188,13 @@ BodyT = TypeVar("BodyT", bound=BaseModel)
 
 
 async def _body(request: Request, model: type[BodyT], limit: int, timeout_s: float) -> BodyT:
-    """The JSON body as ``model``; bounded in size and time like a webhook body."""
+    """The JSON body as ``model``; bounded in size and time like a webhook body.
+
+    A JSON type is required even for an empty body: ``text/plain`` is what a web page can post
+    cross-site without a preflight.
+    """
+    if not is_json_media_type(request.headers.get("content-type")):
+        raise _Refused(415, "send the body as application/json")
     try:
         raw = await read_body(
             request.receive, request.headers.get("content-length", ""), limit, timeout_s

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
+from functools import partial
 from typing import Any
 
 import anyio.to_thread
@@ -52,7 +53,7 @@ class WebhookRoute:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         source = scope["path"][len(PREFIX) :]
         if scope["method"] != "POST":
-            await _answer(send, 405, {"error": "POST a delivery here"}, [(b"allow", b"POST")])
+            await answer(send, 405, {"error": "POST a delivery here"}, [(b"allow", b"POST")])
             return
         headers = _joined_headers(scope["headers"])
         try:
@@ -63,7 +64,7 @@ class WebhookRoute:
             # Closing the connection is what stops the rest of the body: a kept-alive
             # connection would make the server read and discard it all before the next request.
             connection_close = [(b"connection", b"close")]
-            await _answer(
+            await answer(
                 send, exc.status, {"error": exc.reason, "delivery_id": None}, connection_close
             )
             return
@@ -71,15 +72,16 @@ class WebhookRoute:
             return  # nobody is listening any more
         writer = self._writer
         if len(body) <= PREPARE_INLINE_BYTES:
-            prepared = writer.prepare(source, body, headers)
+            prepared = writer.prepare(source, body, headers, from_http=True)
         else:
-            prepared = await anyio.to_thread.run_sync(writer.prepare, source, body, headers)
+            prepare = partial(writer.prepare, from_http=True)
+            prepared = await anyio.to_thread.run_sync(prepare, source, body, headers)
         try:
             result = await writer.ingest_async(prepared)
         except StoreUnavailableError as exc:
             log.warning("store unavailable, answering 503 to %s: %s", source, exc)
             retry = [(b"retry-after", str(RETRY_AFTER_S).encode())]
-            await _answer(
+            await answer(
                 send, 503, {"error": f"store unavailable: {exc}", "delivery_id": None}, retry
             )
             return
@@ -92,7 +94,7 @@ class WebhookRoute:
             }
         else:
             content = {"error": result.reason, "delivery_id": result.delivery_id}
-        await _answer(send, result.http_status, content)
+        await answer(send, result.http_status, content)
 
 
 def _joined_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -104,12 +106,13 @@ def _joined_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
     return headers
 
 
-async def _answer(
+async def answer(
     send: Send,
     status: int,
     content: dict[str, object],
     extra_headers: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
+    """A JSON answer straight through ASGI: no framework objects on the hot path."""
     body = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
     if extra_headers:

@@ -25,7 +25,7 @@ from oncall_tui.core.window import SlidingCount
 from oncall_tui.folding import PendingFolds
 from oncall_tui.ingest import Ingestor, IngestResult, Prepared, Verify
 from oncall_tui.store.checkpoint import WalKeeper
-from oncall_tui.store.db import StoreUnavailableError, connect
+from oncall_tui.store.db import StoreUnavailableError, Synchronous, connect
 from oncall_tui.store.journal import Store
 
 log = logging.getLogger(__name__)
@@ -55,12 +55,29 @@ class IngestWriter:
     After a store failure every delivery of the batch is answered 503, and the connection is
     reopened for the next batch, so a DB that was read-only or on a full disk is picked up again
     once fixed.
+
+    The commits it acknowledges run with ``synchronous=FULL`` by default: a 202 tells the sender
+    it need not retry, so what it acknowledged must survive a power cut or an OS crash, not only
+    a crash of this process. A batch shares its commit, so the fsync is paid per batch; folds
+    commit at NORMAL (a fold lost with the OS leaves its deliveries received, folded again).
     """
 
-    def __init__(self, settings: Settings, clock: Clock, busy_timeout_ms: int) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        busy_timeout_ms: int,
+        synchronous: Synchronous = "FULL",
+    ) -> None:
         self._settings = settings
         self._clock = clock
         self._busy_timeout_ms = busy_timeout_ms
+        self._synchronous: Synchronous = synchronous
+        self.durability = synchronous.lower()
+        """What an acknowledged delivery survives: ``full`` (power cut) or ``normal`` (a crash
+        of this process only)."""
+        self.store_error: str | None = None
+        """Why the last commit or fold failed to reach the store; None once one succeeds."""
         self._ingestor: Ingestor | None = self._open()  # a bad DB fails here, at startup
         # prepare() uses no connection: callers run it on their own threads, and it keeps
         # this first Ingestor when the connection is reopened after a failure.
@@ -88,9 +105,14 @@ class IngestWriter:
     # --- callers ----------------------------------------------------------------------------
 
     def prepare(
-        self, source: str, body: bytes, headers: Mapping[str, str], verify: Verify = "all"
+        self,
+        source: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        verify: Verify = "all",
+        from_http: bool = False,
     ) -> Prepared:
-        return self._preparer.prepare(source, body, headers, verify=verify)
+        return self._preparer.prepare(source, body, headers, verify=verify, from_http=from_http)
 
     def ingest(
         self, source: str, body: bytes, headers: Mapping[str, str], verify: Verify = "all"
@@ -172,11 +194,14 @@ class IngestWriter:
     def _commit(self, batch: list[_Ticket]) -> None:
         self._arrivals.add(len(batch), time.monotonic())
         try:
-            results = self._connected().receive_many([t.prepared for t in batch])
+            results = self._connected().receive_many(
+                [t.prepared for t in batch], durable=self._synchronous == "FULL"
+            )
         except Exception as exc:  # this thread must answer every ticket and live on
             if not isinstance(exc, StoreUnavailableError):
                 log.exception("storing %d deliveries failed", len(batch))
                 exc = StoreUnavailableError(f"internal error: {type(exc).__name__}")
+            self.store_error = str(exc)
             self._lost_connection()
             for ticket in batch:
                 ticket.fail(exc)
@@ -188,6 +213,7 @@ class IngestWriter:
                 self._folds.remember(result.delivery_id, raw.source, ticket.prepared.signals)
                 self._fold_pending = True
             ticket.finish(result)
+        self.store_error = None
         _wake(batch)
 
     def _storm_fold_due(self) -> bool:
@@ -209,6 +235,7 @@ class IngestWriter:
         except Exception as exc:  # the deliveries stay received; the next attempt folds them
             if isinstance(exc, StoreUnavailableError):
                 log.warning("folding failed, retrying in %g s: %s", RETRY_S, exc)
+                self.store_error = str(exc)
             else:
                 log.exception("folding failed, retrying in %g s", RETRY_S)
             self._lost_connection()

@@ -3,6 +3,11 @@
 GitHub signs the raw body (``X-Hub-Signature-256: sha256=<hex>``) and never retries on its own,
 so the delivery GUID only repeats on a manual redelivery. A hook subscribed to more events (the
 ``ping`` sent on creation included) gets a 400 for those: we read deployment statuses only.
+
+The GUID header is not signed, so a delivery is identified by the ids inside the signed body
+(https://docs.github.com/en/webhooks/webhook-events-and-payloads#deployment_status: each
+deployment status, and each deployment, has its own ``id``): a captured body sent again under a
+fresh ``X-GitHub-Delivery`` is the same delivery.
 """
 
 from __future__ import annotations
@@ -56,11 +61,16 @@ class GitHubSource:
             raise AuthError("X-Hub-Signature-256 does not match the body", 403)
 
     def delivery_key(self, delivery: RawDelivery) -> str:
-        guid = (delivery.header("x-github-delivery") or "").strip()
-        return f"github:{guid}" if guid else f"github:{body_key(delivery.body)}"
+        """The signed status (or deployment) id; else the unsigned GUID; else the bytes."""
+        event_name = _event_name(delivery)
+        try:
+            body = require_object(load_json(delivery.body)) if event_name in _ID_OBJECTS else {}
+        except ParseError:
+            body = {}
+        return _delivery_key(event_name, body, delivery)
 
     def parse(self, delivery: RawDelivery, mapping: ServiceMapping) -> list[Signal]:
-        event_name = (delivery.header("x-github-event") or "deployment_status").strip()
+        event_name = _event_name(delivery)
         if event_name != "deployment_status":
             raise ParseError(f"unsupported GitHub event {event_name[:64]!r}")
         body = require_object(load_json(delivery.body))
@@ -113,11 +123,30 @@ class GitHubSource:
                 status.get("updated_at") or status.get("created_at"), delivery.received_at
             ),
             received_at=delivery.received_at,
-            delivery_key=self.delivery_key(delivery),
+            delivery_key=_delivery_key(event_name, body, delivery),
             alert_key=f"github:deployment:{deployment_id}",
             delivery_id=delivery.id,
         )
         return [signal]
+
+
+_ID_OBJECTS = frozenset({"deployment_status", "deployment"})
+"""Events whose body holds an object of the event's name, with the ``id`` that names it."""
+
+
+def _event_name(delivery: RawDelivery) -> str:
+    return (delivery.header("x-github-event") or "deployment_status").strip()
+
+
+def _delivery_key(event_name: str, body: dict[str, Any], delivery: RawDelivery) -> str:
+    """``deployment_status:<id>`` or ``deployment:<id>`` from the signed body; else the GUID
+    header; else the bytes."""
+    found = body.get(event_name) if event_name in _ID_OBJECTS else None
+    object_id = text_field(found, "id") if isinstance(found, dict) else ""
+    if object_id:
+        return f"github:{event_name}:{object_id}"
+    guid = (delivery.header("x-github-delivery") or "").strip()
+    return f"github:{guid}" if guid else f"github:{body_key(delivery.body)}"
 
 
 def _is_rollback(deployment: dict[str, Any], extra: dict[str, Any], description: str) -> bool:

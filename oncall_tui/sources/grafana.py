@@ -84,7 +84,9 @@ class GrafanaSource:
 def _check_fresh(stamp: str, now: datetime) -> None:
     # Unix seconds: at most 12 digits keeps int() cheap and out of Python's digit limit.
     if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
-        raise AuthError(f"signature timestamp must be Unix seconds, got {stamp[:32]!r}", 403)
+        # The header's value is not quoted: reasons are stored, and refusals must not echo
+        # what a sender put in its authentication headers.
+        raise AuthError("signature timestamp must be Unix seconds", 403)
     skew = abs(now.timestamp() - int(stamp))
     if skew > MAX_CLOCK_SKEW_SECONDS:
         raise AuthError(

@@ -2,7 +2,10 @@
 
 PagerDuty signs the raw body with every active subscription secret and sends the results side by
 side (``v1=<hex>,v1=<hex>``), so during a secret rotation the one we hold may be either of them.
-Each payload carries exactly one event; ``X-Webhook-Id`` is repeated on every retry of it.
+Each payload carries exactly one event, and the event's ``id`` is its identity: it is inside the
+signed body, so a captured delivery sent again under a new ``X-Webhook-Id`` is still the same
+delivery (https://developer.pagerduty.com/docs/webhooks-overview, "Webhook Payload": ``event.id``
+is "the unique id of the event"). ``X-Webhook-Id`` only identifies bodies without one.
 """
 
 from __future__ import annotations
@@ -75,16 +78,12 @@ class PagerDutySource:
             raise AuthError("X-PagerDuty-Signature does not match the body", 403)
 
     def delivery_key(self, delivery: RawDelivery) -> str:
-        webhook_id = (delivery.header("x-webhook-id") or "").strip()
-        if webhook_id:
-            return f"pagerduty:{webhook_id}"
+        """The signed ``event.id``; else the unsigned header; else the bytes themselves."""
         try:
             event_id = text_field(_event(delivery.body), "id")
         except ParseError:
             event_id = ""
-        if event_id:
-            return f"pagerduty:event:{event_id}"
-        return f"pagerduty:{body_key(delivery.body)}"
+        return _delivery_key(event_id, delivery)
 
     def parse(self, delivery: RawDelivery, mapping: ServiceMapping) -> list[Signal]:
         event = _event(delivery.body)
@@ -121,11 +120,20 @@ class PagerDutySource:
             links=[Link(href=html_url, text="PagerDuty incident")] if _is_web(html_url) else [],
             occurred_at=parse_time(event.get("occurred_at"), delivery.received_at),
             received_at=delivery.received_at,
-            delivery_key=self.delivery_key(delivery),
+            delivery_key=_delivery_key(text_field(event, "id"), delivery),
             alert_key=f"pagerduty:{incident_id}",
             delivery_id=delivery.id,
         )
         return [signal]
+
+
+def _delivery_key(event_id: str, delivery: RawDelivery) -> str:
+    if event_id:
+        return f"pagerduty:event:{event_id}"
+    webhook_id = (delivery.header("x-webhook-id") or "").strip()
+    if webhook_id:
+        return f"pagerduty:{webhook_id}"
+    return f"pagerduty:{body_key(delivery.body)}"
 
 
 def _event(body: bytes) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 from oncall_tui.store.schema import migrate
 
@@ -20,12 +21,20 @@ WAL_KEEP_BYTES = 16 * 1024 * 1024
 """After a storm the WAL file is cut back to this once checkpointed (it never shrinks by itself)."""
 
 
+Synchronous = Literal["NORMAL", "FULL"]
+
+
 class StoreUnavailableError(RuntimeError):
     """The store cannot commit right now (disk full, read-only, locked): senders should retry."""
 
 
 def connect(path: Path | str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite3.Connection:
     """Open (creating if needed) and migrate the DB at ``path``.
+
+    Commits run at ``synchronous=NORMAL``: in WAL mode that survives a crash of any process, not
+    a power cut or an OS crash. What must survive those too asks for FULL per commit
+    (:func:`write_transaction`): human decisions, and the receiver's acknowledged deliveries,
+    since senders retry only what was not acknowledged.
 
     Raises :class:`~oncall_tui.store.schema.SchemaTooNewError` for a DB from a newer version.
     """
@@ -42,7 +51,6 @@ def connect(path: Path | str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqli
     if path_str != ":memory:":
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute(f"PRAGMA journal_size_limit = {WAL_KEEP_BYTES}")
-    # NORMAL in WAL mode survives application crashes; human decisions ask for FULL per write.
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = OFF")
     migrate(conn, path_str)
@@ -66,11 +74,18 @@ def write_transaction(
     power loss, telemetry may be re-sent by its sender). Store-level failures (disk full,
     read-only file, lock timeout) surface as :class:`StoreUnavailableError`.
     """
+    # Back to the connection's own level afterwards, which may be FULL already (the receiver).
+    restore: int | None = None
     try:
         if durable:
-            conn.execute("PRAGMA synchronous = FULL")
+            (level,) = conn.execute("PRAGMA synchronous").fetchone()
+            if int(level) < 2:
+                restore = int(level)
+                conn.execute("PRAGMA synchronous = FULL")
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
+        if restore is not None:
+            conn.execute(f"PRAGMA synchronous = {restore}")
         raise StoreUnavailableError(str(exc)) from exc
     try:
         yield conn
@@ -82,8 +97,8 @@ def write_transaction(
         _rollback(conn)
         raise
     finally:
-        if durable:
-            conn.execute("PRAGMA synchronous = NORMAL")
+        if restore is not None:
+            conn.execute(f"PRAGMA synchronous = {restore}")
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

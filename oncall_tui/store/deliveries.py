@@ -11,26 +11,47 @@ from pydantic import BaseModel
 
 from oncall_tui.core.clock import from_iso, iso
 
-_SECRET_HEADER_PARTS = (
-    "authorization",
-    "cookie",
+_SECRET_NAME_PARTS = (
+    "auth",  # Authorization, Proxy-Authorization, X-Auth, X-Auth-Token, X-Sentry-Auth...
+    "key",  # X-Api-Key, DD-API-KEY, X-Access-Key, apikey...
     "token",
     "secret",
-    "password",
-    "api-key",
-    "apikey",
-    "x-api",
+    "passw",
+    "pwd",
+    "credential",
+    "cookie",
+    "session",
+    "jwt",
+    "signature",
 )
+"""Parts of a header name (lower-cased, ``_`` read as ``-``) that mark it as a credential.
+
+A substring rule rather than a list of names: senders and proxies invent their own header for
+the same secret, and an unusual one must not slip through. Signatures are among them: reruns do
+not verify signatures again (a delivery refused for its credentials is never rerun), so a stored
+signature has no use left, while beside the stored body it is a ready-made signed request that
+anyone who can read the DB could replay.
+"""
+_SECRET_VALUE_PREFIXES = ("bearer ", "basic ", "token ", "digest ")
+"""Whatever a header is called, a value in an Authorization scheme is a credential."""
 REDACTED = "[redacted]"
 
 
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Headers kept for audit, minus anything that could be a credential.
+def is_secret_header(name: str, value: str) -> bool:
+    normalised = name.strip().lower().replace("_", "-")
+    if any(part in normalised for part in _SECRET_NAME_PARTS):
+        return True
+    return value.strip().lower().startswith(_SECRET_VALUE_PREFIXES)
 
-    Signatures are kept: they are digests, not secrets, and a rerun may need them.
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers kept for audit, minus anything that could be a credential (see above).
+
+    Applied when a delivery is stored and again when one is read, so rows stored under an older,
+    narrower rule do not show their secrets either.
     """
     return {
-        name: (REDACTED if any(part in name for part in _SECRET_HEADER_PARTS) else value)
+        name: (REDACTED if is_secret_header(name, value) else value)
         for name, value in headers.items()
     }
 
@@ -171,7 +192,7 @@ def count_rejected(conn: sqlite3.Connection) -> int:
 
 def _delivery(row: tuple[object, ...]) -> Delivery:
     values = dict(zip([c.strip() for c in _COLUMNS.split(",")], row, strict=True))
-    values["headers"] = json.loads(str(values["headers"]))
+    values["headers"] = redact_headers(json.loads(str(values["headers"])))
     values["received_at"] = from_iso(str(values["received_at"]))
     values["last_attempt_at"] = from_iso(str(values["last_attempt_at"]))
     return Delivery.model_validate(values)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from oncall_tui.core import projection
 from oncall_tui.core.clock import Clock, SystemClock, from_iso, iso
 from oncall_tui.core.models import JournalEntry
-from oncall_tui.store.db import connect, write_transaction
+from oncall_tui.store.db import BUSY_TIMEOUT_MS, connect, write_transaction
 from oncall_tui.store.tables import SqlTables
 
 if TYPE_CHECKING:
@@ -63,8 +63,13 @@ class Store:
         self.path = path
 
     @classmethod
-    def open(cls, path: Path | str, clock: Clock | None = None) -> Store:
-        return cls(connect(path), clock, None if str(path) == ":memory:" else Path(path))
+    def open(
+        cls, path: Path | str, clock: Clock | None = None, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+    ) -> Store:
+        """``busy_timeout_ms``: how long a write waits for another process's lock (an agent hook,
+        which the agent waits for, asks for less than the default)."""
+        conn = connect(path, busy_timeout_ms=busy_timeout_ms)
+        return cls(conn, clock, None if str(path) == ":memory:" else Path(path))
 
     @property
     def db(self) -> sqlite_utils.Database:

@@ -143,7 +143,26 @@ def _v2(conn: sqlite3.Connection) -> None:
     db.table("meta").create({"key": str, "value": str}, pk="key", not_null={"value"})
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2]
+SCHEMA_V3 = """
+-- Refused deliveries from senders we could not authenticate (or for no known source), counted
+-- per minute: only the first few of a minute are kept as deliveries rows (a capped summary), so
+-- a flood of them stays visible here without filling the disk.
+CREATE TABLE refusals (
+    minute TEXT NOT NULL,
+    source TEXT NOT NULL,
+    http_status INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    kept INTEGER NOT NULL,
+    PRIMARY KEY (minute, source, http_status)
+) WITHOUT ROWID
+"""
+
+
+def _v3(conn: sqlite3.Connection) -> None:
+    _run_script(conn, SCHEMA_V3)
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3]
 """``MIGRATIONS[n - 1]`` upgrades a DB at version ``n - 1`` to version ``n``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -23,6 +23,7 @@ from oncall_tui.cli.context import current_user
 from oncall_tui.config import Settings
 from oncall_tui.core.agents import AgentSession, NoteKind
 from oncall_tui.core.clock import Clock, SystemClock
+from oncall_tui.core.sanitize import clean
 from oncall_tui.store.journal import Store
 from oncall_tui.tui import themes
 from oncall_tui.tui.commands import IncidentCommands, SessionCommands
@@ -155,8 +156,9 @@ class OncallApp(App[None]):
         try:
             ACTIONS[name](self, store, *args)
         except Exception as exc:  # every failure is shown, none is lost silently
+            # Messages may quote what a sender named (a service, a title): sanitised first.
             self.call_from_thread(
-                self.notify, str(exc), title="Not done", severity="error", markup=False
+                self.notify, clean(str(exc), 500), title="Not done", severity="error", markup=False
             )
             return
         finally:

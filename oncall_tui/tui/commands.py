@@ -1,4 +1,9 @@
-"""Command palette providers: jump to an incident or a session by typing part of its name."""
+"""Command palette providers: jump to an incident or a session by typing part of its name.
+
+Hits show sender titles exactly as written. Textual parses a ``str`` hit, and the text given to
+``Matcher.highlight``, as markup: a Datadog title's ``[P1]`` would vanish as an unknown style
+and ``api[/]`` would fail to parse. So each hit is plain ``Content``, highlighted here.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,8 @@ import asyncio
 from functools import partial
 from typing import TYPE_CHECKING
 
-from textual.command import Hit, Hits, Provider
+from textual.command import Hit, Hits, Matcher, Provider
+from textual.content import Content
 
 from oncall_tui.core.sanitize import display_text
 from oncall_tui.store import dashboard, queries
@@ -15,6 +21,17 @@ if TYPE_CHECKING:
     from oncall_tui.tui.app import OncallApp
 
 MAX_CANDIDATES = 200
+
+
+def literal_hit(matcher: Matcher, label: str) -> tuple[float, Content]:
+    """The score of ``label`` for the query, and the label as plain text with the matched
+    characters highlighted."""
+    score, offsets = matcher.fuzzy_search.match(matcher.query, label)
+    content = Content(label)
+    for offset in offsets:
+        if not label[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return score, content
 
 
 class _StoreProvider(Provider):
@@ -29,12 +46,13 @@ class IncidentCommands(_StoreProvider):
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for incident_id, label in await asyncio.to_thread(self._candidates):
-            score = matcher.match(label)
+            score, shown = literal_hit(matcher, label)
             if score > 0:
                 yield Hit(
                     score,
-                    matcher.highlight(label),
+                    shown,
                     partial(self._open, incident_id),
+                    text=label,
                     help="incident details",
                 )
 
@@ -58,12 +76,13 @@ class SessionCommands(_StoreProvider):
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for session_id, label in await asyncio.to_thread(self._candidates):
-            score = matcher.match(label)
+            score, shown = literal_hit(matcher, label)
             if score > 0:
                 yield Hit(
                     score,
-                    matcher.highlight(label),
+                    shown,
                     partial(self._open, session_id),
+                    text=label,
                     help="session details",
                 )
 

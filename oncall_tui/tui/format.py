@@ -1,10 +1,16 @@
-"""Turning data into table cells: every sender string passes through the sanitiser here."""
+"""Turning data into cells and labels: every sender string passes through the sanitiser here.
+
+Textual parses a ``str`` given to a Label, a Static, a border title or a palette hit as markup:
+a sender's ``api[/]`` would crash the screen and ``[link="..."]`` would draw the attacker's
+hyperlink. Sender text therefore reaches widgets only as ``Text`` or ``Content`` built here.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
 from rich.text import Text
+from textual.content import Content
 
 from oncall_tui.core.sanitize import display_text
 
@@ -30,6 +36,11 @@ def short(word: str) -> str:
 def cell(value: object, style: str = "", limit: int = 200) -> Text:
     """Plain text for a cell: sanitised, never parsed as markup."""
     return Text(display_text(value, limit), style=style, no_wrap=True, overflow="ellipsis")
+
+
+def plain(value: object, limit: int | None = 300) -> Content:
+    """One line for a label, a title or a toast: sanitised, shown exactly as written."""
+    return Content(display_text(value, limit))
 
 
 def colored(

@@ -185,9 +185,19 @@ def serve_process(tmp_path: Path) -> Iterator[ServeFactory]:
     """Start ``python -m oncall_tui --db DB serve --port 0``; its first line tells the port."""
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(db: Path, *, honour_file_modes: bool = False, timeout_s: float = 20) -> ServeProcess:
+    def start(
+        db: Path,
+        *,
+        honour_file_modes: bool = False,
+        timeout_s: float = 20,
+        env_extra: dict[str, str] | None = None,
+    ) -> ServeProcess:
+        """``env_extra``: ``ONCALL_TUI_*`` settings for this server (the machine's never leak in)."""
         stderr = tmp_path / f"serve-{len(started)}.stderr"
         env = {k: v for k, v in os.environ.items() if not k.startswith("ONCALL_TUI_")}
+        # serve exports context files: by default under the XDG state dir, here the test's own.
+        env["XDG_STATE_HOME"] = str(tmp_path / "xdg-state")
+        env.update(env_extra or {})
         drop = honour_file_modes and os.geteuid() == 0
         try:
             with stderr.open("wb") as err:

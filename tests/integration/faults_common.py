@@ -12,6 +12,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from contextlib import closing
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,6 +29,26 @@ ACKNOWLEDGED = ("received", "accepted")
 """Statuses a delivery answered 202 may have: waiting to be folded, or folded."""
 
 T = TypeVar("T")
+PAGERDUTY_SAMPLE_EVENT_ID = b"01JDQ3V8K2N7P4R6T9W1Y3Z5B8"
+
+
+@cache
+def _pagerduty_sample() -> bytes:
+    body = sample("pagerduty/triggered.json").read_bytes()
+    assert body.count(PAGERDUTY_SAMPLE_EVENT_ID) == 1
+    return body
+
+
+def pagerduty_event(event_id: str) -> bytes:
+    """The PagerDuty sample as an event of its own. PagerDuty deliveries are keyed by the
+    signed ``event.id`` (:func:`pagerduty_key`), not by ``X-Webhook-Id``: a delivery meant to be
+    distinct needs a body of its own."""
+    return _pagerduty_sample().replace(PAGERDUTY_SAMPLE_EVENT_ID, event_id.encode("ascii"))
+
+
+def pagerduty_key(event_id: str) -> str:
+    """The ``delivery_key`` a body from :func:`pagerduty_event` is stored under."""
+    return f"pagerduty:event:{event_id}"
 
 
 def read_db(db: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
@@ -66,7 +87,7 @@ def unstored(db: Path, acked: dict[int, str]) -> dict[int, str]:
     """Acknowledged deliveries not in the DB as what was sent, with why.
 
     ``acked`` maps each delivery id a 202 named to the ``delivery_key`` that was sent (for
-    PagerDuty: ``pagerduty:<X-Webhook-Id>``) or just the source, for senders without an id.
+    PagerDuty: :func:`pagerduty_key`) or just the source, for senders without an id.
     """
     rows = {
         row_id: (source, key, status)

@@ -41,7 +41,15 @@ from oncall_tui.core import render
 from oncall_tui.core.context_schema import ContextDocument
 from oncall_tui.store.journal import Store
 from tests.integration.conftest import SAMPLES, sample
-from tests.integration.faults_common import all_folded, integrity, read_db, unstored, wait_for
+from tests.integration.faults_common import (
+    all_folded,
+    integrity,
+    pagerduty_event,
+    pagerduty_key,
+    read_db,
+    unstored,
+    wait_for,
+)
 
 ROWS, COLS = 48, 160
 START_TIMEOUT_S = 40.0
@@ -116,6 +124,11 @@ class Dashboard:
             f"{self.screen_text()[-3000:]}"
         )
 
+    def raw(self) -> bytes:
+        """Every byte written to the terminal so far, escape sequences included."""
+        with self._lock:
+            return bytes(self._output)
+
     def press(self, key: bytes) -> None:
         os.write(self._master, key)
 
@@ -148,7 +161,6 @@ class Sender(threading.Thread):
         super().__init__(daemon=True)
         self.port = port
         self.prefix = prefix
-        self.pagerduty = sample("pagerduty/triggered.json").read_bytes()
         self.events = json.loads(sample("events-v2/trigger.json").read_text())
         self.acked: dict[int, str] = {}
         """Delivery id a 2xx named → the delivery key (PagerDuty) or source sent."""
@@ -164,7 +176,8 @@ class Sender(threading.Thread):
             event["payload"]["custom_details"]["service"] = service
             return "events-v2", json.dumps(event).encode(), {}, "events-v2"
         webhook_id = f"{self.prefix}-{n}"
-        return "pagerduty", self.pagerduty, {"X-Webhook-Id": webhook_id}, f"pagerduty:{webhook_id}"
+        headers = {"X-Webhook-Id": webhook_id}
+        return "pagerduty", pagerduty_event(webhook_id), headers, pagerduty_key(webhook_id)
 
     def run(self) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)

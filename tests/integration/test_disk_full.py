@@ -32,13 +32,15 @@ from oncall_tui.core.clock import FixedClock
 from oncall_tui.core.context_schema import ContextDocument
 from oncall_tui.server.runner import ReceiverThread
 from oncall_tui.store.journal import Store
-from tests.integration.conftest import STORY_TIME, Endpoint, Reply, sample
+from tests.integration.conftest import STORY_TIME, Endpoint, Reply
 from tests.integration.faults_common import (
     acknowledged_id,
     all_folded,
     approve_sample_incident,
     integrity,
     live_push_id,
+    pagerduty_event,
+    pagerduty_key,
     read_db,
     unstored,
     wait_for,
@@ -127,13 +129,13 @@ def test_a_full_disk_is_503_never_a_false_202_and_recovers(
     receiver_on_tmpfs: Callable[[], Endpoint], small_tmpfs: Path
 ) -> None:
     endpoint = receiver_on_tmpfs()
-    body = sample("pagerduty/triggered.json").read_bytes()
     acked: dict[int, str] = {}
 
     def send(webhook_id: str) -> Reply:
+        body = pagerduty_event(webhook_id)
         reply = endpoint.post("pagerduty", body, {"X-Webhook-Id": webhook_id})
         if reply.status == 202:
-            acked[acknowledged_id(reply)] = f"pagerduty:{webhook_id}"
+            acked[acknowledged_id(reply)] = pagerduty_key(webhook_id)
         return reply
 
     for n in range(3):
@@ -164,7 +166,7 @@ def test_a_full_disk_is_503_never_a_false_202_and_recovers(
         assert retry.status == 202, (wid, retry.body)
     assert unstored(endpoint.db, acked) == {}
     stored_keys = {key for (key,) in read_db(endpoint.db, "SELECT delivery_key FROM deliveries")}
-    assert {f"pagerduty:{wid}" for wid in refused} <= stored_keys
+    assert {pagerduty_key(wid) for wid in refused} <= stored_keys
     wait_for(
         lambda: all_folded(endpoint.db, list(acked)),
         what="deliveries received while the disk was full are folded once space returns",

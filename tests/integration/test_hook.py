@@ -14,8 +14,9 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from oncall_tui.actions.catalog import load_catalog_file
 from oncall_tui.actions.incidents import change_incident_state
 from oncall_tui.actions.pushes import approve, edit
 from oncall_tui.agents.hook_entry import dispatch, resolve_db
+from oncall_tui.agents.hooks import PRE_TOOL_USE, SESSION_START, USER_PROMPT_SUBMIT
 from oncall_tui.agents.repo import RepoInfo, repo_info, slug_from_url
 from oncall_tui.config import Settings, load_settings
 from oncall_tui.core.clock import SystemClock
@@ -366,6 +368,133 @@ def test_files_outside_the_checkout_are_ignored(started: World, tmp_path: Path) 
 
 
 # --- never break the agent ------------------------------------------------------------------
+
+LOCK_HOLDER = r"""
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+if sys.argv[2] == "locking_mode":  # holds the lock past its commit, and shuts readers out too
+    conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("INSERT INTO meta (key, value) VALUES ('held-by-another-process', 'x')")
+    conn.execute("COMMIT")
+else:
+    conn.execute("BEGIN " + sys.argv[2])
+    conn.execute("INSERT INTO meta (key, value) VALUES ('held-by-another-process', 'x')")
+print("locked", flush=True)
+sys.stdin.read()
+if conn.in_transaction:
+    conn.execute("ROLLBACK")
+"""
+RUNS_UNDER_LOCK = 10
+ANSWER_BOUND_S = 1.0
+"""What the agent may wait for a hook while another process holds the lock (a bound, not a
+benchmark: the answer itself takes about half of it)."""
+
+
+@contextmanager
+def write_lock_held(db: Path, mode: str) -> Iterator[None]:
+    """Another process holds the DB's write lock (``BEGIN IMMEDIATE`` or ``EXCLUSIVE``)."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, str(db), mode],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdin is not None and holder.stdout is not None
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        yield
+    finally:
+        holder.stdin.close()
+        holder.wait(HOOK_TIMEOUT_S)
+        holder.stdout.close()
+
+
+@pytest.mark.parametrize("mode", ["IMMEDIATE", "EXCLUSIVE"])
+def test_a_held_write_lock_delays_no_answer_and_loses_none(started: World, mode: str) -> None:
+    started.hook(started.event("UserPromptSubmit", prompt="hello"))  # P-1 delivered
+    edit(started.store, "P-1", "user:alice", "Hands off retry.py: the 2 s timeout is the breaker.")
+    assert started.approve_pending() == ["P-2"]  # news the session has not heard yet
+    git(started.repo, "checkout", "-q", "-b", "fix/elsewhere")  # so every call wants to write
+    seq = started.max_seq()
+    events = {
+        SESSION_START: started.event(SESSION_START, source="resume"),
+        USER_PROMPT_SUBMIT: started.event(USER_PROMPT_SUBMIT, prompt="go on"),
+        PRE_TOOL_USE: started.edit("services/processor/retry.py"),
+    }
+    runs: dict[str, list[tuple[float, HookRun]]] = {name: [] for name in events}
+
+    with write_lock_held(started.db, mode):
+        for _ in range(RUNS_UNDER_LOCK):
+            for name, payload in events.items():
+                began = time.perf_counter()
+                run = started.hook(payload)
+                runs[name].append((time.perf_counter() - began, run))
+
+    slowest = {name: max(seconds for seconds, _ in timed) for name, timed in runs.items()}
+    assert all(seconds <= ANSWER_BOUND_S for seconds in slowest.values()), slowest
+    assert all((r.returncode, r.stderr) == (0, "") for timed in runs.values() for _, r in timed)
+    for _, run in runs[SESSION_START]:
+        assert run.stdout.startswith(f"# Production context for session {SESSION}")
+        assert "## INC-1" in run.stdout and "Hands off retry.py" in run.stdout
+    for _, run in runs[USER_PROMPT_SUBMIT]:
+        assert run.stdout.startswith(f"# Production update for session {SESSION}")
+        assert "Hands off retry.py" in run.stdout
+    for _, run in runs[PRE_TOOL_USE]:
+        assert run.decision["permissionDecision"] == "ask"
+        assert run.decision["permissionDecisionReason"].startswith("INC-1 (critical, triggered)")
+    assert started.max_seq() == seq, "nothing could be written under the lock"
+
+    # Once the lock is gone the next call makes the writes that were dropped.
+    after = started.hook(started.event(USER_PROMPT_SUBMIT, prompt="and now"))
+    assert "Hands off retry.py" in after.stdout, "said again: it was never recorded as heard"
+    assert started.rows("SELECT state FROM pushes WHERE id = 'P-2'") == [("delivered",)]
+    assert started.session()["branch"] == "fix/elsewhere"
+
+
+def test_when_even_reads_are_shut_out_the_hook_says_nothing_at_once(started: World) -> None:
+    events = [
+        started.event(SESSION_START, source="resume"),
+        started.event(USER_PROMPT_SUBMIT, prompt="go on"),
+        started.edit("services/processor/retry.py"),
+    ]
+    started.store.close()  # exclusive locking mode needs the file to itself to begin with
+    with write_lock_held(started.db, "locking_mode"):
+        for payload in events * 3:
+            began = time.perf_counter()
+            run = started.hook(payload)
+            seconds = time.perf_counter() - began
+            assert (run.returncode, run.stdout, run.stderr) == (0, "", "")
+            assert seconds <= ANSWER_BOUND_S, (payload["hook_event_name"], seconds)
+
+
+def empty_file(directory: Path) -> Path:
+    db = directory / "empty.db"
+    db.touch()  # what ``touch`` and ``mktemp`` leave, and a ``--db`` typo
+    return db
+
+
+def another_programs_db(directory: Path) -> Path:
+    db = directory / "theirs.db"
+    with closing(sqlite3.connect(db)) as conn:
+        conn.execute("CREATE TABLE bookmarks (url TEXT)")
+    return db
+
+
+@pytest.mark.parametrize("make", [empty_file, another_programs_db])
+@pytest.mark.parametrize("event", [SESSION_START, USER_PROMPT_SUBMIT])
+def test_the_hook_never_makes_a_db_of_a_file_that_is_not_one(
+    world: World, tmp_path: Path, make: Callable[[Path], Path], event: str
+) -> None:
+    directory = tmp_path / "elsewhere"
+    directory.mkdir()
+    db = make(directory)
+    before = (db.read_bytes(), sorted(p.name for p in directory.iterdir()))
+
+    run = run_hook(db, world.event(event, source="startup", prompt="hi"), cwd=world.repo)
+
+    assert (run.returncode, run.stdout, run.stderr) == (0, "", "")
+    assert (db.read_bytes(), sorted(p.name for p in directory.iterdir())) == before
 
 
 def newer_schema(db: Path) -> Path:

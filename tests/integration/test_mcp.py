@@ -7,7 +7,9 @@ from the DB with connections of its own, closed at once.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, closing
@@ -217,10 +219,15 @@ async def test_agent_note_waits_for_an_engineer(prepared: Prepared) -> None:
     prepared.register("s2")
     note_text = "The 2 s timeout in retry.py is the processor's circuit breaker: keep it."
     with anyio.fail_after(LIMIT_S):
-        async with connected(prepared, "--session", "s1") as session:
+        async with connected(prepared) as session:  # not bound: each call names its session
             added = await session.call_tool(
                 "add_note",
-                {"service": "payment-processor", "text": note_text, "rationale": "INC-1"},
+                {
+                    "service": "payment-processor",
+                    "text": note_text,
+                    "rationale": "INC-1",
+                    "session_id": "s1",
+                },
             )
             before = await session.call_tool("get_context", {"session_id": "s2"})
             (pending,) = [json.loads(r[0]) for r in prepared.rows("SELECT data FROM notes")]
@@ -237,6 +244,62 @@ async def test_agent_note_waits_for_an_engineer(prepared: Prepared) -> None:
     assert pending["id"] in text_of(added)
     assert note_text not in text_of(before)
     assert note_text in text_of(after)
+
+
+async def test_a_server_started_for_a_session_serves_no_other(prepared: Prepared) -> None:
+    other = prepared.register("s2")
+    store = prepared.store()
+    try:
+        pushes.approve(store, other, "alice", Rules.from_settings(Settings(db=prepared.db)))
+    finally:
+        store.close()
+    with anyio.fail_after(LIMIT_S):
+        async with connected(prepared, "--session", "s1") as session:
+            acked = await session.call_tool("acknowledge", {"push_id": other, "session_id": "s2"})
+            delivered = await session.call_tool("get_context", {"session_id": "s2"})
+            noted = await session.call_tool(
+                "add_note", {"service": "payment-processor", "text": "x", "session_id": "s2"}
+            )
+            with pytest.raises(MCPError, match="serves session s1 only"):
+                await session.read_resource("oncall://sessions/s2/context")
+            own = await session.call_tool("acknowledge", {"push_id": "P-1", "session_id": "s1"})
+    for refused in (acked, delivered, noted):
+        assert refused.is_error
+        assert "serves session s1 only; it cannot act for session s2" in text_of(refused)
+    assert prepared.push_state(other) == "approved"
+    assert not own.is_error and prepared.push_state("P-1") == "acknowledged"
+    assert [body for _, body in prepared.journal("push.acknowledged")] == [
+        {"push_id": "P-1", "by": "agent:s1"}
+    ]
+    assert prepared.journal("context.delivered") == []
+    assert prepared.rows("SELECT count(*) FROM notes") == [(0,)]
+
+
+@pytest.mark.parametrize("state", ["missing", "empty"])
+def test_the_server_never_creates_a_db(tmp_path: Path, state: str) -> None:
+    directory = tmp_path / "data"
+    directory.mkdir()
+    db = directory / "typo.db"
+    if state == "empty":
+        db.touch()
+    done = subprocess.run(
+        [sys.executable, "-m", "oncall_tui", "--db", str(db), "mcp", "--session", "s1"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=LIMIT_S,
+        env={"PATH": os.environ.get("PATH", ""), "XDG_CONFIG_HOME": str(tmp_path / "xdg")},
+        check=False,
+    )
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        f"Error: no oncall-tui DB at {db} (missing, empty or not oncall-tui's): start the"
+        " dashboard or serve with this --db first"
+    ]
+    assert sorted(p.name for p in directory.iterdir()) == (
+        [] if state == "missing" else ["typo.db"]
+    )
+    assert state == "missing" or db.stat().st_size == 0
 
 
 async def test_errors_are_tool_errors(prepared: Prepared) -> None:

@@ -571,8 +571,8 @@ def test_pagerduty_repeated_poll_records_nothing_new(
         row[0] for row in db.store.conn.execute("SELECT delivery_key FROM deliveries ORDER BY id")
     ]
     assert ids == [
-        "pagerduty:oncall-poll:PINC001:triggered:2026-11-23T02:30:00Z",
-        "pagerduty:oncall-poll:PINC001:acknowledged:2026-11-23T02:40:00Z",
+        "pagerduty:event:oncall-poll:PINC001:triggered:2026-11-23T02:30:00Z",
+        "pagerduty:event:oncall-poll:PINC001:acknowledged:2026-11-23T02:40:00Z",
     ]
     poller.close()
 

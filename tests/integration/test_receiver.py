@@ -6,6 +6,7 @@ so each test pins a status code and the row it leaves in the DB, or the row it m
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -120,7 +121,7 @@ def test_concurrent_retries_of_one_delivery_are_stored_once(receiver: ReceiverFa
     assert sorted(str(r["status"]) for _, r in replies) == ["duplicate"] * 4 + ["received"]
     ids = {r["delivery_id"] for _, r in replies}
     assert len(ids) == 1
-    key = f"pagerduty:{headers['X-Webhook-Id']}"
+    key = f"pagerduty:event:{json.loads(body)['event']['id']}"
     endpoint.folded()
     rows = endpoint.rows(
         "SELECT id, status, attempts FROM deliveries WHERE delivery_key = ?", (key,)
@@ -258,11 +259,16 @@ def test_a_locked_store_is_503_with_retry_after_then_recovers(receiver: Receiver
         health = endpoint.request("GET", "/healthz")
         blocker.execute("ROLLBACK")
     accepted = endpoint.post("alertmanager", body)
+    after = endpoint.request("GET", "/healthz")
 
     assert refused.status == 503
     assert int(refused.headers["retry-after"]) > 0
     assert "locked" in refused.json["error"]
     assert health.status == 200  # readers are not blocked by a writer
+    # ... and health says what is wrong, not "ok", until a commit succeeds again.
+    assert health.json["status"] == "degraded"
+    assert "cannot commit" in health.json["reason"] and "locked" in health.json["reason"]
+    assert after.json["status"] == "ok" and "reason" not in after.json
     assert accepted.status == 202
     assert accepted.json["status"] == "received"  # the refused attempt left nothing behind
     endpoint.folded()

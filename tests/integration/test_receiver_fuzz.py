@@ -49,6 +49,7 @@ from oncall_tui.ingest import UNAUTHENTICATED_KEEP_BYTES
 from oncall_tui.server.runner import ReceiverThread
 from oncall_tui.sources import SOURCE_MODULES
 from tests.integration.conftest import SAMPLE_SECRET, STORY_TIME
+from tests.integration.faults_common import pagerduty_event, pagerduty_key
 from tests.unit.test_fuzz import _mutate, json_values
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
@@ -601,10 +602,11 @@ def _payload(draw: st.DrawFn, sample: Sample, odd: bool) -> bytes:
 PLAIN_TYPES = [
     [b"Content-Type: application/json"],
     [b"Content-Type: application/json; charset=utf-8"],
-    [b"Content-Type: text/plain"],
-    [],
+    [b"Content-Type: Application/JSON"],
 ]
 ODD_TYPES = [
+    [b"Content-Type: text/plain"],  # what a web page can post cross-site: 415
+    [],
     [b"Content-Type: application/x-www-form-urlencoded"],
     [b"Content-Type: application/json", b"Content-Type: text/html"],
     [b"Content-Type: application/x-www-form-urlencoded", b"Content-Type: application/json"],
@@ -691,6 +693,7 @@ ODD_HEADERS = [
     b"Host: second.example",
     b"X-Folded: first\r\n  continued",  # obs-fold
     b"Connection: Upgrade\r\nUpgrade: h2c",
+    b"Origin: null",  # a web page's request: 403, never a delivery
 ]
 REFUSED_HEADERS = [
     b"X-Nul: a\x00b",
@@ -953,40 +956,40 @@ def test_pipelined_garbage_is_answered_after_the_request(receiver: Receiver) -> 
 
 
 def test_concurrent_retries_are_each_answered_2xx_and_stored_once(receiver: Receiver) -> None:
-    """8 senders post the same signed PagerDuty delivery at once, 5 times over.
+    """8 senders post the same signed PagerDuty delivery at once, 5 deliveries over.
 
     (test_receiver.py has 5 senders, once; this also runs against the fuzzed server's DB.)
     """
     [sample] = [s for s in SAMPLE_BODIES["pagerduty"] if s.name == "triggered.json"]
-    signature = f"v1={_signature(SAMPLE_SECRET, sample.body)}"
     senders = 8
 
-    def send(headers: dict[str, str], barrier: threading.Barrier) -> tuple[int, Any]:
+    def send(body: bytes, headers: dict[str, str], barrier: threading.Barrier) -> tuple[int, Any]:
         conn = http.client.HTTPConnection("127.0.0.1", receiver.port, timeout=30)
         with closing(conn):
             barrier.wait(timeout=10)
-            conn.request("POST", "/webhooks/pagerduty", body=sample.body, headers=headers)
+            conn.request("POST", "/webhooks/pagerduty", body=body, headers=headers)
             response = conn.getresponse()
             return response.status, json.loads(response.read())
 
     for round_number in range(5):
-        webhook_id = f"concurrency-{round_number}"
+        event_id = f"concurrency-{round_number}"  # its own event: its own delivery
+        body = pagerduty_event(event_id)
         headers = {
             **dict(sample.headers),
             "Content-Type": "application/json",
-            "X-Webhook-Id": webhook_id,
-            "X-PagerDuty-Signature": signature,
+            "X-Webhook-Id": event_id,
+            "X-PagerDuty-Signature": f"v1={_signature(SAMPLE_SECRET, body)}",
         }
         barrier = threading.Barrier(senders)
         with ThreadPoolExecutor(senders) as pool:
-            futures = [pool.submit(send, headers, barrier) for _ in range(senders)]
+            futures = [pool.submit(send, body, headers, barrier) for _ in range(senders)]
             replies = [future.result() for future in futures]
 
         assert all(200 <= status < 300 for status, _ in replies), replies
         ids = {reply["delivery_id"] for _, reply in replies}
         rows = receiver.rows(
-            "SELECT id, body FROM deliveries WHERE delivery_key = ?", (f"pagerduty:{webhook_id}",)
+            "SELECT id, body FROM deliveries WHERE delivery_key = ?", (pagerduty_key(event_id),)
         )
-        assert len(rows) == 1, f"round {round_number}: {len(rows)} rows for one X-Webhook-Id"
+        assert len(rows) == 1, f"round {round_number}: {len(rows)} rows for one event"
         assert ids == {rows[0][0]}
-        assert rows[0][1] == sample.body
+        assert rows[0][1] == body

@@ -21,7 +21,9 @@ from tests.integration.conftest import ReceiverFactory, ServeFactory, sample
 
 # --- body limits and stalled senders, at the socket ------------------------------------------
 
-HEAD = "POST /webhooks/alertmanager HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+HEAD = (
+    "POST /webhooks/alertmanager HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+)
 
 
 def read_until_closed(sock: socket.socket) -> bytes:
@@ -105,6 +107,9 @@ def test_healthz_reports_the_journal_and_503_when_the_db_is_unreadable(
         "db": str(endpoint.db),
         "max_seq": max_seq,
         "received": 0,
+        "durability": "full",
+        "refused_last_minute": {"count": 0, "stored": 0},
+        "refused_requests": {"misdirected_host": 0, "browser_origin": 0},
     }
     assert max_seq > 0
     assert unreadable.status == 503

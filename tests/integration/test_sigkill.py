@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import Endpoint, ServeFactory, ServeProcess, sample
+from tests.integration.conftest import Endpoint, ServeFactory, ServeProcess
+from tests.integration.faults_common import pagerduty_event
 
 SENDERS = 4
 
@@ -24,10 +25,9 @@ SENDERS = 4
 class Burst:
     """Distinct PagerDuty deliveries from several keep-alive connections until the server dies."""
 
-    def __init__(self, endpoint: Endpoint, prefix: str, body: bytes) -> None:
+    def __init__(self, endpoint: Endpoint, prefix: str) -> None:
         self.endpoint = endpoint
         self.prefix = prefix
-        self.body = body
         self.acked: set[str] = set()
         self.unexpected: list[int] = []
         self._lock = threading.Lock()
@@ -48,8 +48,9 @@ class Burst:
             for n in range(100_000):
                 webhook_id = f"{self.prefix}-{sender}-{n}"
                 headers = {"Content-Type": "application/json", "X-Webhook-Id": webhook_id}
+                body = pagerduty_event(webhook_id)  # its own event: its own delivery
                 try:
-                    conn.request("POST", "/webhooks/pagerduty", self.body, headers)
+                    conn.request("POST", "/webhooks/pagerduty", body, headers)
                     response = conn.getresponse()
                     response.read()
                 except (OSError, http.client.HTTPException):
@@ -76,17 +77,16 @@ def stored_keys(db: Path, statuses: tuple[str, ...] = ("received", "accepted")) 
         rows = conn.execute(
             f"SELECT delivery_key FROM deliveries WHERE status IN ({marks})", statuses
         )
-        return {str(key).removeprefix("pagerduty:") for (key,) in rows}
+        return {str(key).removeprefix("pagerduty:event:") for (key,) in rows}
 
 
 def crash_and_restart(serve_process: ServeFactory, db: Path, iterations: int) -> None:
-    body = sample("pagerduty/triggered.json").read_bytes()
     seed = random.randrange(2**32)
     rng = random.Random(seed)
     server: ServeProcess = serve_process(db)
     everything: set[str] = set()
     for iteration in range(iterations):
-        with Burst(server.endpoint, f"kill{iteration}", body) as burst:
+        with Burst(server.endpoint, f"kill{iteration}") as burst:
             burst.wait_for_acks(5)
             time.sleep(rng.uniform(0, 0.3))
             server.kill()
@@ -100,7 +100,8 @@ def crash_and_restart(serve_process: ServeFactory, db: Path, iterations: int) ->
         # What the kill left received but not folded, the new process folds.
         server.endpoint.folded()
         assert everything <= stored_keys(db, ("accepted",)), f"seed {seed}: not folded"
-        retry = server.endpoint.post("pagerduty", body, {"X-Webhook-Id": min(burst.acked)})
+        first = min(burst.acked)
+        retry = server.endpoint.post("pagerduty", pagerduty_event(first), {"X-Webhook-Id": first})
         assert (retry.status, retry.json["status"]) == (202, "duplicate")
     assert server.terminate() == 0
 

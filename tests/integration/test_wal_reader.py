@@ -28,11 +28,13 @@ import pytest
 
 from oncall_tui.store import checkpoint as checkpoints
 from oncall_tui.store.db import connect
-from tests.integration.conftest import Endpoint, ReceiverFactory, Reply, sample
+from tests.integration.conftest import Endpoint, ReceiverFactory, Reply
 from tests.integration.faults_common import (
     acknowledged_id,
     all_folded,
     integrity,
+    pagerduty_event,
+    pagerduty_key,
     read_db,
     unstored,
     wait_for,
@@ -137,18 +139,18 @@ class Sender:
     def __init__(self, endpoint: Endpoint, prefix: str) -> None:
         self.endpoint = endpoint
         self.prefix = prefix
-        self.body = sample("pagerduty/triggered.json").read_bytes()
         self.acked: dict[int, str] = {}
         self._lock = threading.Lock()
 
     def send(self, n: int) -> tuple[Reply, float]:
         webhook_id = f"{self.prefix}-{n}"
         started = time.monotonic()
-        reply = self.endpoint.post("pagerduty", self.body, {"X-Webhook-Id": webhook_id})
+        body = pagerduty_event(webhook_id)
+        reply = self.endpoint.post("pagerduty", body, {"X-Webhook-Id": webhook_id})
         took = time.monotonic() - started
         if reply.status == 202:
             with self._lock:
-                self.acked[acknowledged_id(reply)] = f"pagerduty:{webhook_id}"
+                self.acked[acknowledged_id(reply)] = pagerduty_key(webhook_id)
         return reply, took
 
     def send_concurrently(self, numbers: range) -> list[tuple[Reply, float]]:

@@ -11,7 +11,7 @@ from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
 from oncall_tui.config import Settings
-from oncall_tui.core.clock import FixedClock
+from oncall_tui.core.clock import Clock, FixedClock
 from oncall_tui.demo import demo_settings
 from oncall_tui.scenario import ScenarioPlayer, load_scenario
 from oncall_tui.store.journal import Store
@@ -39,7 +39,9 @@ def seed(workdir: Path, until_s: float = STORY_SECONDS) -> Settings:
     return settings
 
 
-def build_app(settings: Settings, workdir: Path, theme: str = "oncall-dark") -> OncallApp:
+def build_app(
+    settings: Settings, workdir: Path, theme: str = "oncall-dark", clock: Clock | None = None
+) -> OncallApp:
     settings = settings.model_copy(update={"ui": settings.ui.model_copy(update={"theme": theme})})
     options = AppOptions(
         poll_interval_s=0,
@@ -47,7 +49,7 @@ def build_app(settings: Settings, workdir: Path, theme: str = "oncall-dark") -> 
         user_themes=False,
         export_dir_label="/tmp/oncall-demo/context",
     )
-    return OncallApp(settings, clock=FixedClock(NOW), options=options)
+    return OncallApp(settings, clock=clock or FixedClock(NOW), options=options)
 
 
 @pytest.fixture(autouse=True)
@@ -72,8 +74,11 @@ def make_app(tmp_path: Path, seeded: Settings) -> Callable[..., OncallApp]:
     return make
 
 
-async def settle(pilot: Pilot[None], rounds: int = 20) -> None:
-    """Wait until the screen's workers (loads, previews, actions) are done and painted."""
+async def settle(pilot: Pilot[None], rounds: int = 20, paint_s: float = 0.3) -> None:
+    """Wait until the screen's workers (loads, previews, actions) are done and painted.
+
+    ``paint_s``: the last wait, for the results to paint; snapshots need the full default,
+    a walk that only reads the screen back can do with less."""
     for _ in range(rounds):
         await pilot.pause(0.05)
         try:
@@ -83,5 +88,5 @@ async def settle(pilot: Pilot[None], rounds: int = 20) -> None:
         if not any(w.is_running for w in pilot.app.workers):
             break
     # Let the last results paint, even on a loaded machine.
-    await pilot.pause(0.3)
+    await pilot.pause(paint_s)
     await pilot.wait_for_scheduled_animations()

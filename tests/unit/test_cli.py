@@ -124,4 +124,5 @@ def test_invalid_config_names_the_problem(run, tmp_path: Path) -> None:  # type:
     config.write_text('[sources.nagios]\ntoken = "x"\n')
     result = run("--config", str(config), "config", "show")
     assert result.exit_code == 1
-    assert "unknown source(s) nagios" in result.output
+    assert "sources: unknown key 'nagios' (known: alertmanager," in result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
-from oncall_tui.core.sanitize import clean, display_text
+from oncall_tui.core.sanitize import clean, display_text, identifier
 
 HOSTILE = [
     ("clear \x1b[2Jscreen", "clear screen"),
@@ -54,3 +56,42 @@ def test_display_text_is_one_capped_line() -> None:
 
 def test_wide_characters_survive() -> None:
     assert clean("支付 失败 🔥") == "支付 失败 🔥"
+
+
+DRAWN_AS_NOTHING = {
+    "\u061c": "Arabic letter mark",
+    "\u00ad": "soft hyphen",
+    "\u180e": "Mongolian vowel separator",
+    "\u3164": "Hangul filler",
+    "\u115f": "Hangul choseong filler",
+    "\u1160": "Hangul jungseong filler",
+    "\uffa0": "halfwidth Hangul filler",
+    "\ufe00": "variation selector 1",
+    "\ufe0f": "variation selector 16",
+    "\U000e0100": "variation selector 17",
+    "\U000e01ef": "variation selector 256",
+    "\u034f": "combining grapheme joiner",
+}
+
+
+@pytest.mark.parametrize("char", list(DRAWN_AS_NOTHING), ids=list(DRAWN_AS_NOTHING.values()))
+def test_characters_drawn_as_nothing_are_removed(char: str) -> None:
+    assert clean(f"ig{char}nore{char}") == "ignore"
+    assert identifier(f"pay{char}ments") == "payments"
+
+
+def test_every_format_character_is_removed() -> None:
+    """The rule is Unicode's format category as a whole, not a list that falls behind it."""
+    survivors = [
+        f"U+{code:04X}"
+        for code in range(0x110000)
+        if unicodedata.category(chr(code)) == "Cf" and clean(f"a{chr(code)}b") != "ab"
+    ]
+    assert survivors == []
+
+
+def test_emoji_lose_their_joiners_and_selectors_only() -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    assert clean(f"on fire \U0001f525\ufe0f {family}") == (
+        "on fire \U0001f525 \U0001f468\U0001f469\U0001f467"
+    )

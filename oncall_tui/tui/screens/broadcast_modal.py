@@ -35,6 +35,7 @@ class BroadcastModal(ModalScreen[str | None]):
             yield Label(
                 f"Broadcast about {self.incident_id} to {len(self.audience)} sessions",
                 classes="dialog-title",
+                markup=False,
             )
             lines = [display_text(name, 100) for name in names] or ["no active sessions"]
             yield Static(Text("\n".join(lines)), id="audience")

@@ -26,6 +26,7 @@ class EditModal(ModalScreen[str | None]):
             yield Label(
                 f"Edit {self.push_id} — the agent keeps the current version until you approve the new one",
                 classes="dialog-title",
+                markup=False,
             )
             yield TextArea(self.guidance, id="text", show_line_numbers=False, soft_wrap=True)
             yield Label("", id="error", classes="error")

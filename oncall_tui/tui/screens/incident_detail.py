@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from oncall_tui.core.sanitize import display_text
+from oncall_tui.tui.format import plain
 from oncall_tui.tui.loader import IncidentDetail, load_incident_detail
 
 if TYPE_CHECKING:
@@ -28,7 +29,8 @@ def render_incident(detail: IncidentDetail, palette: dict[str, str]) -> Text:
     text.append(f"{i.severity.value}", style=f"bold {palette.get(f'sev-{i.severity.value}', '')}")
     text.append(f" · {i.state.value}", style=palette.get(f"state-{i.state.value}", ""))
     text.append(
-        f" · opened {i.opened_at:%Y-%m-%d %H:%M:%S} UTC · {i.signal_count} signals from {', '.join(i.sources)}\n"
+        f" · opened {i.opened_at:%Y-%m-%d %H:%M:%S} UTC · {i.signal_count} signals"
+        f" from {display_text(', '.join(i.sources))}\n"
     )
     for label, when in (
         ("acknowledged", i.acknowledged_at),
@@ -53,7 +55,9 @@ def render_incident(detail: IncidentDetail, palette: dict[str, str]) -> Text:
     _section(text, "Signals")
     for stored in detail.signals:
         s = stored.signal
-        text.append(f"  {s.occurred_at:%H:%M:%S} {s.source:<12} {s.status.value:<12} ")
+        text.append(
+            f"  {s.occurred_at:%H:%M:%S} {display_text(s.source, 40):<12} {s.status.value:<12} "
+        )
         text.append(display_text(s.title, 160) + "\n")
         if s.text:
             text.append(f"      {display_text(s.text, 300)}\n", style="dim")
@@ -90,7 +94,7 @@ class IncidentDetailScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#detail").border_title = f"Incident {self.incident_id}"
+        self.query_one("#detail").border_title = plain(f"Incident {self.incident_id}", None)
         self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False)
@@ -99,7 +103,8 @@ class IncidentDetailScreen(Screen[None]):
         try:
             detail = load_incident_detail(app.loader, self.incident_id)
         except LookupError as exc:
-            self.app.call_from_thread(self.query_one("#body", Static).update, Text(str(exc)))
+            message = Text(display_text(exc, 300))
+            self.app.call_from_thread(self.query_one("#body", Static).update, message)
             return
         palette = dict(self.app.theme_variables)
         self.app.call_from_thread(

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Input
 
 from oncall_tui.core.agents import AgentSession
 from oncall_tui.core.models import IncidentState, Severity
+from oncall_tui.core.sanitize import display_text
 from oncall_tui.store.dashboard import IncidentFilter
 from oncall_tui.tui.loader import Snapshot, View
 from oncall_tui.tui.widgets.incident_table import IncidentTable, incident_rows
@@ -221,7 +222,7 @@ class MainScreen(Screen[None]):
             for incident in snapshot.page.incidents:
                 if incident.id in critical - self._known_critical:
                     self.notify(
-                        f"{incident.id} {incident.service or ''}".strip(),
+                        f"{incident.id} {display_text(incident.service or '', 60)}".strip(),
                         title="New critical incident",
                         severity="error",
                         timeout=8,

@@ -12,6 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
 from oncall_tui.core.agents import NoteKind
+from oncall_tui.core.sanitize import display_text
+from oncall_tui.tui.format import plain
 
 
 class NoteModal(ModalScreen[dict[str, Any] | None]):
@@ -24,7 +26,11 @@ class NoteModal(ModalScreen[dict[str, Any] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"Note for {self.service or self.incident_id}", classes="dialog-title")
+            # The service is a sender's label: shown as written (never parsed as markup, and
+            # without escapes, in the title and in the input alike).
+            yield Label(
+                plain(f"Note for {self.service or self.incident_id}"), classes="dialog-title"
+            )
             yield Select(
                 [(k.value, k.value) for k in NoteKind],
                 value=NoteKind.DECISION.value,
@@ -32,7 +38,9 @@ class NoteModal(ModalScreen[dict[str, Any] | None]):
                 allow_blank=False,
             )
             yield Input(
-                value=self.service or "", placeholder="service (empty: the incident)", id="service"
+                value=display_text(self.service or "", None),
+                placeholder="service (empty: the incident)",
+                id="service",
             )
             yield Input(placeholder="the note", id="text")
             yield Input(placeholder="rationale (why)", id="rationale")

@@ -19,7 +19,7 @@ class RejectModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"Reject {self.push_id}", classes="dialog-title")
+            yield Label(f"Reject {self.push_id}", classes="dialog-title", markup=False)
             yield Input(placeholder="Why? (required)", id="reason")
             yield Label("", id="error", classes="error")
             with Horizontal(classes="buttons"):

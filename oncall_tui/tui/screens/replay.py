@@ -26,8 +26,9 @@ from textual.widgets import Footer, Input, Label, Static, TextArea
 from textual.worker import get_current_worker
 
 from oncall_tui.core.replay import Cursor
-from oncall_tui.core.sanitize import display_text
+from oncall_tui.core.sanitize import clean, display_text
 from oncall_tui.core.timeline import NAMED_JUMPS
+from oncall_tui.tui.format import plain
 from oncall_tui.tui.replay_loader import Move, ReplayFrame, ReplaySession, seek_clock
 from oncall_tui.tui.widgets.incident_table import IncidentTable, incident_rows
 from oncall_tui.tui.widgets.push_table import PushTable, push_rows
@@ -218,7 +219,7 @@ class ReplayScreen(Screen[None]):
     # --- painting -----------------------------------------------------------------------
 
     def _failed(self, message: str) -> None:
-        self.notify(message, title="Cannot replay", severity="error", markup=False)
+        self.notify(clean(message, 500), title="Cannot replay", severity="error", markup=False)
         self.dismiss()
 
     def _show(self, frame: ReplayFrame) -> None:
@@ -236,7 +237,9 @@ class ReplayScreen(Screen[None]):
         detail = self.query_one("#replay-detail", TextArea)
         if detail.text != frame.detail:
             detail.load_text(frame.detail)
-        detail.border_title = f"Event {frame.index + 1}: {display_text(frame.event_kind, 40)}"
+        detail.border_title = plain(
+            f"Event {frame.index + 1}: {display_text(frame.event_kind, 40)}", None
+        )
         if self.playing:
             self._schedule_next()
 
@@ -317,7 +320,9 @@ class ReplayScreen(Screen[None]):
             try:
                 when = seek_clock(text, frame.at)
             except ValueError:
-                self.notify(f"not a time: {text}", severity="warning", markup=False)
+                self.notify(
+                    f"not a time: {display_text(text, 80)}", severity="warning", markup=False
+                )
                 return
             self._move(lambda c: c.seek_time(when))
 

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from oncall_tui.core.sanitize import display_text
+from oncall_tui.tui.format import plain
 from oncall_tui.tui.loader import SessionDetail, load_session_detail
 
 if TYPE_CHECKING:
@@ -73,7 +74,9 @@ class SessionDetailScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#detail").border_title = f"Session {display_text(self.session_id, 60)}"
+        self.query_one("#detail").border_title = plain(
+            f"Session {display_text(self.session_id, 60)}", None
+        )
         self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False)
@@ -82,7 +85,8 @@ class SessionDetailScreen(Screen[None]):
         try:
             detail = load_session_detail(app.loader, self.session_id)
         except LookupError as exc:
-            self.app.call_from_thread(self.query_one("#body", Static).update, Text(str(exc)))
+            message = Text(display_text(exc, 300))
+            self.app.call_from_thread(self.query_one("#body", Static).update, message)
             return
         palette = dict(self.app.theme_variables)
         self.app.call_from_thread(

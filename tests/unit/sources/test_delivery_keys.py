@@ -42,3 +42,29 @@ def test_signals_carry_the_delivery_key(path: Path) -> None:
 
 def test_every_source_has_samples() -> None:
     assert {path.parent.name for path in SAMPLES} == set(SOURCE_MODULES)
+
+
+FRESH_DELIVERY_HEADERS = {
+    "x-webhook-id": "f00dfeed-0000-4000-8000-00000000f00d",
+    "x-github-delivery": "0badc0de-0000-4000-8000-00000000c0de",
+    "x-request-id": "replayed",
+}
+"""Headers a sender sets per delivery and signs nothing over: whoever replays a captured body
+can pick new ones."""
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_a_body_replayed_under_fresh_delivery_headers_keeps_its_key(path: Path) -> None:
+    """Keys come from the body where it has an id (PagerDuty ``event.id``, GitHub's deployment
+    status ``id``, CloudEvents ``source`` + ``id``) or from its content, never from a header
+    alone: a replay of a signed body must be a duplicate, not a new delivery."""
+    headers_file = path.with_name(f"{path.stem}.headers.json")
+    headers = json.loads(headers_file.read_text()) if headers_file.exists() else {}
+    captured = {name.lower(): value for name, value in headers.items()}
+    when = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    source = get_source(path.parent.name)
+    original = RawDelivery(path.parent.name, path.read_bytes(), captured, when)
+    replayed = RawDelivery(
+        path.parent.name, path.read_bytes(), {**captured, **FRESH_DELIVERY_HEADERS}, when
+    )
+    assert source.delivery_key(replayed) == source.delivery_key(original)

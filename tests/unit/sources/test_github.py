@@ -86,7 +86,7 @@ def test_success_sample() -> None:
         Link(href="https://payments-api.prod.acme-payments.example", text="environment"),
     ]
     assert signal.alert_key == "github:deployment:1873421907"
-    assert signal.delivery_key == "github:a4c1e6f0-a9b7-11f1-8e3d-5b2f0c7d9e41"
+    assert signal.delivery_key == "github:deployment_status:3951234876"
     assert signal.occurred_at == datetime(2026, 11, 23, 11, 52, 30, tzinfo=UTC)
 
 
@@ -159,7 +159,7 @@ def test_service_from_deployment_payload_through_mapping() -> None:
     assert signal.service == "payments"
 
 
-def test_delivery_key_is_the_delivery_guid_and_stable_across_redelivery() -> None:
+def test_delivery_key_is_the_status_id_and_stable_across_redelivery() -> None:
     first = sample("deployment_status_success")
     redelivered = RawDelivery(
         source="github",
@@ -168,10 +168,45 @@ def test_delivery_key_is_the_delivery_guid_and_stable_across_redelivery() -> Non
         received_at=datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
     )
     assert SOURCE.delivery_key(redelivered) == SOURCE.delivery_key(first)
-    assert SOURCE.delivery_key(first) == "github:a4c1e6f0-a9b7-11f1-8e3d-5b2f0c7d9e41"
-    body_keyed = SOURCE.delivery_key(delivery(first.body, {}))
+    assert SOURCE.delivery_key(first) == "github:deployment_status:3951234876"
+    assert SOURCE.delivery_key(delivery(first.body, {})) == SOURCE.delivery_key(first)
+    other = SOURCE.delivery_key(sample("deployment_status_rollback"))
+    assert other == "github:deployment_status:3951876543"
+
+
+def test_a_signed_body_replayed_under_a_new_delivery_guid_keeps_its_key() -> None:
+    """``X-GitHub-Delivery`` is not signed; the deployment status's ``id`` is in the signed body
+    (https://docs.github.com/en/webhooks/webhook-events-and-payloads#deployment_status)."""
+    captured = sample("deployment_status_success")
+    replayed = RawDelivery(
+        source="github",
+        body=captured.body,
+        headers={**captured.headers, "x-github-delivery": "0badc0de-0000-4000-8000-00000000beef"},
+        received_at=datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
+    )
+    SOURCE.verify(replayed, SECRET, RECEIVED)  # still validly signed: only the key can tell
+    assert SOURCE.delivery_key(replayed) == SOURCE.delivery_key(captured)
+    [signal] = SOURCE.parse(replayed, MAPPING)
+    assert signal.delivery_key == SOURCE.delivery_key(captured)
+
+
+def test_deployment_events_are_keyed_by_the_deployment_id_others_by_the_guid() -> None:
+    body = sample("deployment_status_success").body
+    guid = {"x-github-delivery": "d-1"}
+    deployment = delivery(body, {"x-github-event": "deployment", **guid})
+    assert SOURCE.delivery_key(deployment) == "github:deployment:1873421907"
+    ping = delivery(
+        b'{"zen": "Design for failure.", "hook_id": 1}', {"x-github-event": "ping", **guid}
+    )
+    assert SOURCE.delivery_key(ping) == "github:d-1"
+    payload = sample_payload()
+    del payload["deployment_status"]["id"]
+    assert SOURCE.delivery_key(delivery(json.dumps(payload).encode(), {**EVENT, **guid})) == (
+        "github:d-1"
+    )
+    body_keyed = SOURCE.delivery_key(delivery(b"not json", {}))
     assert body_keyed.startswith("github:sha256:")
-    assert body_keyed == SOURCE.delivery_key(delivery(first.body, {}))
+    assert body_keyed == SOURCE.delivery_key(delivery(b"not json", {}))
 
 
 # --- signatures -------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ def test_triggered_sample_parses_to_a_firing_p1_incident() -> None:
         "payment-processor: 5xx ratio 7.3% above 5% on prod (PaymentProcessorHighErrorRate)"
     )
     assert signal.alert_key == "pagerduty:Q0RZ7T4LX2M9KA"
-    assert signal.delivery_key == "pagerduty:c3b1f9e2-4d7a-4b8e-9f21-6a5d0e7c2b41"
+    assert signal.delivery_key == "pagerduty:event:01JDQ3V8K2N7P4R6T9W1Y3Z5B8"
     assert signal.labels == {
         "event_type": "incident.triggered",
         "incident_key": "5f1d7c2a9b3e4f6081c2d3e4f5a6b7c8",
@@ -107,7 +107,7 @@ def test_service_goes_through_the_alias_mapping() -> None:
     assert signal.service == "payments"
 
 
-def test_delivery_key_is_the_webhook_id_and_stable_across_retries() -> None:
+def test_delivery_key_is_the_signed_event_id_and_stable_across_retries() -> None:
     first = sample("triggered")
     retry = RawDelivery(
         source="pagerduty",
@@ -115,16 +115,43 @@ def test_delivery_key_is_the_webhook_id_and_stable_across_retries() -> None:
         headers=dict(first.headers),
         received_at=datetime(2026, 11, 23, 12, 4, tzinfo=UTC),
     )
-    assert SOURCE.delivery_key(first) == "pagerduty:c3b1f9e2-4d7a-4b8e-9f21-6a5d0e7c2b41"
+    assert SOURCE.delivery_key(first) == "pagerduty:event:01JDQ3V8K2N7P4R6T9W1Y3Z5B8"
     assert SOURCE.delivery_key(retry) == SOURCE.delivery_key(first)
+    assert SOURCE.delivery_key(sample("acknowledged")) != SOURCE.delivery_key(first)
 
 
-def test_delivery_key_falls_back_to_event_id_then_body_hash() -> None:
+def test_a_signed_body_replayed_under_a_new_webhook_id_keeps_its_key() -> None:
+    """``X-Webhook-Id`` is not signed; ``event.id`` ("the unique id of the event",
+    https://developer.pagerduty.com/docs/webhooks-overview, Webhook Payload) is in the body the
+    signature covers, so a captured delivery sent again under a fresh header is the same one."""
+    captured = sample("triggered")
+    replayed = RawDelivery(
+        source="pagerduty",
+        body=captured.body,
+        headers={**captured.headers, "x-webhook-id": "f00dfeed-0000-4000-8000-000000000001"},
+        received_at=datetime(2026, 11, 23, 13, 0, tzinfo=UTC),
+    )
+    SOURCE.verify(replayed, SECRET, RECEIVED)  # still validly signed: only the key can tell
+    assert SOURCE.delivery_key(replayed) == SOURCE.delivery_key(captured)
+    [signal] = SOURCE.parse(replayed, MAPPING)
+    assert signal.delivery_key == SOURCE.delivery_key(captured)
+
+
+def test_delivery_key_falls_back_to_webhook_id_then_body_hash() -> None:
     body = sample("triggered").body
     assert SOURCE.delivery_key(delivery(body)) == "pagerduty:event:01JDQ3V8K2N7P4R6T9W1Y3Z5B8"
-    garbage = SOURCE.delivery_key(delivery(b"not json"))
-    assert garbage.startswith("pagerduty:sha256:")
-    assert garbage == SOURCE.delivery_key(delivery(b"not json"))
+    payload = json.loads(body)
+    del payload["event"]["id"]
+    without_id = json.dumps(payload).encode()
+    assert SOURCE.delivery_key(delivery(without_id, **{"x-webhook-id": "w-7"})) == "pagerduty:w-7"
+    [signal] = SOURCE.parse(delivery(without_id, **{"x-webhook-id": "w-7"}), MAPPING)
+    assert signal.delivery_key == "pagerduty:w-7"
+    assert SOURCE.delivery_key(delivery(without_id)).startswith("pagerduty:sha256:")
+    garbage = SOURCE.delivery_key(delivery(b"not json", **{"x-webhook-id": "w-8"}))
+    assert garbage == "pagerduty:w-8"
+    hashed = SOURCE.delivery_key(delivery(b"not json"))
+    assert hashed.startswith("pagerduty:sha256:")
+    assert hashed == SOURCE.delivery_key(delivery(b"not json"))
 
 
 # --- signatures -------------------------------------------------------------------------------
