@@ -22,6 +22,7 @@ from typing import Any, Literal
 from oncall_tui.actions import Rules, reconcile
 from oncall_tui.config import Settings, SourceSettings
 from oncall_tui.core import incidents
+from oncall_tui.core.journal import DeliveryAccepted, DeliveryRejected
 from oncall_tui.core.models import Signal
 from oncall_tui.core.sanitize import cap
 from oncall_tui.sources import SOURCE_MODULES, UnknownSourceError, get_source
@@ -343,9 +344,7 @@ class Ingestor:
             conn, delivery_id, status="accepted", http_status=202, reason=None, signal_count=total
         )
         writer.append(
-            "delivery.accepted",
-            {"delivery_id": delivery_id, "source": source_name, "signals": total},
-            actor=f"source:{source_name}",
+            DeliveryAccepted(delivery_id, source_name, total), actor=f"source:{source_name}"
         )
         return IngestResult("accepted", 202, delivery_id, None, recorded, touched)
 
@@ -370,9 +369,7 @@ class Ingestor:
             keep_key=False,
         )
         writer.append(
-            "delivery.rejected",
-            {"delivery_id": delivery_id, "source": source_name, "reason": reason},
-            actor=f"source:{source_name}",
+            DeliveryRejected(delivery_id, source_name, reason), actor=f"source:{source_name}"
         )
         return IngestResult("rejected", 400, delivery_id, reason)
 
@@ -422,13 +419,7 @@ class Ingestor:
             reason=reason,
         )
         writer.append(
-            "delivery.rejected",
-            {
-                "delivery_id": delivery_id,
-                "source": raw.source,
-                "reason": reason,
-                "http_status": refusal.http_status,
-            },
+            DeliveryRejected(delivery_id, raw.source, reason, refusal.http_status),
             actor=f"source:{raw.source}",
         )
         return IngestResult("rejected", refusal.http_status, delivery_id, reason)

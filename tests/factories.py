@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from oncall_tui.core import incidents, projection, pushes
 from oncall_tui.core.agents import AgentKind, AgentSession
+from oncall_tui.core.clock import iso
+from oncall_tui.core.journal import (
+    CatalogLoaded,
+    JournalBody,
+    JournalEntry,
+    SessionRegistered,
+)
 from oncall_tui.core.memory import MemoryTables
-from oncall_tui.core.models import JournalEntry, Severity, Signal, SignalKind, SignalStatus
+from oncall_tui.core.models import Severity, Signal, SignalKind, SignalStatus
 from oncall_tui.core.topology import Service
+from oncall_tui.store.journal import Writer
 
 T0 = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 
@@ -51,8 +60,8 @@ class MemoryJournal:
         self.entries: list[JournalEntry] = []
         self.rules = rules or incidents.GroupingRules()
 
-    def append(self, kind: str, body: dict[str, Any], actor: str) -> JournalEntry:
-        entry = JournalEntry(seq=len(self.entries) + 1, ts=T0, actor=actor, kind=kind, body=body)
+    def append(self, body: JournalBody, actor: str) -> JournalEntry:
+        entry = JournalEntry.of(len(self.entries) + 1, T0, actor, body)
         projection.apply(entry, self.tables)
         self.entries.append(entry)
         return entry
@@ -67,16 +76,12 @@ class MemoryJournal:
         events = pushes.reconcile(
             incident_id, self.tables, policy or pushes.Policy(), pushes.SessionTiming(), at(minute)
         )
-        for kind, body in events:
-            self.append(kind, body, "engine")
-        return [kind for kind, _ in events]
+        for event in events:
+            self.append(event, "engine")
+        return [event.KIND for event in events]
 
     def load_catalog(self, services: list[Service]) -> None:
-        self.append(
-            "catalog.loaded",
-            {"services": {s.name: s.model_dump(mode="json") for s in services}},
-            "test",
-        )
+        self.append(CatalogLoaded({s.name: s for s in services}), "test")
 
     def register(
         self, session_id: str, repo: str | None, paths: list[str], minute: float = 0
@@ -89,7 +94,7 @@ class MemoryJournal:
             first_seen=at(minute),
             last_seen=at(minute),
         )
-        self.append("session.registered", {"session": session.model_dump(mode="json")}, "test")
+        self.append(SessionRegistered(session), "test")
 
 
 PAYMENTS_CATALOG = [
@@ -103,3 +108,19 @@ PAYMENTS_CATALOG = [
     Service(name="checkout", repo="acme/checkout", paths=["web/**"], depends_on=["payments-api"]),
     Service(name="search", repo="acme/search", paths=["**"]),
 ]
+
+
+def append_stored(
+    writer: Writer, kind: str, body: dict[str, Any], actor: str, ts: datetime = T0
+) -> JournalEntry:
+    """Write a row with exactly this kind and JSON, as an older version may have written it,
+    and fold it as reading it back would (decoded from the stored JSON)."""
+    text = json.dumps(body, separators=(",", ":"), sort_keys=True)
+    cursor = writer.conn.execute(
+        "INSERT INTO journal (ts, actor, kind, body) VALUES (?, ?, ?, ?)",
+        (iso(ts), actor, kind, text),
+    )
+    assert cursor.lastrowid is not None
+    entry = JournalEntry(cursor.lastrowid, ts, actor, kind, json.loads(text))
+    projection.apply(entry, writer.tables)
+    return entry

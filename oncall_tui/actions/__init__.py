@@ -71,7 +71,7 @@ def reconcile(
             if seen.get(incident_id) == basis:
                 continue
             seen[incident_id] = basis
-        for kind, body in push_engine.reconcile(
+        for event in push_engine.reconcile(
             incident_id,
             writer.tables,
             rules.policy,
@@ -79,7 +79,7 @@ def reconcile(
             writer.clock.now(),
             only_session=only_session,
         ):
-            writer.append(kind, body, actor="engine")
+            writer.append(event, actor="engine")
 
 
 def find_incident(writer: Writer, incident_ref: str) -> Incident:

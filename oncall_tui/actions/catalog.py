@@ -6,6 +6,7 @@ from pathlib import Path
 
 from oncall_tui.actions import Rules, active_incident_ids, reconcile
 from oncall_tui.core.catalog_yaml import MAX_CATALOG_BYTES, check_size, parse_catalog
+from oncall_tui.core.journal import CatalogLoaded
 from oncall_tui.core.topology import Catalog
 from oncall_tui.store.journal import Store
 
@@ -17,13 +18,6 @@ def load_catalog_file(store: Store, rules: Rules, path: Path, actor: str) -> Cat
     check_size(len(data), str(path))
     catalog = parse_catalog(data.decode("utf-8"), str(path))
     with store.write(durable=True) as writer:
-        writer.append(
-            "catalog.loaded",
-            {
-                "source": str(path),
-                "services": {n: s.model_dump(mode="json") for n, s in catalog.services.items()},
-            },
-            actor=actor,
-        )
+        writer.append(CatalogLoaded(dict(catalog.services), str(path)), actor=actor)
         reconcile(writer, active_incident_ids(writer), rules)
     return catalog

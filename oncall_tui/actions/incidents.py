@@ -5,6 +5,7 @@ from __future__ import annotations
 from oncall_tui.actions import Rules, find_incident, reconcile
 from oncall_tui.core import incidents
 from oncall_tui.core.incidents import TransitionError
+from oncall_tui.core.journal import FreezeChanged
 from oncall_tui.core.models import Incident, IncidentState
 from oncall_tui.store.journal import Store
 
@@ -15,10 +16,10 @@ def change_incident_state(
     """Acknowledge, mitigate, resolve or reopen an incident; returns it as it is afterwards."""
     with store.write(durable=True) as writer:
         current = find_incident(writer, incident_id)
-        kind, body = incidents.change_state(
+        change = incidents.change_state(
             current, state, store.clock.now(), reason or f"{state.value} by {actor}"
         )
-        writer.append(kind, body, actor=actor)
+        writer.append(change, actor=actor)
         reconcile(writer, [current.id], rules)
         updated = writer.tables.get_incident(current.id)
     assert updated is not None
@@ -34,14 +35,7 @@ def declare_freeze(
         if not current.is_active:
             raise TransitionError(f"{current.id} is resolved")
         writer.append(
-            "incident.freeze_changed",
-            {
-                "incident_id": current.id,
-                "frozen": frozen,
-                "by": actor,
-                "at": store.clock.now().isoformat(),
-            },
-            actor=actor,
+            FreezeChanged(current.id, frozen, actor, store.clock.now().isoformat()), actor=actor
         )
         reconcile(writer, [current.id], rules)
         updated = writer.tables.get_incident(current.id)

@@ -9,6 +9,7 @@ from pathlib import Path
 from oncall_tui.actions import find_incident
 from oncall_tui.actions.sessions import normalize_paths
 from oncall_tui.core.agents import Note, NoteKind
+from oncall_tui.core.journal import NoteAccepted, NoteAdded, NoteSuperseded
 from oncall_tui.core.sanitize import clean, identifier
 from oncall_tui.store.journal import Store
 from oncall_tui.store.queries import NotFoundError
@@ -64,11 +65,9 @@ def add_note(
             created_at=now,
             updated_at=now,
         )
-        writer.append("note.added", {"note": note.model_dump(mode="json")}, actor=author)
+        writer.append(NoteAdded(note), actor=author)
         if supersedes is not None:
-            writer.append(
-                "note.superseded", {"note_id": supersedes.upper(), "by_note": note.id}, actor=author
-            )
+            writer.append(NoteSuperseded(supersedes.upper(), note.id), actor=author)
     return note
 
 
@@ -77,7 +76,7 @@ def accept_note(store: Store, note_id: str, by: str) -> Note:
         note = writer.tables.get_note(note_id.upper())
         if note is None:
             raise NotFoundError(f"no note {note_id}")
-        writer.append("note.accepted", {"note_id": note.id, "by": by}, actor=by)
+        writer.append(NoteAccepted(note.id, by), actor=by)
         updated = writer.tables.get_note(note.id)
     assert updated is not None
     return updated

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from oncall_tui.actions import Rules, find_incident
 from oncall_tui.core.agents import AgentSession, Push, PushKind, PushState, SessionState
+from oncall_tui.core.journal import (
+    ContextDelivered,
+    PushAcknowledged,
+    PushProposed,
+    PushRejected,
+    PushSuperseded,
+)
 from oncall_tui.core.models import Incident
 from oncall_tui.core.pushes import approval_events, push_id
 from oncall_tui.core.sanitize import clean, identifier
@@ -50,8 +57,8 @@ def approve(store: Store, push_ref: str, by: str, rules: Rules) -> Push:
         incident = writer.tables.get_incident(push.incident_id)
         if push.kind is PushKind.UPDATE and incident is not None and not incident.is_active:
             raise ActionError(f"{incident.id} is resolved; approve its stand-down instead")
-        for kind, body in approval_events(push, _live_versions(writer, push), by):
-            writer.append(kind, body, actor=by)
+        for event in approval_events(push, _live_versions(writer, push), by):
+            writer.append(event, actor=by)
         return _push(writer, push.id)
 
 
@@ -64,9 +71,7 @@ def reject(store: Store, push_ref: str, by: str, reason: str) -> Push:
             raise ActionError(
                 f"{push.id} is {push.state.value}; only pending pushes can be rejected"
             )
-        writer.append(
-            "push.rejected", {"push_id": push.id, "by": by, "reason": clean(reason, 500)}, actor=by
-        )
+        writer.append(PushRejected(push.id, by, clean(reason, 500)), actor=by)
         return _push(writer, push.id)
 
 
@@ -118,9 +123,9 @@ def edit(store: Store, push_ref: str, by: str, guidance: str) -> Push:
                 "live_seq": None,
             }
         )
-        writer.append("push.proposed", {"push": edited.model_dump(mode="json")}, actor=by)
+        writer.append(PushProposed(edited), actor=by)
         if push.state.is_open:
-            writer.append("push.superseded", {"push_id": push.id, "by_push": edited.id}, actor=by)
+            writer.append(PushSuperseded(push.id, edited.id), actor=by)
         return edited
 
 
@@ -168,9 +173,9 @@ def broadcast(
             proposed_at=store.clock.now(),
             recipients=recipients,
         )
-        writer.append("push.proposed", {"push": push.model_dump(mode="json")}, actor=by)
-        for kind, body in approval_events(push, [], by):
-            writer.append(kind, body, actor=by)
+        writer.append(PushProposed(push), actor=by)
+        for event in approval_events(push, [], by):
+            writer.append(event, actor=by)
         return _push(writer, push.id)
 
 
@@ -181,7 +186,7 @@ def acknowledge(store: Store, push_ref: str, by: str) -> Push:
             raise ActionError(
                 f"{push.id} is {push.state.value}; only delivered context can be acknowledged"
             )
-        writer.append("push.acknowledged", {"push_id": push.id, "by": by}, actor=by)
+        writer.append(PushAcknowledged(push.id, by), actor=by)
         return _push(writer, push.id)
 
 
@@ -191,12 +196,6 @@ def record_delivery(
     """The session received its context through ``channel`` (file, hook, mcp)."""
     with store.write() as writer:
         writer.append(
-            "context.delivered",
-            {
-                "session_id": session_id,
-                "push_ids": push_ids,
-                "channel": channel,
-                "through_seq": through_seq,
-            },
+            ContextDelivered(session_id, push_ids, channel, through_seq),
             actor=f"agent:{session_id}",
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from oncall_tui.actions import Rules, active_incident_ids, reconcile
 from oncall_tui.core.agents import MAX_SESSION_PATHS, AgentKind, AgentSession, validate_session_id
+from oncall_tui.core.journal import SessionEnded, SessionRegistered, SessionSeen
 from oncall_tui.core.sanitize import clean
 from oncall_tui.core.urls import without_userinfo
 from oncall_tui.store.journal import Store
@@ -53,11 +54,7 @@ def register(
         last_seen=now,
     )
     with store.write() as writer:
-        writer.append(
-            "session.registered",
-            {"session": session.model_dump(mode="json")},
-            actor=actor or f"agent:{session_id}",
-        )
+        writer.append(SessionRegistered(session), actor=actor or f"agent:{session_id}")
         reconcile(writer, active_incident_ids(writer), rules, only_session=session_id)
         stored = writer.tables.get_session(session_id)
     assert stored is not None
@@ -80,12 +77,13 @@ def heartbeat(
         if session is None:
             raise NotFoundError(f"no session {session_id}")
         new_paths = [p for p in normalize_paths(paths or []) if p not in session.paths]
-        body: dict[str, object] = {"session_id": session_id, "paths": new_paths}
-        if branch:
-            body["branch"] = clean(branch, 200)
-        if task:
-            body["task"] = clean(task, 300)
-        writer.append("session.seen", body, actor=f"agent:{session_id}")
+        seen = SessionSeen(
+            session_id,
+            new_paths,
+            branch=clean(branch, 200) if branch else None,
+            task=clean(task, 300) if task else None,
+        )
+        writer.append(seen, actor=f"agent:{session_id}")
         if new_paths or session.ended_at is not None:
             reconcile(writer, active_incident_ids(writer), rules, only_session=session_id)
         stored = writer.tables.get_session(session_id)
@@ -98,9 +96,7 @@ def end(store: Store, rules: Rules, session_id: str, actor: str | None = None) -
     with store.write() as writer:
         if writer.tables.get_session(session_id) is None:
             raise NotFoundError(f"no session {session_id}")
-        writer.append(
-            "session.ended", {"session_id": session_id}, actor=actor or f"agent:{session_id}"
-        )
+        writer.append(SessionEnded(session_id), actor=actor or f"agent:{session_id}")
         # Its pending pushes expire: nobody is there to read them.
         reconcile(writer, active_incident_ids(writer), rules)
         stored = writer.tables.get_session(session_id)

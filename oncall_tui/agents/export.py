@@ -24,7 +24,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
@@ -52,6 +51,7 @@ from oncall_tui.core import render
 from oncall_tui.core.agents import SessionState
 from oncall_tui.core.context import SessionContext
 from oncall_tui.core.context_schema import ContextDocument
+from oncall_tui.core.journal import ExportFailed, Kind
 from oncall_tui.core.topology import Catalog
 from oncall_tui.store.context import build_session_context
 from oncall_tui.store.journal import Store
@@ -233,17 +233,21 @@ def _journal_failures(store: Store, failures: list[Failure]) -> None:
     if not failures:
         return
     recent = store.conn.execute(
-        "SELECT body FROM journal WHERE kind = 'export.failed' ORDER BY seq DESC LIMIT 500"
+        "SELECT body FROM journal WHERE kind = ? ORDER BY seq DESC LIMIT 500",
+        (Kind.EXPORT_FAILED.value,),
     ).fetchall()
-    last: dict[str, Any] = {}
+    last: dict[str, list[str]] = {}
     for (body,) in reversed(recent):
-        entry = json.loads(body)
-        last[str(entry.get("file"))] = entry.get("problems")
+        failed = ExportFailed.from_json(json.loads(body))
+        last[failed.file] = failed.problems
     fresh = [f for f in failures if last.get(f.file) != f.problems]
     if fresh:
         with store.write() as writer:
             for failure in fresh:
-                writer.append("export.failed", failure.as_json(), actor="exporter")
+                writer.append(
+                    ExportFailed(failure.file, failure.problems, failure.session_id),
+                    actor="exporter",
+                )
 
 
 def _record_deliveries(

@@ -11,6 +11,7 @@ from pathlib import Path
 from oncall_tui.agents.export import ExportReport, sync
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import Clock
+from oncall_tui.core.journal import CHANGING_NO_FILES
 from oncall_tui.core.window import SlidingCount
 from oncall_tui.store import deliveries
 from oncall_tui.store.journal import Store
@@ -23,15 +24,8 @@ POLL_S = 0.02
 RESYNC_S = 60.0
 """The loop also syncs this often without journal activity: sessions end by silence, notes come
 up for review, and a hand-edited or deleted file gets repaired."""
-QUIET_KINDS = (
-    "context.delivered",
-    "export.failed",
-    "delivery.accepted",
-    "delivery.rejected",
-    "signal.recorded",
-)
-"""Journal entries that change nothing in the files by themselves (the exporter writes the first
-two; a signal matters once it is attached to an incident, which is its own entry)."""
+QUIET_KINDS = tuple(sorted(kind.value for kind in CHANGING_NO_FILES))
+"""Journal entries that change nothing in the files by themselves: a sync is not due."""
 
 
 class ExportLoop:

@@ -6,18 +6,18 @@ from pathlib import Path
 
 import click
 
+from oncall_tui.cli.app_context import AppContext
 from oncall_tui.cli.catalog_cmd import catalog
-from oncall_tui.cli.context import AppContext
+from oncall_tui.cli.config_cmd import config
 from oncall_tui.cli.context_cmd import context, schema
-from oncall_tui.cli.deliveries import deliveries, ingest
+from oncall_tui.cli.deliveries_cmd import deliveries, ingest
 from oncall_tui.cli.export_cmd import export
-from oncall_tui.cli.incidents import incident, incidents
+from oncall_tui.cli.incidents_cmd import incident, incidents
 from oncall_tui.cli.mcp_cmd import mcp
 from oncall_tui.cli.notes_cmd import notes
 from oncall_tui.cli.pushes_cmd import approve, broadcast, edit, pushes, reject
-from oncall_tui.cli.runtime import dashboard, demo, replay, serve
+from oncall_tui.cli.runtime_cmd import dashboard, demo, replay, serve
 from oncall_tui.cli.sessions_cmd import hook, sessions
-from oncall_tui.cli.settings import config
 from oncall_tui.cli.timeline_cmd import timeline, timeline_schema
 
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
+from oncall_tui.actions.actor import engineer
 from oncall_tui.actions.catalog import load_catalog_file
-from oncall_tui.cli.context import app_context, current_user, friendly_errors, print_json
+from oncall_tui.cli.app_context import app_context, friendly_errors, print_json
 from oncall_tui.core.catalog_yaml import CatalogError
 from oncall_tui.core.sanitize import display_text
 
@@ -24,7 +25,7 @@ def load(file: Path) -> None:
     """Load a catalog (own YAML format or Backstage catalog-info.yaml); replaces the current one."""
     app = app_context()
     try:
-        loaded = load_catalog_file(app.store, app.rules, file, f"user:{current_user()}")
+        loaded = load_catalog_file(app.store, app.rules, file, engineer())
     except CatalogError as exc:
         raise click.ClickException(display_text(exc, 500)) from exc
     click.echo(f"loaded {len(loaded.services)} services from {display_text(file, None)}")

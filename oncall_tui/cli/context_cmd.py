@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from oncall_tui.cli.context import (
+from oncall_tui.cli.app_context import (
     app_context,
     ascii_json,
     echo_document,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from oncall_tui.cli.context import app_context, friendly_errors
+from oncall_tui.cli.app_context import app_context, friendly_errors
 
 
 @click.command()

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from oncall_tui.actions import notes as note_actions
-from oncall_tui.cli.context import app_context, current_user, friendly_errors, print_json
+from oncall_tui.actions.actor import engineer
+from oncall_tui.cli.app_context import app_context, friendly_errors, print_json
 from oncall_tui.core.agents import NoteKind
 from oncall_tui.core.sanitize import display_text
 
@@ -58,7 +59,7 @@ def add(
     root = repo_root or (Path.cwd() if paths else None)
     note = note_actions.add_note(
         app_context().store,
-        author=f"user:{current_user()}",
+        author=engineer(),
         kind=NoteKind(kind),
         text=text,
         service=service,
@@ -118,5 +119,5 @@ def list_(service: str | None, include_superseded: bool, as_json: bool) -> None:
 @friendly_errors
 def accept(note_id: str) -> None:
     """Accept an agent-authored note: other agents will see it."""
-    note = note_actions.accept_note(app_context().store, note_id, f"user:{current_user()}")
+    note = note_actions.accept_note(app_context().store, note_id, engineer())
     click.echo(f"{note.id} accepted")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from oncall_tui.actions import pushes as push_actions
-from oncall_tui.cli.context import app_context, current_user, friendly_errors, print_json
+from oncall_tui.actions.actor import engineer
+from oncall_tui.cli.app_context import app_context, friendly_errors, print_json
 from oncall_tui.core.agents import Push, PushState
 from oncall_tui.core.sanitize import display_text
 
@@ -65,7 +66,7 @@ def _show(push: Push) -> None:
 def approve(push_id: str) -> None:
     """Approve a pending push: its context reaches the agent."""
     app = app_context()
-    push = push_actions.approve(app.store, push_id, f"user:{current_user()}", app.rules)
+    push = push_actions.approve(app.store, push_id, engineer(), app.rules)
     _export_after_decision()
     _show(push)
 
@@ -76,7 +77,7 @@ def approve(push_id: str) -> None:
 @friendly_errors
 def reject(push_id: str, reason: str) -> None:
     """Reject a pending push."""
-    _show(push_actions.reject(app_context().store, push_id, f"user:{current_user()}", reason))
+    _show(push_actions.reject(app_context().store, push_id, engineer(), reason))
 
 
 @click.command()
@@ -95,7 +96,7 @@ def edit(push_id: str) -> None:
     if text is None:
         click.echo("not saved: nothing changed")
         return
-    edited = push_actions.edit(store, current.id, f"user:{current_user()}", text)
+    edited = push_actions.edit(store, current.id, engineer(), text)
     click.echo(
         f"{edited.id} (version {edited.version}) replaces {current.id}; approve it with: oncall-tui approve {edited.id}"
     )
@@ -119,9 +120,7 @@ def broadcast(incident_id: str, message: str, repo: str | None, yes: bool) -> No
     )
     if not yes:
         click.confirm("Send?", abort=True)
-    push = push_actions.broadcast(
-        app.store, incident_id, message, f"user:{current_user()}", app.rules, repo
-    )
+    push = push_actions.broadcast(app.store, incident_id, message, engineer(), app.rules, repo)
     _export_after_decision()
     click.echo(f"{push.id} sent to {len(push.recipients)} sessions")
 

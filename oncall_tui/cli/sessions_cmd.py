@@ -12,8 +12,9 @@ from typing import Any
 import click
 
 from oncall_tui.actions import sessions as session_actions
+from oncall_tui.actions.actor import engineer
 from oncall_tui.agents.hooks import emit, report_internal_error, run_claude_code_hook
-from oncall_tui.cli.context import app_context, current_user, friendly_errors, print_json
+from oncall_tui.cli.app_context import app_context, friendly_errors, print_json
 from oncall_tui.core.agents import AgentKind, AgentSession, SessionState
 from oncall_tui.core.clock import age
 from oncall_tui.core.sanitize import display_text
@@ -61,7 +62,7 @@ def register(
         branch=branch,
         task=task,
         paths=list(paths),
-        actor=f"user:{current_user()}",
+        actor=engineer(),
     )
     click.echo(f"{session.id} registered ({session.agent.value}, {len(session.paths)} paths)")
 
@@ -89,7 +90,7 @@ def heartbeat(
 def end(session_id: str) -> None:
     """End a session: its pending pushes expire."""
     app = app_context()
-    session = session_actions.end(app.store, app.rules, session_id, actor=f"user:{current_user()}")
+    session = session_actions.end(app.store, app.rules, session_id, actor=engineer())
     click.echo(f"{session.id} ended")
 
 

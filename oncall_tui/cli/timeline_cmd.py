@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from oncall_tui.cli.context import (
+from oncall_tui.cli.app_context import (
     app_context,
     ascii_json,
     echo_document,

@@ -16,6 +16,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from oncall_tui.core.agents import Push, PushKind, PushState
+from oncall_tui.core.journal import (
+    PUSH_KINDS,
+    SESSION_KINDS,
+    ContextDelivered,
+    Kind,
+    PushProposed,
+)
 from oncall_tui.core.memory import MemoryTables
 from oncall_tui.core.models import Severity
 from oncall_tui.core.pushes import SessionTiming
@@ -23,7 +30,9 @@ from oncall_tui.core.replay import walk
 from oncall_tui.core.timeline import Milestone, Timeline, TimelineEvent
 
 IDLE_AFTER = SessionTiming().idle_after
-_RECHECK = ("push.", "context.delivered", "incident.opened", "incident.state_changed")
+_RECHECK = PUSH_KINDS | {Kind.CONTEXT_DELIVERED, Kind.INCIDENT_OPENED, Kind.INCIDENT_STATE_CHANGED}
+_TRACKED = (Kind.PUSH_PROPOSED, Kind.CONTEXT_DELIVERED)
+"""The entries whose bodies the tracker reads (the others it takes by kind alone)."""
 
 
 class ContextStatus(StrEnum):
@@ -117,20 +126,20 @@ class ExposureTracker:
 
     def observe(self, event: TimelineEvent, tables: MemoryTables) -> None:
         fresh = None
-        if event.kind == "push.proposed":
-            push = Push.model_validate(event.entry().body["push"])
+        data = event.entry().data if event.kind in _TRACKED else None
+        if isinstance(data, PushProposed):
+            push = data.push
             if push.kind is PushKind.UPDATE and str(push.session_id) not in self._sessions:
                 fresh = str(push.session_id)
                 self._sessions[fresh] = _Session(push.services[0] if push.services else None)
-        elif event.kind == "context.delivered":
-            body = event.entry().body
-            known = self._sessions.get(str(body.get("session_id")))
+        elif isinstance(data, ContextDelivered):
+            known = self._sessions.get(data.session_id)
             if known is not None:
-                known.told.update(body.get("push_ids", []))
-        if event.kind.startswith("session.") or fresh is not None:
+                known.told.update(data.push_ids)
+        if event.kind in SESSION_KINDS or fresh is not None:
             for session_id, tracked in self._sessions.items():
                 self._seen(session_id, tracked, tables)
-        if event.kind.startswith(_RECHECK):
+        if event.kind in _RECHECK:
             for session_id, tracked in self._sessions.items():
                 self._recheck(event.ts, session_id, tracked, tables)
 

@@ -9,23 +9,32 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
+from oncall_tui.core.journal import (
+    ChangeLinked,
+    IncidentOpened,
+    JournalBody,
+    JournalEntry,
+    SignalAttached,
+    SignalRecorded,
+    StateChanged,
+)
 from oncall_tui.core.models import (
     AlertState,
     Incident,
     IncidentState,
-    JournalEntry,
     Signal,
     SignalStatus,
     StoredSignal,
 )
 
-Event = tuple[str, dict[str, Any]]
+Event = SignalAttached | IncidentOpened | ChangeLinked | StateChanged
+"""A decision about an incident, as the journal body that records it."""
 """A journal entry to append: its kind and body."""
 
-Append = Callable[[str, dict[str, Any], str], JournalEntry]
-"""Appends an entry (kind, body, actor) and folds it into the state ``Lookup`` reads."""
+Append = Callable[[JournalBody, str], JournalEntry]
+"""Appends an entry (body, actor) and folds it into the state ``Lookup`` reads."""
 
 
 @dataclass(frozen=True)
@@ -75,13 +84,11 @@ def record_signal(
     """
     if is_duplicate(signal, lookup):
         return None
-    entry = append(
-        "signal.recorded", {"signal": signal.model_dump(mode="json")}, f"source:{signal.source}"
-    )
+    entry = append(SignalRecorded(signal), f"source:{signal.source}")
     touched: dict[str, None] = {}
-    for kind, body in decide_signal(signal, entry.seq, lookup, rules):
-        append(kind, body, "engine")
-        touched[body["incident_id"]] = None
+    for event in decide_signal(signal, entry.seq, lookup, rules):
+        append(event, "engine")
+        touched[event.incident_id] = None
     return list(touched)
 
 
@@ -98,12 +105,7 @@ def decide_signal(
     if signal.status is SignalStatus.NOTICE:
         # A note or reassignment joins its incident's record and changes nothing else.
         if alert is not None and alert.incident_id is not None:
-            return [
-                (
-                    "incident.signal_attached",
-                    {"incident_id": alert.incident_id, "signal_id": signal_id},
-                )
-            ]
+            return [SignalAttached(alert.incident_id, signal_id)]
         return []
     if alert is not None and alert.incident_id is not None:
         incident = lookup.get_incident(alert.incident_id)
@@ -128,40 +130,30 @@ def _open_or_join(
         )
     if joined is not None:
         target = joined.id
-        events.append(("incident.signal_attached", {"incident_id": target, "signal_id": signal_id}))
+        events.append(SignalAttached(target, signal_id))
     else:
         number = lookup.next_incident_number()
         target = incident_id(number)
         events.append(
-            (
-                "incident.opened",
-                {
-                    "incident_id": target,
-                    "number": number,
-                    "title": signal.title,
-                    "service": signal.service,
-                    "severity": signal.severity.value,
-                    "signal_id": signal_id,
-                    "at": at,
-                },
+            IncidentOpened(
+                incident_id=target,
+                number=number,
+                title=signal.title,
+                service=signal.service,
+                severity=signal.severity.value,
+                signal_id=signal_id,
+                at=at,
             )
         )
         if signal.service:
             since = signal.occurred_at - rules.suspect_window
             for change in lookup.changes_for_service(signal.service, since, signal.occurred_at):
-                events.append(
-                    (
-                        "change.linked",
-                        {"incident_id": target, "signal_id": change.id, "relation": "suspect"},
-                    )
-                )
+                events.append(ChangeLinked(target, change.id, "suspect"))
     # Signals of this alert that arrived before it had an incident (a resolve that overtook
     # its trigger) belong to it too.
     for earlier in lookup.unattached_signal_ids(signal.alert_key):
         if earlier != signal_id:
-            events.append(
-                ("incident.signal_attached", {"incident_id": target, "signal_id": earlier})
-            )
+            events.append(SignalAttached(target, earlier))
     if joined is None and signal.status is SignalStatus.ACKNOWLEDGED:
         # First seen already acknowledged (a missed trigger, or a poll after the ack).
         events.append(
@@ -169,14 +161,11 @@ def _open_or_join(
         )
     if alert is not None and alert.status is SignalStatus.RESOLVED and joined is None:
         events.append(
-            (
-                "incident.state_changed",
-                {
-                    "incident_id": target,
-                    "state": IncidentState.RESOLVED.value,
-                    "at": alert.status_at.isoformat(),
-                    "reason": "the resolve arrived before the trigger",
-                },
+            _state(
+                target,
+                IncidentState.RESOLVED,
+                alert.status_at.isoformat(),
+                "the resolve arrived before the trigger",
             )
         )
     return events
@@ -185,9 +174,7 @@ def _open_or_join(
 def _update_incident(
     incident: Incident, signal: Signal, signal_id: int, alert: AlertState, lookup: Lookup
 ) -> list[Event]:
-    events: list[Event] = [
-        ("incident.signal_attached", {"incident_id": incident.id, "signal_id": signal_id})
-    ]
+    events: list[Event] = [SignalAttached(incident.id, signal_id)]
     at = signal.occurred_at.isoformat()
     stale = signal.occurred_at < alert.status_at
     if stale:
@@ -221,20 +208,12 @@ def _link_change(
         signal.service, signal.occurred_at, rules.suspect_window
     ):
         relation = "suspect" if incident.opened_at >= signal.occurred_at else "during"
-        events.append(
-            (
-                "change.linked",
-                {"incident_id": incident.id, "signal_id": signal_id, "relation": relation},
-            )
-        )
+        events.append(ChangeLinked(incident.id, signal_id, relation))
     return events
 
 
-def _state(incident_id: str, state: IncidentState, at: str, reason: str) -> Event:
-    return (
-        "incident.state_changed",
-        {"incident_id": incident_id, "state": state.value, "at": at, "reason": reason},
-    )
+def _state(incident_id: str, state: IncidentState, at: str, reason: str) -> StateChanged:
+    return StateChanged(incident_id, state.value, at, reason)
 
 
 class TransitionError(ValueError):
@@ -253,7 +232,9 @@ _ALLOWED: dict[IncidentState, set[IncidentState]] = {
 }
 
 
-def change_state(incident: Incident, state: IncidentState, now: datetime, reason: str) -> Event:
+def change_state(
+    incident: Incident, state: IncidentState, now: datetime, reason: str
+) -> StateChanged:
     """An engineer moves an incident along ``triggered → acknowledged → mitigated → resolved``."""
     if state not in _ALLOWED[incident.state]:
         raise TransitionError(

@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from typing import NamedTuple
 
-from oncall_tui.core.models import JournalEntry
+from oncall_tui.core.journal import JournalEntry
 
 _ATTACH_HEAD = '{"incident_id":"'
 _ATTACH_SEP = '","signal_id":'
@@ -48,6 +48,4 @@ class Row(NamedTuple):
         return cls(entry.seq, entry.ts, entry.actor, entry.kind, text)
 
     def entry(self) -> JournalEntry:
-        # Validating is cheaper than model_construct here (the body is Any: not walked).
-        body = json.loads(self.body)
-        return JournalEntry(seq=self.seq, ts=self.ts, actor=self.actor, kind=self.kind, body=body)
+        return JournalEntry(self.seq, self.ts, self.actor, self.kind, json.loads(self.body))

@@ -1,14 +1,13 @@
 """Domain models shared by every layer: signals, incidents, journal entries.
 
 These are plain pydantic models with no IO. Everything a sender gives us is normalised into a
-:class:`Signal`; everything we decide is recorded as a :class:`JournalEntry`.
+:class:`Signal`; everything we decide is recorded as a journal entry (see :mod:`oncall_tui.core.journal`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -195,16 +194,6 @@ class ChangeLink(BaseModel):
     signal_id: int
     relation: str
     """``suspect`` when the change came shortly before the incident, ``during`` after it began."""
-
-
-class JournalEntry(BaseModel):
-    """One append-only fact. ``body`` is the kind-specific payload, stored as JSON."""
-
-    seq: int
-    ts: datetime
-    actor: str
-    kind: str
-    body: dict[str, Any]
 
 
 class AlertState(BaseModel):

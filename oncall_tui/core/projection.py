@@ -7,23 +7,36 @@ anything; decisions were made when the entries were written (see :mod:`incidents
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
+from oncall_tui.core.journal import (
+    ChangeLinked,
+    FreezeChanged,
+    IncidentOpened,
+    JournalEntry,
+    SignalAttached,
+    SignalRecorded,
+    StateChanged,
+)
 from oncall_tui.core.models import (
     AlertState,
     ChangeLink,
     Incident,
     IncidentState,
-    JournalEntry,
     Link,
     Severity,
-    Signal,
     SignalStatus,
     StoredSignal,
 )
-from oncall_tui.core.projection_agents import AGENT_HANDLERS, AgentTables
+from oncall_tui.core.projection_agents import (
+    AGENT_HANDLERS,
+    AgentTables,
+    Handlers,
+    at_of,
+    register,
+)
 
 MAX_INCIDENT_LINKS = 12
 
@@ -46,9 +59,12 @@ class ProjectionError(ValueError):
 
 def apply(entry: JournalEntry, tables: Tables) -> None:
     """Apply one journal entry. Unknown kinds are ignored (later versions add kinds)."""
-    handler = _HANDLERS.get(entry.kind)
+    body = entry.data
+    if body is None:
+        return
+    handler = _HANDLERS.get(type(body))
     if handler is not None:
-        handler(entry, tables)
+        handler(body, entry, tables)
 
 
 def fold(entries: Iterable[JournalEntry], tables: Tables) -> Tables:
@@ -58,8 +74,8 @@ def fold(entries: Iterable[JournalEntry], tables: Tables) -> Tables:
     return tables
 
 
-def _signal_recorded(entry: JournalEntry, tables: Tables) -> None:
-    signal = Signal.model_validate(entry.body["signal"])
+def _signal_recorded(body: SignalRecorded, entry: JournalEntry, tables: Tables) -> None:
+    signal = body.signal
     tables.put_signal(StoredSignal(id=entry.seq, signal=signal))
     if signal.kind.is_change or signal.status is SignalStatus.NOTICE:
         return
@@ -77,29 +93,30 @@ def _signal_recorded(entry: JournalEntry, tables: Tables) -> None:
         )
 
 
-def _incident_opened(entry: JournalEntry, tables: Tables) -> None:
-    body = entry.body
-    at = _at(entry)
+def _incident_opened(body: IncidentOpened, entry: JournalEntry, tables: Tables) -> None:
+    at = at_of(body.at, entry)
     incident = Incident(
-        id=body["incident_id"],
-        number=body["number"],
-        title=body["title"],
-        service=body.get("service"),
-        services=[body["service"]] if body.get("service") else [],
-        severity=Severity(body["severity"]),
+        id=body.incident_id,
+        number=body.number,
+        title=body.title,
+        service=body.service,
+        services=[body.service] if body.service else [],
+        severity=Severity(body.severity),
         state=IncidentState.TRIGGERED,
         opened_at=at,
         updated_at=at,
     )
     tables.put_incident(incident)
-    _attach(incident.id, int(body["signal_id"]), entry, tables)
+    _attach(incident.id, int(body.signal_id), at, entry, tables)
 
 
-def _signal_attached(entry: JournalEntry, tables: Tables) -> None:
-    _attach(entry.body["incident_id"], int(entry.body["signal_id"]), entry, tables)
+def _signal_attached(body: SignalAttached, entry: JournalEntry, tables: Tables) -> None:
+    _attach(body.incident_id, int(body.signal_id), entry.ts, entry, tables)
 
 
-def _attach(incident_id: str, signal_id: int, entry: JournalEntry, tables: Tables) -> None:
+def _attach(
+    incident_id: str, signal_id: int, at: datetime, entry: JournalEntry, tables: Tables
+) -> None:
     incident = _incident(tables, incident_id)
     stored = tables.get_signal(signal_id)
     if stored is None:
@@ -123,7 +140,7 @@ def _attach(incident_id: str, signal_id: int, entry: JournalEntry, tables: Table
                 "severity": severity,
                 "signal_count": incident.signal_count + 1,
                 "last_signal_at": last,
-                "updated_at": _at(entry),
+                "updated_at": at,
                 "sources": _add(incident.sources, signal.source),
                 "services": _add(incident.services, signal.service),
                 "links": _add_links(incident.links, signal.links),
@@ -132,10 +149,10 @@ def _attach(incident_id: str, signal_id: int, entry: JournalEntry, tables: Table
     )
 
 
-def _state_changed(entry: JournalEntry, tables: Tables) -> None:
-    incident = _incident(tables, entry.body["incident_id"])
-    state = IncidentState(entry.body["state"])
-    at = _at(entry)
+def _state_changed(body: StateChanged, entry: JournalEntry, tables: Tables) -> None:
+    incident = _incident(tables, body.incident_id)
+    state = IncidentState(body.state)
+    at = at_of(body.at, entry)
     update: dict[str, Any] = {"state": state, "updated_at": at}
     if state is IncidentState.ACKNOWLEDGED:
         update["acknowledged_at"] = at
@@ -148,22 +165,21 @@ def _state_changed(entry: JournalEntry, tables: Tables) -> None:
     tables.put_incident(incident.model_copy(update=update))
 
 
-def _freeze_changed(entry: JournalEntry, tables: Tables) -> None:
-    incident = _incident(tables, entry.body["incident_id"])
+def _freeze_changed(body: FreezeChanged, entry: JournalEntry, tables: Tables) -> None:
+    incident = _incident(tables, body.incident_id)
     tables.put_incident(
         incident.model_copy(
-            update={"deploy_freeze": bool(entry.body["frozen"]), "updated_at": _at(entry)}
+            update={"deploy_freeze": bool(body.frozen), "updated_at": at_of(body.at, entry)}
         )
     )
 
 
-def _change_linked(entry: JournalEntry, tables: Tables) -> None:
-    body = entry.body
+def _change_linked(body: ChangeLinked, entry: JournalEntry, tables: Tables) -> None:
     tables.put_change_link(
         ChangeLink(
-            incident_id=body["incident_id"],
-            signal_id=int(body["signal_id"]),
-            relation=body["relation"],
+            incident_id=body.incident_id,
+            signal_id=int(body.signal_id),
+            relation=body.relation,
         )
     )
 
@@ -173,11 +189,6 @@ def _incident(tables: Tables, incident_id: str) -> Incident:
     if incident is None:
         raise ProjectionError(f"unknown incident {incident_id}")
     return incident
-
-
-def _at(entry: JournalEntry) -> datetime:
-    raw = entry.body.get("at")
-    return datetime.fromisoformat(raw) if isinstance(raw, str) else entry.ts
 
 
 def _add(items: list[str], item: str | None) -> list[str]:
@@ -198,12 +209,10 @@ def _add_links(links: list[Link], new: list[Link]) -> list[Link]:
     return merged
 
 
-_HANDLERS: dict[str, Callable[[JournalEntry, Tables], None]] = {
-    **AGENT_HANDLERS,
-    "signal.recorded": _signal_recorded,
-    "incident.opened": _incident_opened,
-    "incident.signal_attached": _signal_attached,
-    "incident.state_changed": _state_changed,
-    "change.linked": _change_linked,
-    "incident.freeze_changed": _freeze_changed,
-}
+_HANDLERS: Handlers[Tables] = {**AGENT_HANDLERS}
+register(_HANDLERS, SignalRecorded, _signal_recorded)
+register(_HANDLERS, IncidentOpened, _incident_opened)
+register(_HANDLERS, SignalAttached, _signal_attached)
+register(_HANDLERS, StateChanged, _state_changed)
+register(_HANDLERS, ChangeLinked, _change_linked)
+register(_HANDLERS, FreezeChanged, _freeze_changed)

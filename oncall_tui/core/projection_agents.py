@@ -4,11 +4,49 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from oncall_tui.core.agents import AgentSession, Note, Push, PushState, merge_paths
-from oncall_tui.core.models import JournalEntry
+from oncall_tui.core.journal import (
+    CatalogLoaded,
+    ContextDelivered,
+    JournalBody,
+    JournalEntry,
+    NoteAccepted,
+    NoteAdded,
+    NoteSuperseded,
+    PushAcknowledged,
+    PushApproved,
+    PushExpired,
+    PushProposed,
+    PushRejected,
+    PushSuperseded,
+    SessionEnded,
+    SessionRegistered,
+    SessionSeen,
+)
 from oncall_tui.core.topology import Service
+
+BodyT = TypeVar("BodyT", bound=JournalBody)
+TablesT = TypeVar("TablesT")
+
+Handlers = dict[type[JournalBody], Callable[[Any, JournalEntry, TablesT], None]]
+"""The fold's dispatch: body class → handler. Filled with :func:`register`."""
+
+
+def register(
+    handlers: Handlers[TablesT],
+    body_class: type[BodyT],
+    handler: Callable[[BodyT, JournalEntry, TablesT], None],
+) -> None:
+    """Fold ``body_class`` entries with ``handler``: one call per class, so that the type
+    checker sees each pair on its own and refuses a handler written for another body."""
+    handlers[body_class] = handler
+
+
+def at_of(at: str | None, entry: JournalEntry) -> datetime:
+    """When the fact happened: the body's own time when it has one, else when it was written."""
+    return datetime.fromisoformat(at) if isinstance(at, str) else entry.ts
 
 
 class AgentTables(Protocol):
@@ -22,18 +60,12 @@ class AgentTables(Protocol):
     def put_note(self, note: Note) -> None: ...
 
 
-def _at(entry: JournalEntry) -> datetime:
-    raw = entry.body.get("at")
-    return datetime.fromisoformat(raw) if isinstance(raw, str) else entry.ts
+def _catalog_loaded(body: CatalogLoaded, entry: JournalEntry, tables: AgentTables) -> None:
+    tables.put_catalog(dict(body.services))
 
 
-def _catalog_loaded(entry: JournalEntry, tables: AgentTables) -> None:
-    services = {name: Service.model_validate(data) for name, data in entry.body["services"].items()}
-    tables.put_catalog(services)
-
-
-def _session_registered(entry: JournalEntry, tables: AgentTables) -> None:
-    incoming = AgentSession.model_validate(entry.body["session"])
+def _session_registered(body: SessionRegistered, entry: JournalEntry, tables: AgentTables) -> None:
+    incoming = body.session
     existing = tables.get_session(incoming.id)
     if existing is None:
         tables.put_session(incoming)
@@ -55,42 +87,84 @@ def _session_registered(entry: JournalEntry, tables: AgentTables) -> None:
     )
 
 
-def _session_seen(entry: JournalEntry, tables: AgentTables) -> None:
-    session = tables.get_session(entry.body["session_id"])
+def _session_seen(body: SessionSeen, entry: JournalEntry, tables: AgentTables) -> None:
+    session = tables.get_session(body.session_id)
     if session is None:
         return
-    update: dict[str, Any] = {"last_seen": max(session.last_seen, _at(entry)), "ended_at": None}
-    if entry.body.get("paths"):
-        update["paths"] = merge_paths(session.paths, list(entry.body["paths"]))
-    for key in ("branch", "task"):
-        if entry.body.get(key):
-            update[key] = entry.body[key]
+    update: dict[str, Any] = {"last_seen": max(session.last_seen, entry.ts), "ended_at": None}
+    if body.paths:
+        update["paths"] = merge_paths(session.paths, list(body.paths))
+    if body.branch:
+        update["branch"] = body.branch
+    if body.task:
+        update["task"] = body.task
     tables.put_session(session.model_copy(update=update))
 
 
-def _session_ended(entry: JournalEntry, tables: AgentTables) -> None:
-    session = tables.get_session(entry.body["session_id"])
+def _session_ended(body: SessionEnded, entry: JournalEntry, tables: AgentTables) -> None:
+    session = tables.get_session(body.session_id)
     if session is not None:
-        tables.put_session(session.model_copy(update={"ended_at": _at(entry)}))
+        tables.put_session(session.model_copy(update={"ended_at": entry.ts}))
 
 
-def _push_proposed(entry: JournalEntry, tables: AgentTables) -> None:
-    tables.put_push(Push.model_validate(entry.body["push"]))
+def _push_proposed(body: PushProposed, entry: JournalEntry, tables: AgentTables) -> None:
+    tables.put_push(body.push)
 
 
-def _push_update(**fields: Any) -> Callable[[JournalEntry, AgentTables], None]:
-    """A handler that moves a push to a new state, stamping who and when from the entry."""
+def _push_update(
+    tables: AgentTables, push_id: str, update: Callable[[Push], dict[str, Any]]
+) -> None:
+    """Move a push to a new state; a push the projection does not hold is left alone."""
+    push = tables.get_push(push_id)
+    if push is not None:
+        tables.put_push(push.model_copy(update=update(push)))
 
-    def handler(entry: JournalEntry, tables: AgentTables) -> None:
-        push = tables.get_push(entry.body["push_id"])
-        if push is None:
-            return
-        update = {
-            key: (value(entry) if callable(value) else value) for key, value in fields.items()
-        }
-        tables.put_push(push.model_copy(update=update))
 
-    return handler
+def _push_approved(body: PushApproved, entry: JournalEntry, tables: AgentTables) -> None:
+    _push_update(
+        tables,
+        body.push_id,
+        lambda _: {
+            "state": PushState.APPROVED,
+            "decided_at": entry.ts,
+            "decided_by": body.by or entry.actor,
+            "auto_approved_by": body.rule,
+            "live_seq": entry.seq,
+        },
+    )
+
+
+def _push_rejected(body: PushRejected, entry: JournalEntry, tables: AgentTables) -> None:
+    _push_update(
+        tables,
+        body.push_id,
+        lambda _: {
+            "state": PushState.REJECTED,
+            "decided_at": entry.ts,
+            "decided_by": body.by or entry.actor,
+            "reject_reason": body.reason,
+        },
+    )
+
+
+def _push_superseded(body: PushSuperseded, entry: JournalEntry, tables: AgentTables) -> None:
+    _push_update(
+        tables,
+        body.push_id,
+        lambda _: {"state": PushState.SUPERSEDED, "superseded_by": body.by_push},
+    )
+
+
+def _push_expired(body: PushExpired, entry: JournalEntry, tables: AgentTables) -> None:
+    _push_update(tables, body.push_id, lambda _: {"state": PushState.EXPIRED})
+
+
+def _push_acknowledged(body: PushAcknowledged, entry: JournalEntry, tables: AgentTables) -> None:
+    _push_update(
+        tables,
+        body.push_id,
+        lambda _: {"state": PushState.ACKNOWLEDGED, "acknowledged_at": entry.ts},
+    )
 
 
 def _push_delivered(push: Push, channel: str, at: datetime) -> Push:
@@ -106,69 +180,50 @@ def _push_delivered(push: Push, channel: str, at: datetime) -> Push:
     )
 
 
-def _context_delivered(entry: JournalEntry, tables: AgentTables) -> None:
-    at = _at(entry)
-    channel = entry.body["channel"]
-    for push_id in entry.body.get("push_ids", []):
+def _context_delivered(body: ContextDelivered, entry: JournalEntry, tables: AgentTables) -> None:
+    at = entry.ts
+    for push_id in body.push_ids:
         push = tables.get_push(push_id)
         if push is not None and push.state.is_live:
-            tables.put_push(_push_delivered(push, channel, at))
-    session_id = entry.body.get("session_id")
-    session = tables.get_session(session_id) if session_id else None
+            tables.put_push(_push_delivered(push, body.channel, at))
+    session = tables.get_session(body.session_id) if body.session_id else None
     if session is not None:
-        through = max(session.last_context_seq, int(entry.body.get("through_seq", 0)))
+        through = max(session.last_context_seq, int(body.through_seq))
         tables.put_session(
             session.model_copy(update={"last_context_seq": through, "last_context_at": at})
         )
 
 
-def _note_added(entry: JournalEntry, tables: AgentTables) -> None:
-    tables.put_note(Note.model_validate(entry.body["note"]))
+def _note_added(body: NoteAdded, entry: JournalEntry, tables: AgentTables) -> None:
+    tables.put_note(body.note)
 
 
-def _note_update(**fields: Any) -> Callable[[JournalEntry, AgentTables], None]:
-    def handler(entry: JournalEntry, tables: AgentTables) -> None:
-        note = tables.get_note(entry.body["note_id"])
-        if note is None:
-            return
-        update = {
-            key: (value(entry) if callable(value) else value) for key, value in fields.items()
-        }
-        tables.put_note(note.model_copy(update={**update, "updated_at": _at(entry)}))
-
-    return handler
+def _note_update(tables: AgentTables, note_id: str, at: datetime, **update: Any) -> None:
+    note = tables.get_note(note_id)
+    if note is not None:
+        tables.put_note(note.model_copy(update={**update, "updated_at": at}))
 
 
-def _by(entry: JournalEntry) -> str:
-    return str(entry.body.get("by") or entry.actor)
+def _note_accepted(body: NoteAccepted, entry: JournalEntry, tables: AgentTables) -> None:
+    _note_update(tables, body.note_id, entry.ts, accepted=True)
 
 
-AGENT_HANDLERS: dict[str, Callable[[JournalEntry, Any], None]] = {
-    "catalog.loaded": _catalog_loaded,
-    "session.registered": _session_registered,
-    "session.seen": _session_seen,
-    "session.ended": _session_ended,
-    "push.proposed": _push_proposed,
-    "push.approved": _push_update(
-        state=PushState.APPROVED,
-        decided_at=_at,
-        decided_by=_by,
-        auto_approved_by=lambda e: e.body.get("rule"),
-        live_seq=lambda e: e.seq,
-    ),
-    "push.rejected": _push_update(
-        state=PushState.REJECTED,
-        decided_at=_at,
-        decided_by=_by,
-        reject_reason=lambda e: e.body.get("reason"),
-    ),
-    "push.superseded": _push_update(
-        state=PushState.SUPERSEDED, superseded_by=lambda e: e.body.get("by_push")
-    ),
-    "push.expired": _push_update(state=PushState.EXPIRED),
-    "push.acknowledged": _push_update(state=PushState.ACKNOWLEDGED, acknowledged_at=_at),
-    "context.delivered": _context_delivered,
-    "note.added": _note_added,
-    "note.accepted": _note_update(accepted=True),
-    "note.superseded": _note_update(superseded_by=lambda e: e.body["by_note"]),
-}
+def _note_superseded(body: NoteSuperseded, entry: JournalEntry, tables: AgentTables) -> None:
+    _note_update(tables, body.note_id, entry.ts, superseded_by=body.by_note)
+
+
+AGENT_HANDLERS: Handlers[AgentTables] = {}
+register(AGENT_HANDLERS, CatalogLoaded, _catalog_loaded)
+register(AGENT_HANDLERS, SessionRegistered, _session_registered)
+register(AGENT_HANDLERS, SessionSeen, _session_seen)
+register(AGENT_HANDLERS, SessionEnded, _session_ended)
+register(AGENT_HANDLERS, PushProposed, _push_proposed)
+register(AGENT_HANDLERS, PushApproved, _push_approved)
+register(AGENT_HANDLERS, PushRejected, _push_rejected)
+register(AGENT_HANDLERS, PushSuperseded, _push_superseded)
+register(AGENT_HANDLERS, PushExpired, _push_expired)
+register(AGENT_HANDLERS, PushAcknowledged, _push_acknowledged)
+register(AGENT_HANDLERS, ContextDelivered, _context_delivered)
+register(AGENT_HANDLERS, NoteAdded, _note_added)
+register(AGENT_HANDLERS, NoteAccepted, _note_accepted)
+register(AGENT_HANDLERS, NoteSuperseded, _note_superseded)

@@ -15,10 +15,18 @@ from typing import Any, Literal, Protocol
 
 from oncall_tui.core import guidance
 from oncall_tui.core.agents import AgentSession, Push, PushKind, PushState, SessionState
-from oncall_tui.core.incidents import Event
+from oncall_tui.core.journal import (
+    PushApproved,
+    PushExpired,
+    PushProposed,
+    PushSuperseded,
+)
 from oncall_tui.core.models import Incident, Severity, StoredSignal
 from oncall_tui.core.targeting import Impact, affected_sessions
 from oncall_tui.core.topology import Catalog, Service
+
+Event = PushProposed | PushApproved | PushSuperseded | PushExpired
+"""A decision about pushes, as the journal body that records it."""
 
 PolicyMode = Literal["observe", "approve", "auto"]
 
@@ -178,7 +186,7 @@ def _expire_for_gone_sessions(
     if only_session is not None:
         return []
     return [
-        ("push.expired", {"push_id": p.id, "reason": "the session ended"})
+        PushExpired(p.id, "the session ended")
         for p in pushes
         if p.state.is_open and p.session_id is not None and p.session_id not in present
     ]
@@ -236,7 +244,7 @@ def _stand_down(
     now: datetime,
 ) -> list[Event]:
     events: list[Event] = [
-        ("push.expired", {"push_id": p.id, "reason": "the incident resolved"})
+        PushExpired(p.id, "the incident resolved")
         for p in mine
         if p.kind is PushKind.UPDATE and p.state.is_open
     ]
@@ -273,10 +281,8 @@ def _proposed(
     policy: Policy,
     now: datetime,
 ) -> list[Event]:
-    events: list[Event] = [("push.proposed", {"push": push.model_dump(mode="json")})]
-    events += [
-        ("push.superseded", {"push_id": p.id, "by_push": push.id}) for p in mine if p.state.is_open
-    ]
+    events: list[Event] = [PushProposed(push)]
+    events += [PushSuperseded(p.id, push.id) for p in mine if p.state.is_open]
     recent = (
         lookup.approved_count_since(push.session_id, now - timedelta(hours=1))
         if push.session_id
@@ -292,11 +298,5 @@ def approval_events(
     push: Push, live_before: list[Push], by: str, rule: str | None = None
 ) -> list[Event]:
     """Approving a version retires the versions the agent knew before it."""
-    body: dict[str, Any] = {"push_id": push.id, "by": by}
-    if rule is not None:
-        body["rule"] = rule
-    return [("push.approved", body)] + [
-        ("push.superseded", {"push_id": p.id, "by_push": push.id})
-        for p in live_before
-        if p.id != push.id
-    ]
+    approved: list[Event] = [PushApproved(push.id, by, rule)]
+    return approved + [PushSuperseded(p.id, push.id) for p in live_before if p.id != push.id]

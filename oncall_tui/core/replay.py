@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from itertools import takewhile
 from typing import Protocol, TypeVar
 
+from oncall_tui.core.journal import JournalEntry
 from oncall_tui.core.journal_rows import Row
 from oncall_tui.core.memory import MemoryTables
-from oncall_tui.core.models import JournalEntry
 from oncall_tui.core.projection import apply, fold
 from oncall_tui.core.snapshots import Snapshots
 from oncall_tui.core.timeline import Milestone, Timeline, TimelineEvent

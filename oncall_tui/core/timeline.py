@@ -21,12 +21,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, overload
 
+from oncall_tui.core.journal import INCIDENT_KINDS, PUSH_KINDS, SESSION_KINDS, JournalEntry, Kind
 from oncall_tui.core.journal_rows import Row, attachment
-from oncall_tui.core.models import JournalEntry, SignalKind
+from oncall_tui.core.models import SignalKind
 from oncall_tui.core.timeline_text import Names, describe
 
-_INCIDENT_KINDS = ("incident.opened", "incident.signal_attached", "incident.state_changed")
-_UNPARSED = "signal.recorded"
+_UNPARSED = Kind.SIGNAL_RECORDED
 """The bulk kind: parsed only for linked changes, for a summary, or to be folded."""
 
 
@@ -61,14 +61,14 @@ _CHANGE_MILESTONES = {
     SignalKind.DEPLOY.value: Milestone.DEPLOY,
     SignalKind.ROLLBACK.value: Milestone.ROLLBACK,
 }
-_PUSH_MILESTONES = {
-    "push.proposed": Milestone.PROPOSED,
-    "push.rejected": Milestone.REJECTED,
-    "push.acknowledged": Milestone.ACKNOWLEDGED,
+_PUSH_MILESTONES: dict[str, Milestone] = {
+    Kind.PUSH_PROPOSED: Milestone.PROPOSED,
+    Kind.PUSH_REJECTED: Milestone.REJECTED,
+    Kind.PUSH_ACKNOWLEDGED: Milestone.ACKNOWLEDGED,
 }
 
 
-_ATTACH = "incident.signal_attached"
+_ATTACH = Kind.INCIDENT_SIGNAL_ATTACHED
 
 
 @dataclass(slots=True, eq=False)
@@ -124,7 +124,7 @@ class Events(Sequence[TimelineEvent]):
             timeline = self._timeline
             position = timeline.positions[index]
             row = timeline.rows[position]
-            incident = None if row.kind.startswith("session.") else timeline.incident_id
+            incident = None if row.kind in SESSION_KINDS else timeline.incident_id
             milestone = timeline.marks.get(index)
             made = TimelineEvent(
                 row.seq,
@@ -241,12 +241,12 @@ class Timeline:
 
     def _learn(self, kind: str, body: dict[str, Any]) -> None:
         """Which signals, pushes and sessions belong to the incident, before classifying."""
-        if kind in _INCIDENT_KINDS or kind == "change.linked":
+        if kind in INCIDENT_KINDS:
             if body.get("incident_id") == self.incident_id and "signal_id" in body:
                 self.signal_ids.add(int(body["signal_id"]))
-                if kind == "change.linked":
+                if kind == Kind.CHANGE_LINKED:
                     self.change_ids.add(int(body["signal_id"]))
-        elif kind == "push.proposed":
+        elif kind == Kind.PUSH_PROPOSED:
             push = body["push"]
             self.names.pushes[push["id"]] = (push.get("session_id"), push["kind"])
             if push["incident_id"] == self.incident_id:
@@ -257,26 +257,26 @@ class Timeline:
     def _classify(self, row: Row, body: dict[str, Any]) -> tuple[bool, Milestone | None]:
         """Whether the row is part of the story, and the milestone it marks."""
         kind = row.kind
-        if kind in _INCIDENT_KINDS or kind == "change.linked":
+        if kind in INCIDENT_KINDS:
             if body.get("incident_id") != self.incident_id:
                 return False, None
             self._started = True
-            if kind == "incident.opened":
+            if kind == Kind.INCIDENT_OPENED:
                 return True, Milestone.OPENED
-            if kind == "incident.state_changed":
+            if kind == Kind.INCIDENT_STATE_CHANGED:
                 return True, _STATE_MILESTONES.get(body["state"])
             return True, None
-        if kind.startswith("push."):
+        if kind in PUSH_KINDS:
             return self._push(kind, body)
-        if kind == "context.delivered":
+        if kind == Kind.CONTEXT_DELIVERED:
             if not set(body.get("push_ids", [])) & self.names.mine:
                 return False, None
             first, self._told = not self._told, True
             return True, Milestone.FIRST_TOLD if first else Milestone.DELIVERED
-        if kind.startswith("session."):
+        if kind in SESSION_KINDS:
             session = body.get("session_id") or body.get("session", {}).get("id")
             return self._started and session in self.sessions, None
-        if kind == "note.added":
+        if kind == Kind.NOTE_ADDED:
             return body["note"].get("incident_id") == self.incident_id, None
         return False, None
 
@@ -291,10 +291,10 @@ class Timeline:
         return True, Milestone.FIRST_SIGNAL if first else None
 
     def _push(self, kind: str, body: dict[str, Any]) -> tuple[bool, Milestone | None]:
-        push_id = body["push"]["id"] if kind == "push.proposed" else body.get("push_id")
+        push_id = body["push"]["id"] if kind == Kind.PUSH_PROPOSED else body.get("push_id")
         if push_id not in self.names.mine:
             return False, None
-        if kind == "push.approved":
+        if kind == Kind.PUSH_APPROVED:
             stand_down = self.names.pushes[push_id][1] == "stand-down"
             return True, Milestone.STAND_DOWN if stand_down else Milestone.APPROVED
         return True, _PUSH_MILESTONES.get(kind)

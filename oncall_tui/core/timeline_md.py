@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from oncall_tui.core.exposure import duration
+from oncall_tui.core.journal import Kind
 from oncall_tui.core.timeline_schema import Event, IncidentTimeline, TimelineDocument
 
-HIDDEN_KINDS = ("incident.signal_attached", "session.seen")
+HIDDEN_KINDS = (Kind.INCIDENT_SIGNAL_ATTACHED, Kind.SESSION_SEEN)
 """Left out of the review's table: the signal row already says it, and heartbeats are summed up
 in the exposure section. The JSON keeps every event."""
 RUN_COLLAPSE = 3
@@ -44,7 +45,7 @@ def condensed(events: Iterable[Event]) -> list[tuple[Event, int]]:
     for event in events:
         if event.kind in HIDDEN_KINDS:
             continue
-        if event.kind == "signal.recorded" and event.milestone is None:
+        if event.kind == Kind.SIGNAL_RECORDED and event.milestone is None:
             run.append(event)
             continue
         flush()

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from oncall_tui.core.exposure import IDLE_AFTER, ContextStatus, ExposureTracker, incident_times
 from oncall_tui.core.guidance import change_summary
+from oncall_tui.core.journal import ContextDelivered, Kind, PushApproved, PushRejected
 from oncall_tui.core.memory import MemoryTables
 from oncall_tui.core.models import Incident
 from oncall_tui.core.render import render_markdown
@@ -40,8 +41,8 @@ RATE_BUCKETS = 48
 """At most this many bars in the signal-rate chart."""
 _BUCKET_SIZES = (60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 86400, 7 * 86400)
 _SAFE_URL = re.compile(r"https?://[^\s<>\"'`\\]{1,2000}")
-_DECISIONS = ("push.approved", "push.rejected")
-_HUMAN_ONLY = ("push.proposed", "incident.state_changed")
+_DECISIONS = (Kind.PUSH_APPROVED, Kind.PUSH_REJECTED)
+_HUMAN_ONLY = (Kind.PUSH_PROPOSED, Kind.INCIDENT_STATE_CHANGED)
 """Kinds that are decisions when a person (not the engine) wrote them: edits, broadcasts,
 manual acknowledgements and resolutions."""
 
@@ -60,12 +61,14 @@ def build_timeline(
     for event, tables in walk(timeline):
         tracker.observe(event, tables)
         events.append(_event(event))
-        if event.kind == "signal.recorded" and event.seq not in timeline.change_ids:
+        if event.kind == Kind.SIGNAL_RECORDED and event.seq not in timeline.change_ids:
             signal_times.append(event.ts)
-        elif event.kind == "context.delivered":
+        elif event.kind == Kind.CONTEXT_DELIVERED:
             deliveries.append(_delivery(event, tables, key))
         if event.kind in _DECISIONS or (event.kind in _HUMAN_ONLY and event.actor != "engine"):
-            by = event.entry().body.get("by") or event.actor
+            data = event.entry().data
+            by = data.by if isinstance(data, PushApproved | PushRejected) else event.actor
+            by = by or event.actor
             decisions.append(
                 Decision(seq=event.seq, at=event.ts, by=_one_line(by), what=event.summary)
             )
@@ -112,15 +115,16 @@ def _event(event: TimelineEvent) -> Event:
 
 
 def _delivery(event: TimelineEvent, tables: MemoryTables, key: bytes) -> Delivery:
-    body = event.entry().body
-    session_id = str(body.get("session_id"))
+    data = event.entry().data
+    assert isinstance(data, ContextDelivered)
+    session_id = data.session_id
     ctx = session_context(tables, session_id)
     return Delivery(
         seq=event.seq,
         at=event.ts,
         session_id=_one_line(session_id, 130),
-        channel=_one_line(body.get("channel"), 20),
-        push_ids=[_one_line(p, 40) for p in body.get("push_ids", [])],
+        channel=_one_line(data.channel, 20),
+        push_ids=[_one_line(p, 40) for p in data.push_ids],
         document=render_markdown(ctx, key) if ctx is not None else None,
     )
 

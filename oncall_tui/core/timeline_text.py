@@ -9,10 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from oncall_tui.core.guidance import change_summary
-from oncall_tui.core.models import JournalEntry, Signal
+from oncall_tui.core.journal import (
+    ChangeLinked,
+    ContextDelivered,
+    IncidentOpened,
+    JournalBody,
+    JournalEntry,
+    NoteAdded,
+    PushAcknowledged,
+    PushApproved,
+    PushExpired,
+    PushProposed,
+    PushRejected,
+    PushSuperseded,
+    SessionEnded,
+    SessionRegistered,
+    SessionSeen,
+    SignalAttached,
+    SignalRecorded,
+    StateChanged,
+)
+from oncall_tui.core.models import Signal
 from oncall_tui.core.sanitize import display_text
 
 TEXT_LIMIT = 160
@@ -37,16 +57,17 @@ class Names:
 
 def describe(entry: JournalEntry, names: Names) -> str:
     """The line for ``entry``; unknown kinds are named by their kind alone."""
-    handler = _DESCRIBE.get(entry.kind)
-    return handler(entry.body, names, entry.actor) if handler else entry.kind
+    body = entry.data
+    handler = _DESCRIBE.get(type(body)) if body is not None else None
+    return handler(body, names, entry.actor) if handler else entry.kind
 
 
 def _text(value: object, limit: int = TEXT_LIMIT) -> str:
     return display_text(value, limit)
 
 
-def _signal(body: dict[str, Any], names: Names, actor: str) -> str:
-    signal = Signal.model_validate(body["signal"])
+def _signal(body: SignalRecorded, names: Names, actor: str) -> str:
+    signal = body.signal
     if signal.kind.is_change:
         return f"{change_summary(signal)} ({signal.status.value}, {signal.source})"
     where = f" on {_text(signal.service, 80)}" if signal.service else ""
@@ -56,106 +77,112 @@ def _signal(body: dict[str, Any], names: Names, actor: str) -> str:
     )
 
 
-def _opened(body: dict[str, Any], names: Names, actor: str) -> str:
-    where = f" on {_text(body['service'], 80)}" if body.get("service") else ""
-    return f"{body['incident_id']} opened{where} ({body['severity']}): {_text(body['title'])}"
+def _opened(body: IncidentOpened, names: Names, actor: str) -> str:
+    where = f" on {_text(body.service, 80)}" if body.service else ""
+    return f"{body.incident_id} opened{where} ({body.severity}): {_text(body.title)}"
 
 
-def _attached(body: dict[str, Any], names: Names, actor: str) -> str:
-    return f"signal {body['signal_id']} joined {body['incident_id']}"
+def _attached(body: SignalAttached, names: Names, actor: str) -> str:
+    return f"signal {body.signal_id} joined {body.incident_id}"
 
 
-def _state(body: dict[str, Any], names: Names, actor: str) -> str:
-    reason = f": {_text(body['reason'])}" if body.get("reason") else ""
-    return f"{body['incident_id']} {body['state']}{reason}"
+def _state(body: StateChanged, names: Names, actor: str) -> str:
+    reason = f": {_text(body.reason)}" if body.reason else ""
+    return f"{body.incident_id} {body.state}{reason}"
 
 
-def _linked(body: dict[str, Any], names: Names, actor: str) -> str:
-    change = names.changes.get(int(body["signal_id"]))
+def _linked(body: ChangeLinked, names: Names, actor: str) -> str:
+    change = names.changes.get(int(body.signal_id))
     what = (
         change_summary(Signal.model_validate(change))
         if change is not None
-        else f"signal {body['signal_id']}"
+        else f"signal {body.signal_id}"
     )
-    return f"{body['relation']} change linked to {body['incident_id']}: {what}"
+    return f"{body.relation} change linked to {body.incident_id}: {what}"
 
 
-def _proposed(body: dict[str, Any], names: Names, actor: str) -> str:
-    push = body["push"]
-    target = push.get("session_id") or f"audience {push.get('audience') or 'all'}"
+def _proposed(body: PushProposed, names: Names, actor: str) -> str:
+    push = body.push
+    target = push.session_id or f"audience {push.audience or 'all'}"
     return (
-        f"{push['id']} v{push['version']} ({push['kind']}) proposed for {_text(target, 130)}:"
-        f" {_text(push['trigger'], 80)}"
+        f"{push.id} v{push.version} ({push.kind.value}) proposed for {_text(target, 130)}:"
+        f" {_text(push.trigger, 80)}"
     )
 
 
-def _approved(body: dict[str, Any], names: Names, actor: str) -> str:
-    rule = f" (rule {_text(body['rule'], 40)})" if body.get("rule") else ""
-    return f"{names.push(body['push_id'])} approved by {_text(body.get('by') or actor, 80)}{rule}"
+def _approved(body: PushApproved, names: Names, actor: str) -> str:
+    rule = f" (rule {_text(body.rule, 40)})" if body.rule else ""
+    return f"{names.push(body.push_id)} approved by {_text(body.by or actor, 80)}{rule}"
 
 
-def _rejected(body: dict[str, Any], names: Names, actor: str) -> str:
-    by = _text(body.get("by") or actor, 80)
-    return f"{names.push(body['push_id'])} rejected by {by}: {_text(body.get('reason'))}"
+def _rejected(body: PushRejected, names: Names, actor: str) -> str:
+    by = _text(body.by or actor, 80)
+    return f"{names.push(body.push_id)} rejected by {by}: {_text(body.reason)}"
 
 
-def _superseded(body: dict[str, Any], names: Names, actor: str) -> str:
-    return f"{names.push(body['push_id'])} superseded by {_text(body.get('by_push'), 40)}"
+def _superseded(body: PushSuperseded, names: Names, actor: str) -> str:
+    return f"{names.push(body.push_id)} superseded by {_text(body.by_push, 40)}"
 
 
-def _expired(body: dict[str, Any], names: Names, actor: str) -> str:
-    return f"{names.push(body['push_id'])} expired: {_text(body.get('reason'), 80)}"
+def _expired(body: PushExpired, names: Names, actor: str) -> str:
+    return f"{names.push(body.push_id)} expired: {_text(body.reason, 80)}"
 
 
-def _acknowledged(body: dict[str, Any], names: Names, actor: str) -> str:
-    return f"{names.push(body['push_id'])} acknowledged by {_text(body.get('by') or actor, 80)}"
+def _acknowledged(body: PushAcknowledged, names: Names, actor: str) -> str:
+    return f"{names.push(body.push_id)} acknowledged by {_text(body.by or actor, 80)}"
 
 
-def _delivered(body: dict[str, Any], names: Names, actor: str) -> str:
-    pushes = ", ".join(_text(p, 40) for p in body.get("push_ids", []))
-    session = _text(body.get("session_id"), 130)
-    return f"{pushes} delivered to {session} via {_text(body.get('channel'), 20)}"
+def _delivered(body: ContextDelivered, names: Names, actor: str) -> str:
+    pushes = ", ".join(_text(p, 40) for p in body.push_ids)
+    session = _text(body.session_id, 130)
+    return f"{pushes} delivered to {session} via {_text(body.channel, 20)}"
 
 
-def _registered(body: dict[str, Any], names: Names, actor: str) -> str:
-    session = body["session"]
-    repo = f" in {_text(session['repo'], 80)}" if session.get("repo") else ""
-    task = f": {_text(session['task'], 80)}" if session.get("task") else ""
-    return f"session {session['id']} registered ({session.get('agent', 'other')}{repo}){task}"
+def _registered(body: SessionRegistered, names: Names, actor: str) -> str:
+    session = body.session
+    repo = f" in {_text(session.repo, 80)}" if session.repo else ""
+    task = f": {_text(session.task, 80)}" if session.task else ""
+    return f"session {session.id} registered ({session.agent.value}{repo}){task}"
 
 
-def _seen(body: dict[str, Any], names: Names, actor: str) -> str:
-    paths = body.get("paths") or []
+def _seen(body: SessionSeen, names: Names, actor: str) -> str:
+    paths = body.paths or []
     touched = f", touched {_text(', '.join(paths[-3:]), 120)}" if paths else ""
-    return f"session {body['session_id']} seen{touched}"
+    return f"session {body.session_id} seen{touched}"
 
 
-def _ended(body: dict[str, Any], names: Names, actor: str) -> str:
-    return f"session {body['session_id']} ended"
+def _ended(body: SessionEnded, names: Names, actor: str) -> str:
+    return f"session {body.session_id} ended"
 
 
-def _note(body: dict[str, Any], names: Names, actor: str) -> str:
-    note = body["note"]
-    return (
-        f"note {note['id']} ({note['kind']}) by {_text(note['author'], 80)}: {_text(note['text'])}"
-    )
+def _note(body: NoteAdded, names: Names, actor: str) -> str:
+    note = body.note
+    return f"note {note.id} ({note.kind.value}) by {_text(note.author, 80)}: {_text(note.text)}"
 
 
-_DESCRIBE: dict[str, Callable[[dict[str, Any], Names, str], str]] = {
-    "signal.recorded": _signal,
-    "incident.opened": _opened,
-    "incident.signal_attached": _attached,
-    "incident.state_changed": _state,
-    "change.linked": _linked,
-    "push.proposed": _proposed,
-    "push.approved": _approved,
-    "push.rejected": _rejected,
-    "push.superseded": _superseded,
-    "push.expired": _expired,
-    "push.acknowledged": _acknowledged,
-    "context.delivered": _delivered,
-    "session.registered": _registered,
-    "session.seen": _seen,
-    "session.ended": _ended,
-    "note.added": _note,
-}
+BodyT = TypeVar("BodyT", bound=JournalBody)
+Describer = Callable[[Any, Names, str], str]
+_DESCRIBE: dict[type[JournalBody], Describer] = {}
+
+
+def _describe(body_class: type[BodyT], describer: Callable[[BodyT, Names, str], str]) -> None:
+    """One call per class: the type checker refuses a describer written for another body."""
+    _DESCRIBE[body_class] = describer
+
+
+_describe(SignalRecorded, _signal)
+_describe(IncidentOpened, _opened)
+_describe(SignalAttached, _attached)
+_describe(StateChanged, _state)
+_describe(ChangeLinked, _linked)
+_describe(PushProposed, _proposed)
+_describe(PushApproved, _approved)
+_describe(PushRejected, _rejected)
+_describe(PushSuperseded, _superseded)
+_describe(PushExpired, _expired)
+_describe(PushAcknowledged, _acknowledged)
+_describe(ContextDelivered, _delivered)
+_describe(SessionRegistered, _registered)
+_describe(SessionSeen, _seen)
+_describe(SessionEnded, _ended)
+_describe(NoteAdded, _note)

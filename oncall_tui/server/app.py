@@ -28,7 +28,8 @@ from oncall_tui.store import deliveries, refusals
 from oncall_tui.store.db import BUSY_TIMEOUT_MS, Synchronous
 
 if TYPE_CHECKING:
-    from oncall_tui.server.pollers import IngestFn, PollerGroup
+    from oncall_tui.server.pollers.base import IngestFn
+    from oncall_tui.server.pollers.schedule import PollerGroup
 
 
 def create_app(
@@ -160,6 +161,6 @@ def _start_pollers(settings: Settings, ingest: IngestFn, clock: Clock) -> Poller
     """Pollers live and die with the app, so ``serve`` and the dashboard's receiver both poll."""
     if settings.pollers.alertmanager is None and settings.pollers.pagerduty is None:
         return None
-    from oncall_tui.server.pollers import start_pollers  # httpx is loaded only to poll
+    from oncall_tui.server.pollers.schedule import start_pollers  # httpx: only to poll
 
     return start_pollers(settings, ingest, clock)

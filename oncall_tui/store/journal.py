@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from oncall_tui.core import projection
 from oncall_tui.core.clock import Clock, SystemClock, from_iso, iso
-from oncall_tui.core.models import JournalEntry
+from oncall_tui.core.journal import JournalBody, JournalEntry
 from oncall_tui.store.db import BUSY_TIMEOUT_MS, connect, write_transaction
 from oncall_tui.store.tables import SqlTables
 
@@ -33,20 +33,19 @@ class Writer:
         self.tables = SqlTables(conn, cache=True)  # see SqlTables: reads back its own writes
         self.appended: list[JournalEntry] = []
 
-    def append(
-        self, kind: str, body: dict[str, Any], actor: str, ts: datetime | None = None
-    ) -> JournalEntry:
+    def append(self, body: JournalBody, actor: str, ts: datetime | None = None) -> JournalEntry:
+        """Record ``body`` (its class names the kind) and fold it into the projection."""
         when = ts or self.clock.now()
-        text = json.dumps(body, separators=(",", ":"), sort_keys=True)
+        data = body.to_json()
+        text = json.dumps(data, separators=(",", ":"), sort_keys=True)
         cursor = self.conn.execute(
             "INSERT INTO journal (ts, actor, kind, body) VALUES (?, ?, ?, ?)",
-            (iso(when), actor, kind, text),
+            (iso(when), actor, body.KIND.value, text),
         )
         seq = cursor.lastrowid
         assert seq is not None
-        # Performance: validating these five typed fields (the body is Any, not walked) costs
-        # half of what model_construct's pure-Python defaults handling does.
-        entry = JournalEntry(seq=seq, ts=when, actor=actor, kind=kind, body=body)
+        # The entry keeps the typed body it was given: the fold reads it without decoding.
+        entry = JournalEntry(seq, when, actor, body.KIND.value, data, body)
         projection.apply(entry, self.tables)
         self.appended.append(entry)
         return entry
@@ -117,7 +116,5 @@ class Store:
             if not rows:
                 return
             for seq, ts, actor, kind, body in rows:
-                yield JournalEntry(
-                    seq=seq, ts=from_iso(ts), actor=actor, kind=kind, body=json.loads(body)
-                )
+                yield JournalEntry(seq, from_iso(ts), actor, kind, json.loads(body))
             last = rows[-1][0]

@@ -18,6 +18,14 @@ from datetime import datetime
 from typing import Any
 
 from oncall_tui.core.clock import iso
+from oncall_tui.core.journal import (
+    INCIDENT_KINDS,
+    NOTE_KINDS,
+    PUSH_KINDS,
+    SESSION_KINDS,
+    STORY_KINDS,
+    Kind,
+)
 from oncall_tui.core.journal_rows import Row, attachment
 from oncall_tui.core.replay import SNAPSHOT_EVERY, Cursor, until
 from oncall_tui.core.timeline import Timeline
@@ -25,16 +33,14 @@ from oncall_tui.store.journal import Store
 from oncall_tui.store.queries import get_incident
 
 _SELECT = "SELECT seq, ts, actor, kind, body FROM journal"
-_INCIDENT_KINDS = frozenset(
-    ("incident.opened", "incident.signal_attached", "incident.state_changed", "change.linked")
-)
-_STORY_KINDS = (
-    "+kind IN ('incident.opened', 'incident.signal_attached', 'incident.state_changed',"
-    " 'change.linked', 'signal.recorded', 'context.delivered', 'catalog.loaded',"
-    " 'push.proposed', 'push.approved', 'push.rejected', 'push.superseded', 'push.expired',"
-    " 'push.acknowledged', 'session.registered', 'session.seen', 'session.ended', 'note.added',"
-    " 'note.accepted', 'note.superseded')"
-)
+
+
+def _sql(*kinds: Kind) -> str:
+    """Kinds as SQL literals: the planner sees the values (they are ours, never user input)."""
+    return ", ".join(f"'{kind.value}'" for kind in sorted(kinds))
+
+
+_STORY_KINDS = f"+kind IN ({_sql(*STORY_KINDS)})"
 """Every kind the fold of a story uses (deliveries of raw payloads and the like are left out).
 The ``+`` keeps SQLite on the seq range: rows must come in journal order."""
 _RawRow = tuple[int, str, str, str, str]
@@ -54,7 +60,7 @@ def story_scope(store: Store, incident_id: str) -> Scope:
     proposals = [
         json.loads(body)["push"]
         for (body,) in store.conn.execute(
-            "SELECT body FROM journal WHERE kind = 'push.proposed' ORDER BY seq"
+            f"SELECT body FROM journal WHERE kind = {_sql(Kind.PUSH_PROPOSED)} ORDER BY seq"
         )
     ]
 
@@ -72,7 +78,7 @@ def story_scope(store: Store, incident_id: str) -> Scope:
 
 def load_story(store: Store, scope: Scope, after: int = 0) -> list[Row]:
     """The rows of the story with ``seq > after``, in journal order."""
-    opened = _first_seq(store, "incident.opened", "$.incident_id", scope.incidents)
+    opened = _first_seq(store, Kind.INCIDENT_OPENED, "$.incident_id", scope.incidents)
     start = max(after, opened - 1)
     raw = store.conn.execute(
         f"{_SELECT} WHERE seq > ? AND {_STORY_KINDS} ORDER BY seq", (start,)
@@ -80,7 +86,7 @@ def load_story(store: Store, scope: Scope, after: int = 0) -> list[Row]:
     picked, signal_ids = _pick(raw, scope)
     early = _before(store, scope, signal_ids, after, start) if start > after else []
     return [_row(r) for r in early] + [
-        row for row in picked if row.kind != "signal.recorded" or row.seq in signal_ids
+        row for row in picked if row.kind != Kind.SIGNAL_RECORDED or row.seq in signal_ids
     ]
 
 
@@ -100,24 +106,24 @@ def _pick(raw: list[_RawRow], scope: Scope) -> tuple[list[Row], set[int]]:
     picked: list[Row] = []
     parse = datetime.fromisoformat
     for seq, ts, actor, kind, body in raw:
-        if kind == "signal.recorded":
+        if kind == Kind.SIGNAL_RECORDED:
             mine = True
-        elif kind == "incident.signal_attached":
+        elif kind == Kind.INCIDENT_SIGNAL_ATTACHED:
             incident, signal_id = attachment(body)
             mine = incident in scope.incidents
             if mine:
                 signal_ids.add(signal_id)
         else:
             data = json.loads(body)
-            if kind in _INCIDENT_KINDS:
+            if kind in INCIDENT_KINDS:
                 mine = data["incident_id"] in scope.incidents
                 if mine and "signal_id" in data:
                     signal_ids.add(int(data["signal_id"]))
-            elif kind == "push.proposed":
+            elif kind == Kind.PUSH_PROPOSED:
                 mine = data["push"]["id"] in scope.pushes
-            elif kind.startswith("push."):
+            elif kind in PUSH_KINDS:
                 mine = data.get("push_id") in scope.pushes
-            elif kind.startswith("session.") or kind == "context.delivered":
+            elif kind in SESSION_KINDS or kind == Kind.CONTEXT_DELIVERED:
                 mine = (
                     data.get("session_id") or data.get("session", {}).get("id")
                 ) in scope.sessions
@@ -136,17 +142,20 @@ def _before(
     sessions = _json(scope.sessions)
     conn = store.conn
     window = "seq > ? AND seq <= ?"
-    born = max(after, _first_seq(store, "session.registered", "$.session.id", scope.sessions) - 1)
+    born = max(
+        after, _first_seq(store, Kind.SESSION_REGISTERED, "$.session.id", scope.sessions) - 1
+    )
     found: list[_RawRow] = conn.execute(
-        f"{_SELECT} WHERE {window} AND ((kind = 'session.registered' AND"
+        f"{_SELECT} WHERE {window} AND ((kind = {_sql(Kind.SESSION_REGISTERED)} AND"
         " json_extract(body, '$.session.id') IN (SELECT value FROM json_each(?))) OR (kind IN"
-        " ('session.seen', 'session.ended', 'context.delivered') AND"
+        f" ({_sql(Kind.SESSION_SEEN, Kind.SESSION_ENDED, Kind.CONTEXT_DELIVERED)}) AND"
         " json_extract(body, '$.session_id') IN (SELECT value FROM json_each(?))))",
         (born, start, sessions, sessions),
     ).fetchall()
     found += conn.execute(
-        f"{_SELECT} WHERE {window} AND (kind = 'catalog.loaded' OR kind LIKE 'note.%'"
-        " OR (kind = 'signal.recorded' AND seq IN (SELECT value FROM json_each(?))))",
+        f"{_SELECT} WHERE {window} AND (kind = {_sql(Kind.CATALOG_LOADED)}"
+        f" OR kind IN ({_sql(*NOTE_KINDS)})"
+        f" OR (kind = {_sql(Kind.SIGNAL_RECORDED)} AND seq IN (SELECT value FROM json_each(?))))",
         (after, start, _json(signal_ids)),
     ).fetchall()
     return sorted(found)
@@ -177,10 +186,10 @@ class StorySource:
             return cursor
         scope = story_scope(self.store, self.incident_id)
         new = load_story(self.store, scope, after=self._seen)
-        loaded = {r.seq for r in self._rows if r.kind == "signal.recorded"}
+        loaded = {r.seq for r in self._rows if r.kind == Kind.SIGNAL_RECORDED}
         named = {
             int(body["signal_id"])
-            for body in (json.loads(r.body) for r in new if r.kind in _INCIDENT_KINDS)
+            for body in (json.loads(r.body) for r in new if r.kind in INCIDENT_KINDS)
             if "signal_id" in body
         }
         reaches_back = any(s <= self._seen and s not in loaded for s in named)
@@ -208,12 +217,12 @@ def incidents_between(store: Store, since: datetime, until: datetime) -> list[st
     return [str(r[0]) for r in rows]
 
 
-def _first_seq(store: Store, kind: str, path: str, ids: Iterable[str]) -> int:
+def _first_seq(store: Store, kind: Kind, path: str, ids: Iterable[str]) -> int:
     """Where the first row of ``kind`` naming one of ``ids`` is (its rows cannot come earlier)."""
     row = store.conn.execute(
         "SELECT min(seq) FROM journal WHERE kind = ? AND json_extract(body, ?) IN"
         " (SELECT value FROM json_each(?))",
-        (kind, path, _json(ids)),
+        (kind.value, path, _json(ids)),
     ).fetchone()
     return int(row[0]) if row and row[0] is not None else 1
 

@@ -1,34 +1,32 @@
-"""The dashboard application: screens, themes, keymap, and the workers that act on the store."""
+"""The dashboard application: it assembles themes, the keymap, background services and the
+screens, and is the :class:`~oncall_tui.tui.services.DashboardServices` it hands them."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.screen import Screen
 from textual.theme import Theme
 
 from oncall_tui.actions import Rules
-from oncall_tui.actions import notes as note_actions
-from oncall_tui.actions import pushes as push_actions
-from oncall_tui.actions.incidents import change_incident_state, declare_freeze
-from oncall_tui.cli.context import current_user
+from oncall_tui.actions.actor import engineer
 from oncall_tui.config import Settings
-from oncall_tui.core.agents import AgentSession, NoteKind
 from oncall_tui.core.clock import Clock, SystemClock
-from oncall_tui.core.sanitize import clean
-from oncall_tui.store.journal import Store
 from oncall_tui.tui import themes
-from oncall_tui.tui.commands import IncidentCommands, SessionCommands
+from oncall_tui.tui.commands import palette_providers
+from oncall_tui.tui.engineer_actions import EngineerActions
 from oncall_tui.tui.loader import Loader
+from oncall_tui.tui.screens.help import HelpScreen
 from oncall_tui.tui.screens.main import MainScreen
+from oncall_tui.tui.services import Starter, Stop
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +42,7 @@ class AppOptions:
     theme_state: Path | None = None
     """Where the chosen theme is remembered (None: the XDG state dir)."""
     user_themes: bool = True
-    background: tuple[Callable[[OncallApp], Callable[[], None]], ...] = ()
+    background: tuple[Starter, ...] = ()
     """Services started on mount (receiver, exporter, demo player); each returns its stop()."""
     export_dir_label: str = ""
     receiver_state: str = "receiver off"
@@ -53,7 +51,6 @@ class AppOptions:
 class OncallApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "oncall-tui"
-    COMMANDS = App.COMMANDS | {IncidentCommands, SessionCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "help", "Help", id="help", tooltip="All keys, from the bindings"),
@@ -68,10 +65,10 @@ class OncallApp(App[None]):
         self.clock: Clock = clock or SystemClock()
         self.rules = Rules.from_settings(settings)
         self.loader = Loader(settings.db, self.clock)
-        self.actor = f"user:{current_user()}"
+        self.actions = EngineerActions(engineer(), self.rules)
         self.receiver_state = self.options.receiver_state
         self.export_dir_label = self.options.export_dir_label
-        self._stops: list[Callable[[], None]] = []
+        self._stops: list[Stop] = []
         self._theme_failures: list[tuple[Path, str]] = []
         self._mounted_once = False
         self._register_themes()
@@ -108,8 +105,8 @@ class OncallApp(App[None]):
         if self.settings.ui.keymap:
             self.set_keymap(self.settings.ui.keymap)
         for start in self.options.background:
-            self._stops.append(start(self))
-        self.push_screen(MainScreen())
+            self._stops.append(start(self, self))
+        self.push_screen(MainScreen(self))
         self._mounted_once = True
 
     def watch_theme(self, theme: str) -> None:
@@ -145,82 +142,10 @@ class OncallApp(App[None]):
                     )
 
     def action_help(self) -> None:
-        from oncall_tui.tui.screens.help import HelpScreen
-
         self.push_screen(HelpScreen())
 
-    @work(thread=True, group="actions", exit_on_error=False)
-    def perform(self, success: str, name: str, *args: Any) -> None:
-        """Run one engineer action on its own connection; report the outcome as a toast."""
-        store = self.loader.open()
-        try:
-            ACTIONS[name](self, store, *args)
-        except Exception as exc:  # every failure is shown, none is lost silently
-            # Messages may quote what a sender named (a service, a title): sanitised first.
-            self.call_from_thread(
-                self.notify, clean(str(exc), 500), title="Not done", severity="error", markup=False
-            )
-            return
-        finally:
-            store.close()
-        self.call_from_thread(self.notify, success, markup=False)
-        self.call_from_thread(self._refresh_main)
-
-    def _refresh_main(self) -> None:
-        for screen in self.screen_stack:
-            if isinstance(screen, MainScreen):
-                screen.refresh_data(force=True)
-
-    def broadcast_audience(self) -> list[AgentSession]:
-        store = self.loader.open()
-        try:
-            return push_actions.broadcast_audience(store, self.rules)
-        finally:
-            store.close()
-
-
-def _approve(app: OncallApp, store: Store, push_id: str) -> None:
-    push_actions.approve(store, push_id, app.actor, app.rules)
-
-
-def _reject(app: OncallApp, store: Store, push_id: str, reason: str) -> None:
-    push_actions.reject(store, push_id, app.actor, reason)
-
-
-def _edit(app: OncallApp, store: Store, push_id: str, text: str) -> None:
-    push_actions.edit(store, push_id, app.actor, text)
-
-
-def _broadcast(app: OncallApp, store: Store, incident_id: str, message: str) -> None:
-    push_actions.broadcast(store, incident_id, message, app.actor, app.rules)
-
-
-def _incident_state(app: OncallApp, store: Store, incident_id: str, state: Any) -> None:
-    change_incident_state(store, incident_id, state, app.actor, app.rules)
-
-
-def _freeze(app: OncallApp, store: Store, incident_id: str, frozen: bool) -> None:
-    declare_freeze(store, incident_id, frozen, app.actor, app.rules)
-
-
-def _add_note(app: OncallApp, store: Store, incident_id: str, fields: dict[str, Any]) -> None:
-    note_actions.add_note(
-        store,
-        author=app.actor,
-        kind=NoteKind(fields["kind"]),
-        text=fields["text"],
-        service=fields.get("service") or None,
-        incident_id=None if fields.get("service") else incident_id,
-        rationale=fields.get("rationale", ""),
-    )
-
-
-ACTIONS: dict[str, Callable[..., None]] = {
-    "approve_push": _approve,
-    "reject_push": _reject,
-    "edit_push": _edit,
-    "broadcast": _broadcast,
-    "incident_state": _incident_state,
-    "add_note": _add_note,
-    "freeze": _freeze,
-}
+    def action_command_palette(self) -> None:
+        """Textual's palette, with our incident and session providers bound to this app."""
+        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
+            providers = self.COMMANDS | palette_providers(self)
+            self.push_screen(CommandPalette(providers, id="--command-palette"))

@@ -3,22 +3,25 @@
 Hits show sender titles exactly as written. Textual parses a ``str`` hit, and the text given to
 ``Matcher.highlight``, as markup: a Datadog title's ``[P1]`` would vanish as an unknown style
 and ``api[/]`` would fail to parse. So each hit is plain ``Content``, highlighted here.
+
+Textual makes providers itself, from their classes, with no way to hand them anything: so
+:func:`palette_providers` binds this dashboard's services to subclasses made for it.
 """
 
 from __future__ import annotations
 
 import asyncio
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import ClassVar
 
 from textual.command import Hit, Hits, Matcher, Provider
 from textual.content import Content
 
 from oncall_tui.core.sanitize import display_text
 from oncall_tui.store import dashboard, queries
-
-if TYPE_CHECKING:
-    from oncall_tui.tui.app import OncallApp
+from oncall_tui.tui.screens.incident_detail import IncidentDetailScreen
+from oncall_tui.tui.screens.session_detail import SessionDetailScreen
+from oncall_tui.tui.services import DashboardServices
 
 MAX_CANDIDATES = 200
 
@@ -35,9 +38,8 @@ def literal_hit(matcher: Matcher, label: str) -> tuple[float, Content]:
 
 
 class _StoreProvider(Provider):
-    @property
-    def oncall(self) -> OncallApp:
-        return self.app  # type: ignore[return-value]
+    services: ClassVar[DashboardServices]
+    """Set on the subclass :func:`palette_providers` makes for one dashboard."""
 
 
 class IncidentCommands(_StoreProvider):
@@ -57,7 +59,7 @@ class IncidentCommands(_StoreProvider):
                 )
 
     def _candidates(self) -> list[tuple[str, str]]:
-        store = self.oncall.loader.open()
+        store = self.services.loader.open()
         try:
             found = queries.list_incidents(store.conn, include_resolved=True, limit=MAX_CANDIDATES)
         finally:
@@ -65,9 +67,7 @@ class IncidentCommands(_StoreProvider):
         return [(i.id, display_text(f"{i.id} {i.service or ''} {i.title}", 120)) for i in found]
 
     def _open(self, incident_id: str) -> None:
-        from oncall_tui.tui.screens.incident_detail import IncidentDetailScreen
-
-        self.app.push_screen(IncidentDetailScreen(incident_id))
+        self.app.push_screen(IncidentDetailScreen(self.services, incident_id))
 
 
 class SessionCommands(_StoreProvider):
@@ -87,7 +87,7 @@ class SessionCommands(_StoreProvider):
                 )
 
     def _candidates(self) -> list[tuple[str, str]]:
-        store = self.oncall.loader.open()
+        store = self.services.loader.open()
         try:
             rows = dashboard.session_rows(store.conn, None, limit=MAX_CANDIDATES)
         finally:
@@ -104,6 +104,17 @@ class SessionCommands(_StoreProvider):
         ]
 
     def _open(self, session_id: str) -> None:
-        from oncall_tui.tui.screens.session_detail import SessionDetailScreen
+        self.app.push_screen(SessionDetailScreen(self.services, session_id))
 
-        self.app.push_screen(SessionDetailScreen(session_id))
+
+def palette_providers(services: DashboardServices) -> set[type[Provider]]:
+    """The incident and session providers of one dashboard, reading through its services."""
+    bound = services
+
+    class DashboardIncidents(IncidentCommands):
+        services = bound
+
+    class DashboardSessions(SessionCommands):
+        services = bound
+
+    return {DashboardIncidents, DashboardSessions}

@@ -14,6 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from oncall_tui.core.agents import Push, PushState
+from oncall_tui.core.journal import (
+    PUSH_KINDS,
+    ContextDelivered,
+    JournalBody,
+    Kind,
+    PushProposed,
+)
 from oncall_tui.core.memory import MemoryTables
 from oncall_tui.core.models import Incident
 from oncall_tui.core.render import render_markdown
@@ -174,16 +181,15 @@ def event_detail(event: TimelineEvent, state: MemoryTables, key: bytes) -> str:
         f"{event.kind} · by {clean(event.actor)} · {event.ts:%Y-%m-%d %H:%M:%S} UTC"
         f" · journal #{event.seq}",
     ]
-    body = event.entry().body if event.kind.startswith("push.") or _delivery(event) else {}
-    push_id = body.get("push", {}).get("id") if event.kind == "push.proposed" else None
-    push_id = push_id or body.get("push_id") or next(iter(body.get("push_ids", [])), None)
-    push = state.get_push(str(push_id)) if push_id else None
+    data = event.entry().data if event.kind in PUSH_KINDS or _delivery(event) else None
+    push_id = _push_named(data)
+    push = state.get_push(push_id) if push_id else None
     if push is not None:
         lines += ["", f"Guidance of {push.id} v{push.version} ({push.state.value}):"]
         lines.append(clean(push.guidance) or "(none)")
-        if event.kind == "push.proposed" and push.edited_by:
+        if isinstance(data, PushProposed) and push.edited_by:
             lines += ["", *edit_diff(state, push)]
-    session_id = body.get("session_id") if _delivery(event) else None
+    session_id = data.session_id if isinstance(data, ContextDelivered) else None
     if session_id is None and push is not None:
         session_id = push.session_id or (push.recipients[0] if push.recipients else None)
     if session_id:
@@ -210,7 +216,17 @@ def edit_diff(state: MemoryTables, push: Push) -> list[str]:
 
 
 def _delivery(event: TimelineEvent) -> bool:
-    return event.kind == "context.delivered"
+    return event.kind == Kind.CONTEXT_DELIVERED
+
+
+def _push_named(data: JournalBody | None) -> str | None:
+    """The push an entry is about: the one proposed, the first one delivered, or the one moved."""
+    if isinstance(data, PushProposed):
+        return data.push.id
+    if isinstance(data, ContextDelivered):
+        return next(iter(data.push_ids), None)
+    push_id = getattr(data, "push_id", None)
+    return str(push_id) if push_id else None
 
 
 def seek_clock(text: str, around: datetime) -> datetime:

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import Clock
-from oncall_tui.scenario import Scenario
 from oncall_tui.tui.app import AppOptions, OncallApp
 from oncall_tui.tui.background import (
-    Starter,
-    start_demo_player,
     start_exporter,
     start_receiver,
     watch_terminal,
 )
+from oncall_tui.tui.services import Starter
 
 
 def make_app(
@@ -39,11 +37,3 @@ def make_app(
 def run_dashboard(settings: Settings, clock: Clock, *, serve: bool) -> None:
     options = AppOptions(background=(watch_terminal(),))
     make_app(settings, clock, serve=serve, options=options).run()
-
-
-def run_demo_dashboard(settings: Settings, clock: Clock, scenario: Scenario) -> None:
-    """The demo incident plays live in the dashboard, from its first step to the stand-downs."""
-    start_at = clock.now()
-    player = start_demo_player(scenario, settings, clock, start_at)
-    options = AppOptions(background=(player, watch_terminal()))
-    make_app(settings, clock, options=options).run()

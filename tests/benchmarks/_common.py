@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import hmac
-import http.client
 import json
 import math
 import os
@@ -26,10 +25,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-REPO = Path(__file__).resolve().parents[2]
-SAMPLES = REPO / "sample_data"
-SAMPLE_SECRET = "sample-secret"
-LOOPBACK = "127.0.0.1"
+from tests.support.receiver_http import LOOPBACK
+from tests.support.samples import REPO, SAMPLE_SECRET, SAMPLES
+
 LOADGEN_TIMEOUT_S = 180.0
 """No load generator may run longer than this, whatever its count: benchmarks stop by themselves."""
 
@@ -251,20 +249,6 @@ class LoadReport:
 
     def ok(self, status: int = 202) -> int:
         return self.statuses.get(str(status), 0)
-
-
-def post_once(
-    conn: http.client.HTTPConnection, port: int, path: str, body: bytes, headers: dict[str, str]
-) -> tuple[str, bytes, http.client.HTTPConnection]:
-    """One POST on a kept-alive connection: the status (or the error's name), the answer's
-    body, and the connection to go on with (a new one after an error)."""
-    try:
-        conn.request("POST", path, body=body, headers=headers)
-        response = conn.getresponse()
-        return str(response.status), response.read(), conn
-    except (OSError, http.client.HTTPException) as exc:
-        conn.close()
-        return type(exc).__name__, b"", http.client.HTTPConnection(LOOPBACK, port, timeout=60)
 
 
 def run_loadgen(

@@ -1,20 +1,19 @@
 """The load generator, run as its own process: ``python -m tests.benchmarks._loadgen SPEC``.
 
-Threads of keep-alive ``http.client`` connections to 127.0.0.1 only. The requests are built and
-signed before the clock starts, so signing costs the measurement nothing. Bounded: ``count``
-requests (plus ``warmup``) and a hard deadline, after which it stops and reports what it got.
+Threads of keep-alive ``http.client`` connections to 127.0.0.1 only (the paced sender of
+``tests.support.sender``). The requests are built and signed before the clock starts, so
+signing costs the measurement nothing. Bounded: ``count`` requests (plus ``warmup``) and a
+hard deadline, after which it stops and reports what it got.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import sys
-import threading
-import time
 from typing import Any
 
-from tests.benchmarks._common import LOADGEN_TIMEOUT_S, LOOPBACK, MAKERS, post_once
+from tests.benchmarks._common import LOADGEN_TIMEOUT_S, MAKERS
+from tests.support.sender import send_paced
 
 DEADLINE_S = LOADGEN_TIMEOUT_S - 20
 
@@ -22,61 +21,34 @@ DEADLINE_S = LOADGEN_TIMEOUT_S - 20
 def _send_all(
     port: int,
     requests: list[tuple[bytes, dict[str, str]]],
-    path: str,
+    source: str,
     threads: int,
     rate: float | None,
 ) -> dict[str, Any]:
-    count = len(requests)
-    latencies = [float("nan")] * count
-    done_at = [float("nan")] * count
+    run = send_paced(
+        port,
+        lambda n: (source, *requests[n]),
+        len(requests),
+        threads=threads,
+        deadline_s=DEADLINE_S,
+        rate=rate,
+    )
+    answered = [a for a in run.answers if a is not None]
     statuses: dict[str, int] = {}
-    lock = threading.Lock()
-    next_index = iter(range(count))
-    start = time.monotonic() + 0.05
-    deadline = start + DEADLINE_S
-
-    def worker() -> None:
-        conn = http.client.HTTPConnection(LOOPBACK, port, timeout=60)
-        try:
-            while True:
-                with lock:
-                    index = next(next_index, None)
-                if index is None or time.monotonic() > deadline:
-                    return
-                if rate is not None:
-                    delay = start + index / rate - time.monotonic()
-                    if delay > 0:
-                        time.sleep(delay)
-                body, headers = requests[index]
-                sent = time.monotonic()
-                status, _, conn = post_once(conn, port, path, body, headers)
-                answered = time.monotonic()
-                with lock:
-                    latencies[index] = answered - sent
-                    done_at[index] = answered
-                    statuses[status] = statuses.get(status, 0) + 1
-        finally:
-            conn.close()
-
-    pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    answered_at = [t for t in done_at if t == t]
+    for answer in answered:
+        statuses[answer.status] = statuses.get(answer.status, 0) + 1
+    # Unpaced, the run starts with the first send; paced, when slot 0 was due.
     first = (
-        start
+        run.started_at
         if rate is not None
-        else min(
-            (t - lat for t, lat in zip(done_at, latencies, strict=True) if t == t), default=start
-        )
+        else min((a.sent_at for a in answered), default=run.started_at)
     )
     return {
-        "sent": len(answered_at),
+        "sent": len(answered),
         "statuses": statuses,
-        "elapsed_s": (max(answered_at) - first) if answered_at else 0.0,
-        "latencies_s": [x for x in latencies if x == x],
-        "done_at": done_at,
+        "elapsed_s": (max(a.answered_at for a in answered) - first) if answered else 0.0,
+        "latencies_s": [a.latency_s for a in answered],
+        "done_at": [float("nan") if a is None else a.answered_at for a in run.answers],
         "started_at": first,
     }
 
@@ -88,10 +60,9 @@ def main(spec_text: str) -> None:
     first = int(spec.get("first_index", 0))
     warmup = [make(first + i, f"{run}w") for i in range(int(spec.get("warmup", 0)))]
     requests = [make(first + i, run) for i in range(int(spec["count"]))]
-    path = f"/webhooks/{spec['source']}"
     if warmup:
-        _send_all(spec["port"], warmup, path, spec["threads"], None)
-    report = _send_all(spec["port"], requests, path, spec["threads"], spec.get("rate"))
+        _send_all(spec["port"], warmup, spec["source"], spec["threads"], None)
+    report = _send_all(spec["port"], requests, spec["source"], spec["threads"], spec.get("rate"))
     json.dump(report, sys.stdout)
 
 

@@ -58,8 +58,8 @@ def add_incidents(store: Store, count: int, active: int) -> None:
             if i >= active and touched:
                 incident = writer.tables.get_incident(touched[0])
                 assert incident is not None
-                kind, body = incidents.change_state(incident, IncidentState.RESOLVED, when, "bench")
-                writer.append(kind, body, actor="bench")
+                change = incidents.change_state(incident, IncidentState.RESOLVED, when, "bench")
+                writer.append(change, actor="bench")
 
 
 def prepare(tmp: Path, count: int) -> World:

@@ -12,7 +12,6 @@ refuses such a group with 413 is itself a finding, and the notes say so.
 
 from __future__ import annotations
 
-import http.client
 import math
 import sqlite3
 import time
@@ -22,7 +21,6 @@ from pathlib import Path
 import pytest
 
 from tests.benchmarks._common import (
-    LOOPBACK,
     Result,
     ServerThread,
     alertmanager_alert,
@@ -34,19 +32,16 @@ from tests.benchmarks._common import (
     workdir,
 )
 from tests.benchmarks.bench_ingest_http import receiver_settings
+from tests.support.receiver_http import post_webhook
 
 TARGET_S = 10.0
 MAX_BODY = 64 * 1024 * 1024
 
 
 def _post(port: int, body: bytes, timeout_s: float = 120.0) -> tuple[int, float]:
-    conn = http.client.HTTPConnection(LOOPBACK, port, timeout=timeout_s)
-    with closing(conn):
-        started = time.monotonic()
-        conn.request("POST", "/webhooks/alertmanager", body, {"Content-Type": "application/json"})
-        response = conn.getresponse()
-        response.read()
-        return response.status, time.monotonic() - started
+    started = time.monotonic()
+    reply = post_webhook(port, "alertmanager", body, timeout_s=timeout_s)
+    return reply.status, time.monotonic() - started
 
 
 def _count(db: Path, sql: str) -> int:

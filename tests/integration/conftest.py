@@ -8,8 +8,6 @@ runs ``python -m oncall_tui serve`` as a separate process, for what needs a proc
 from __future__ import annotations
 
 import ctypes
-import http.client
-import json
 import os
 import select
 import signal
@@ -29,36 +27,10 @@ import pytest
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import Clock, FixedClock
 from oncall_tui.server.runner import ReceiverThread
+from tests.support.receiver_http import Reply, post_webhook, request
 
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
-SAMPLE_SECRET = "sample-secret"
 STORY_TIME = datetime(2026, 11, 23, 12, 0, 17, tzinfo=UTC)
 """When the sample story happens: 30 s after the signed Grafana sample's timestamp."""
-
-
-def sample(relative: str) -> Path:
-    """A sample payload, or a clean skip while the engineer writing it has not yet."""
-    path = SAMPLES / relative
-    if not path.exists():
-        pytest.skip(f"sample_data/{relative} does not exist yet")
-    return path
-
-
-def sample_headers(relative: str) -> dict[str, str]:
-    path = sample(relative)
-    headers: dict[str, str] = json.loads(path.read_text())
-    return headers
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.body)
 
 
 @dataclass
@@ -75,20 +47,11 @@ class Endpoint:
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
     ) -> Reply:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        with closing(conn):
-            conn.request(method, path, body=body, headers=headers or {})
-            response = conn.getresponse()
-            return Reply(
-                response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-            )
+        return request(self.port, method, path, body, headers)
 
     def post(self, source: str, body: bytes, headers: dict[str, str] | None = None) -> Reply:
         """POST as a sender would: JSON unless the headers (a sample's, say) name a type."""
-        sent = dict(headers or {})
-        if not any(name.lower() == "content-type" for name in sent):
-            sent["Content-Type"] = "application/json"
-        return self.request("POST", f"/webhooks/{source}", body, sent)
+        return post_webhook(self.port, source, body, headers)
 
     def deliveries(self) -> list[tuple[Any, ...]]:
         """(source, status, http_status, reason, body) of every stored delivery, oldest first."""

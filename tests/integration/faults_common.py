@@ -23,7 +23,8 @@ from oncall_tui.actions.sessions import register
 from oncall_tui.config import Settings
 from oncall_tui.ingest import Ingestor
 from oncall_tui.store.journal import Store
-from tests.integration.conftest import SAMPLES, Reply, sample
+from tests.support.receiver_http import Reply
+from tests.support.samples import SAMPLES, sample
 
 ACKNOWLEDGED = ("received", "accepted")
 """Statuses a delivery answered 202 may have: waiting to be folded, or folded."""

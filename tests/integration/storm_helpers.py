@@ -3,8 +3,9 @@
 The sender runs as its own process (``python -m tests.integration.storm_helpers SPEC``), like
 the benchmarks' load generator: a client sharing the test's GIL would measure the client, and
 the dashboard under test runs in the test process. It paces deliveries evenly over keep-alive
-``http.client`` connections and reports every answer, with ``time.monotonic()`` times (the
-clock is system-wide, so they compare with the test process's).
+``http.client`` connections (:func:`tests.support.sender.send_paced`) and reports every
+answer, with ``time.monotonic()`` times (the clock is system-wide, so they compare with the
+test process's).
 
 Kept free of ``oncall_tui`` imports at module level so the sender starts fast.
 """
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import http.client
 import json
 import os
 import select
@@ -30,15 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from tests.benchmarks._common import (
-    LOOPBACK,
-    REPO,
-    SAMPLE_SECRET,
     _now_iso,
     alertmanager_alert,
     alertmanager_group,
     pagerduty_variant,
-    post_once,
 )
+from tests.support.samples import REPO, SAMPLE_SECRET
+from tests.support.sender import Delivery, send_paced
 
 AM_TOKEN = "storm-token"
 """Bearer token the Alertmanager route is configured with (``http_config.authorization``)."""
@@ -130,14 +128,6 @@ def start_serve(db: Path, workdir: Path, *, timeout_s: float = 30) -> Serve:
         raise RuntimeError(f"serve did not start: {line!r} {serve.stderr_tail()}")
     serve.port = int(line.split("http://127.0.0.1:")[1].split()[0])
     return serve
-
-
-def post(port: int, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection(LOOPBACK, port, timeout=30)
-    with closing(conn):
-        conn.request("POST", path, body=body, headers=headers)
-        response = conn.getresponse()
-        return response.status, response.read()
 
 
 # --- payloads ------------------------------------------------------------------------------
@@ -296,7 +286,7 @@ class SendReport:
 
 def _send_paced(
     port: int,
-    make: Callable[[int], tuple[str, bytes, dict[str, str]]],
+    make: Callable[[int], Delivery],
     count: int,
     rate: float,
     threads: int,
@@ -304,68 +294,35 @@ def _send_paced(
     prebuilt: bool,
 ) -> dict[str, Any]:
     """Slot ``n`` is sent at ``start + n / rate`` (or as soon after as a connection is free)."""
-    requests = [make(n) for n in range(count)] if prebuilt else None
-    statuses = [""] * count
-    ids: list[int | None] = [None] * count
-    answered = [float("nan")] * count
-    latencies = [float("nan")] * count
-    lock = threading.Lock()
-    make_lock = threading.Lock()  # the soak plan keeps state: build in slot order
-    next_slot = iter(range(count))
-    late = 0.0
-    start = time.monotonic() + 0.1
-    deadline = start + deadline_s
-
-    def worker() -> None:
-        nonlocal late
-        conn = http.client.HTTPConnection(LOOPBACK, port, timeout=60)
-        try:
-            while True:
-                with make_lock:
-                    slot = next(next_slot, None)
-                    if slot is None or time.monotonic() > deadline:
-                        return
-                    due = start + slot / rate
-                    if requests is None:
-                        source, body, headers = make(slot)
-                    else:
-                        source, body, headers = requests[slot]
-                delay = due - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
-                sent = time.monotonic()
-                path = f"/webhooks/{source}"
-                status, payload, conn = post_once(conn, port, path, body, headers)
-                try:
-                    delivery_id = json.loads(payload).get("delivery_id")
-                except (ValueError, AttributeError):
-                    delivery_id = None
-                done = time.monotonic()
-                with lock:
-                    statuses[slot] = status
-                    ids[slot] = delivery_id
-                    answered[slot] = done
-                    latencies[slot] = done - sent
-                    late = max(late, sent - due)
-        finally:
-            conn.close()
-
-    pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    done_slots = [n for n in range(count) if statuses[n]]
-    last = max((answered[n] for n in done_slots), default=start)
+    run = send_paced(
+        port,
+        make,
+        count,
+        threads=threads,
+        deadline_s=deadline_s,
+        rate=rate,
+        prebuilt=prebuilt,
+        lead_s=0.1,
+    )
+    answered = [a for a in run.answers if a is not None]
+    last = max((a.answered_at for a in answered), default=run.started_at)
     return {
-        "started_at": start,
-        "elapsed_s": last - start,
-        "statuses": [statuses[n] for n in done_slots],
-        "delivery_ids": [ids[n] for n in done_slots],
-        "answered_at": [answered[n] for n in done_slots],
-        "latencies_s": [latencies[n] for n in done_slots],
-        "late_s": late,
+        "started_at": run.started_at,
+        "elapsed_s": last - run.started_at,
+        "statuses": [a.status for a in answered],
+        "delivery_ids": [_delivery_id(a.body) for a in answered],
+        "answered_at": [a.answered_at for a in answered],
+        "latencies_s": [a.latency_s for a in answered],
+        "late_s": max((a.sent_at - a.due_at for a in answered), default=0.0),
     }
+
+
+def _delivery_id(answer: bytes) -> int | None:
+    try:
+        delivery_id: int | None = json.loads(answer).get("delivery_id")
+    except (ValueError, AttributeError):
+        return None
+    return delivery_id
 
 
 def sender_main(spec: dict[str, Any]) -> dict[str, Any]:
@@ -374,7 +331,7 @@ def sender_main(spec: dict[str, Any]) -> dict[str, Any]:
     if mode == "storm":
         per = int(spec["per_delivery"])
 
-        def make(slot: int) -> tuple[str, bytes, dict[str, str]]:
+        def make(slot: int) -> Delivery:
             return "alertmanager", storm_delivery(run, slot, per), am_headers()
 
         prebuilt = True

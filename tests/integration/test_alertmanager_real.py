@@ -6,7 +6,6 @@ This is the sender whose behaviour matters most (it drops a notification on any 
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import shutil
@@ -14,7 +13,6 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +20,7 @@ import pytest
 
 from oncall_tui.core.clock import SystemClock
 from tests.integration.conftest import Endpoint, ReceiverFactory
+from tests.support.receiver_http import request
 
 pytestmark = pytest.mark.alertmanager
 
@@ -67,13 +66,9 @@ receivers:
 
 
 def am_request(port: int, method: str, path: str, body: object = None) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    with closing(conn):
-        payload = None if body is None else json.dumps(body).encode()
-        conn.request(method, path, payload, {"Content-Type": "application/json"})
-        response = conn.getresponse()
-        response.read()
-        return response.status
+    payload = None if body is None else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"}
+    return request(port, method, path, payload, headers, timeout_s=5).status
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ from oncall_tui.actions.notes import add_note
 from oncall_tui.core.agents import NoteKind
 from oncall_tui.store import deliveries
 from oncall_tui.store.journal import Store
-from tests.integration.conftest import SAMPLES, Endpoint, ReceiverFactory, sample_headers
+from tests.integration.conftest import Endpoint, ReceiverFactory
+from tests.support.samples import SAMPLES, sample_headers
 
 MARKER = "hostile-marker"
 HOSTILE = (

@@ -40,7 +40,6 @@ from oncall_tui.config import Settings
 from oncall_tui.core import render
 from oncall_tui.core.context_schema import ContextDocument
 from oncall_tui.store.journal import Store
-from tests.integration.conftest import SAMPLES, sample
 from tests.integration.faults_common import (
     all_folded,
     integrity,
@@ -50,6 +49,8 @@ from tests.integration.faults_common import (
     unstored,
     wait_for,
 )
+from tests.support.receiver_http import LOOPBACK, post_once, with_json_type
+from tests.support.samples import SAMPLES, sample
 
 ROWS, COLS = 48, 160
 START_TIMEOUT_S = 40.0
@@ -180,28 +181,23 @@ class Sender(threading.Thread):
         return "pagerduty", pagerduty_event(webhook_id), headers, pagerduty_key(webhook_id)
 
     def run(self) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        with closing(conn):
+        conn = http.client.HTTPConnection(LOOPBACK, self.port, timeout=30)
+        try:
             n = 0
             while not self.halt.is_set():
                 source, body, headers, expected = self.delivery(n)
-                try:
-                    conn.request(
-                        "POST",
-                        f"/webhooks/{source}",
-                        body,
-                        {"Content-Type": "application/json", **headers},
-                    )
-                    response = conn.getresponse()
-                    data = response.read()
-                except (OSError, http.client.HTTPException):
+                path = f"/webhooks/{source}"
+                status, data, conn = post_once(conn, self.port, path, body, with_json_type(headers))
+                if not status.isdigit():
                     return  # killed: whatever was in flight got no answer, so no promise
-                if 200 <= response.status < 300:
+                if 200 <= int(status) < 300:
                     self.acked[int(json.loads(data)["delivery_id"])] = expected
                 else:
-                    self.refused.append((response.status, data[:300]))
+                    self.refused.append((int(status), data[:300]))
                 n += 1
                 self.halt.wait(SEND_PAUSE_S)
+        finally:
+            conn.close()
 
     def wait_for_acks(self, count: int, timeout_s: float = 30) -> None:
         wait_for(

@@ -32,7 +32,7 @@ from oncall_tui.core.clock import FixedClock
 from oncall_tui.core.context_schema import ContextDocument
 from oncall_tui.server.runner import ReceiverThread
 from oncall_tui.store.journal import Store
-from tests.integration.conftest import STORY_TIME, Endpoint, Reply
+from tests.integration.conftest import STORY_TIME, Endpoint
 from tests.integration.faults_common import (
     acknowledged_id,
     all_folded,
@@ -45,6 +45,7 @@ from tests.integration.faults_common import (
     unstored,
     wait_for,
 )
+from tests.support.receiver_http import Reply
 
 TMPFS_BYTES = 8 * 1024 * 1024
 HEADROOM = 64 * 1024

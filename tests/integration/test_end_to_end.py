@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx
 import pytest
 from click.testing import CliRunner
 from mcp import ClientSession, StdioServerParameters
@@ -29,8 +28,9 @@ from oncall_tui.cli import cli
 from oncall_tui.config import ExportSettings, PolicySettings, Settings
 from oncall_tui.core.clock import SystemClock
 from oncall_tui.server.runner import ReceiverThread
+from tests.support.receiver_http import post_webhook, request
+from tests.support.samples import SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 REPO_SLUG = "acme-payments/payments-api"
 
 
@@ -118,16 +118,10 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 def post(port: int, source: str, path: Path) -> None:
     """Deliver, then wait (as /healthz tells) until the receiver has folded it into incidents."""
-    base = f"http://127.0.0.1:{port}"
-    response = httpx.post(
-        f"{base}/webhooks/{source}",
-        content=path.read_bytes(),
-        headers={"Content-Type": "application/json"},
-        timeout=10,
-    )
-    assert response.status_code == 202, response.text
+    reply = post_webhook(port, source, path.read_bytes(), timeout_s=10)
+    assert reply.status == 202, reply.body
     deadline = time.monotonic() + 20
-    while httpx.get(f"{base}/healthz", timeout=10).json()["received"]:
+    while request(port, "GET", "/healthz", timeout_s=10).json["received"]:
         assert time.monotonic() < deadline, "the receiver did not fold the delivery"
         time.sleep(0.01)
 

@@ -28,7 +28,7 @@ from oncall_tui.agents import repo_files
 from oncall_tui.agents.atomic import UnsafePathError, contained, write_atomic
 from oncall_tui.agents.export import ExportReport, sync
 from oncall_tui.agents.export_loop import ExportLoop
-from oncall_tui.cli.context import AppContext
+from oncall_tui.cli.app_context import AppContext
 from oncall_tui.cli.export_cmd import export
 from oncall_tui.config import Settings
 from oncall_tui.core import render
@@ -38,7 +38,8 @@ from oncall_tui.core.context_schema import ContextDocument
 from oncall_tui.core.models import IncidentState
 from oncall_tui.ingest import Ingestor
 from oncall_tui.store.journal import Store
-from tests.integration.conftest import SAMPLES, STORY_TIME, sample
+from tests.integration.conftest import STORY_TIME
+from tests.support.samples import SAMPLES, sample
 
 REPO = "acme-payments/payments-api"
 TINY_CATALOG = (

@@ -35,7 +35,7 @@ from oncall_tui.core.clock import SystemClock
 from oncall_tui.core.models import IncidentState
 from oncall_tui.ingest import Ingestor
 from oncall_tui.store.journal import Store
-from tests.integration.conftest import sample
+from tests.support.samples import sample
 
 SESSION = "5f0c1e2a-7b3d-4c55-9e1f-0a1b2c3d4e5f"
 BRANCH = "fix/processor-retries"

@@ -31,7 +31,8 @@ from oncall_tui.config import Settings
 from oncall_tui.core.clock import FixedClock
 from oncall_tui.ingest import Ingestor
 from oncall_tui.store.journal import Store
-from tests.integration.conftest import STORY_TIME, sample
+from tests.integration.conftest import STORY_TIME
+from tests.support.samples import sample
 
 LIMIT_S = 20
 REPO = "acme-payments/payments-api"

@@ -18,9 +18,10 @@ from oncall_tui.config import ExportSettings, Settings, SourceSettings
 from oncall_tui.ingest import Ingestor
 from oncall_tui.store.deliveries import REDACTED
 from oncall_tui.store.journal import Store
+from tests.factories import append_stored
 from tests.integration.conftest import ReceiverFactory
+from tests.support.samples import SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 TOKEN = "tok-0123456789abcdef"
 SECRET = "sec-fedcba9876543210"
 PASSWORD = "pw-5c1a7e"
@@ -234,7 +235,8 @@ def test_a_session_journaled_with_credentials_in_its_repo_is_shown_without_them(
     db = tmp_path / "old.db"
     store = Store.open(db)
     with store.write() as writer:  # what an older version journaled as it was given
-        writer.append(
+        append_stored(
+            writer,
             "session.registered",
             {
                 "session": {

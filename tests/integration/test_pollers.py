@@ -34,9 +34,10 @@ from oncall_tui.config import PollerSettings, PollersSettings, Settings
 from oncall_tui.core.clock import Clock, FixedClock, SystemClock
 from oncall_tui.core.models import Incident, IncidentState
 from oncall_tui.ingest import Ingestor
-from oncall_tui.server.pollers import PollerGroup, PollError, start_pollers
-from oncall_tui.server.pollers_alertmanager import AlertmanagerPoller
-from oncall_tui.server.pollers_pagerduty import API_ACCEPT, PagerDutyPoller
+from oncall_tui.server.pollers.alertmanager import AlertmanagerPoller
+from oncall_tui.server.pollers.base import PollError
+from oncall_tui.server.pollers.pagerduty import API_ACCEPT, PagerDutyPoller
+from oncall_tui.server.pollers.schedule import PollerGroup, start_pollers
 from oncall_tui.server.writer import IngestWriter
 from oncall_tui.store.journal import Store
 from oncall_tui.store.queries import list_incidents

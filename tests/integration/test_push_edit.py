@@ -23,7 +23,8 @@ from oncall_tui.core.clock import FixedClock
 from oncall_tui.core.models import IncidentState
 from oncall_tui.ingest import Ingestor
 from oncall_tui.store.journal import Store
-from tests.integration.conftest import STORY_TIME, sample
+from tests.integration.conftest import STORY_TIME
+from tests.support.samples import sample
 
 REFUSAL = (
     "INC-1 is resolved, so P-1 can no longer be edited:"

@@ -18,13 +18,8 @@ import pytest
 
 from oncall_tui.store.journal import Store
 from tests.benchmarks._common import run_loadgen
-from tests.integration.conftest import (
-    SAMPLE_SECRET,
-    ReceiverFactory,
-    ServeFactory,
-    sample,
-    sample_headers,
-)
+from tests.integration.conftest import ReceiverFactory, ServeFactory
+from tests.support.samples import SAMPLE_SECRET, sample, sample_headers
 
 SIGNED = {"pagerduty", "github", "grafana"}
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import hmac
-import http.client
 import json
 import os
 import socket
@@ -48,11 +47,12 @@ from oncall_tui.core.clock import FixedClock
 from oncall_tui.ingest import UNAUTHENTICATED_KEEP_BYTES
 from oncall_tui.server.runner import ReceiverThread
 from oncall_tui.sources import SOURCE_MODULES
-from tests.integration.conftest import SAMPLE_SECRET, STORY_TIME
+from tests.integration.conftest import STORY_TIME
 from tests.integration.faults_common import pagerduty_event, pagerduty_key
+from tests.support.receiver_http import request
+from tests.support.samples import SAMPLE_SECRET, SAMPLES
 from tests.unit.test_fuzz import _mutate, json_values
 
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 MAX_BODY = 64 * 1024
 READ_TIMEOUT_S = 1.0
 ANSWER_WITHIN_S = READ_TIMEOUT_S + 4.0
@@ -100,12 +100,7 @@ class Receiver:
             time.sleep(0.02)
 
     def healthz(self) -> int:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=ANSWER_WITHIN_S)
-        with closing(conn):
-            conn.request("GET", "/healthz")
-            response = conn.getresponse()
-            response.read()
-            return response.status
+        return request(self.port, "GET", "/healthz", timeout_s=ANSWER_WITHIN_S).status
 
 
 @pytest.fixture(scope="module")
@@ -964,12 +959,9 @@ def test_concurrent_retries_are_each_answered_2xx_and_stored_once(receiver: Rece
     senders = 8
 
     def send(body: bytes, headers: dict[str, str], barrier: threading.Barrier) -> tuple[int, Any]:
-        conn = http.client.HTTPConnection("127.0.0.1", receiver.port, timeout=30)
-        with closing(conn):
-            barrier.wait(timeout=10)
-            conn.request("POST", "/webhooks/pagerduty", body=body, headers=headers)
-            response = conn.getresponse()
-            return response.status, json.loads(response.read())
+        barrier.wait(timeout=10)  # every sender at once: the same event races itself
+        reply = request(receiver.port, "POST", "/webhooks/pagerduty", body, headers)
+        return reply.status, reply.json
 
     for round_number in range(5):
         event_id = f"concurrency-{round_number}"  # its own event: its own delivery

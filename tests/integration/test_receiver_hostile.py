@@ -31,7 +31,9 @@ from oncall_tui.server.runner import ReceiverThread
 from oncall_tui.store.db import connect, write_transaction
 from oncall_tui.store.journal import Store
 from oncall_tui.store.refusals import KEPT_PER_MINUTE, UNKNOWN_SOURCE
-from tests.integration.conftest import STORY_TIME, Endpoint, ReceiverFactory, sample
+from tests.integration.conftest import STORY_TIME, Endpoint, ReceiverFactory
+from tests.support.receiver_http import LOOPBACK, post_once, with_json_type
+from tests.support.samples import sample
 
 TOKEN = "the-right-token"
 
@@ -117,14 +119,14 @@ def test_a_flood_of_wrong_token_requests_is_counted_and_does_not_fill_the_disk(
     before = stored_bytes(endpoint.db)
 
     def send(count: int) -> list[int]:
-        conn = http.client.HTTPConnection("127.0.0.1", endpoint.port, timeout=30)
+        conn = http.client.HTTPConnection(LOOPBACK, endpoint.port, timeout=30)
         with closing(conn):
             statuses = []
             for _ in range(count):
-                conn.request("POST", "/webhooks/alertmanager", body, headers)
-                response = conn.getresponse()
-                response.read()
-                statuses.append(response.status)
+                status, _, conn = post_once(
+                    conn, endpoint.port, "/webhooks/alertmanager", body, headers
+                )
+                statuses.append(int(status))
             return statuses
 
     with ThreadPoolExecutor(6) as pool:
@@ -188,15 +190,12 @@ def test_a_flood_naming_a_new_unknown_source_each_time_is_bounded_all_the_same(
     receiver: ReceiverFactory,
 ) -> None:
     endpoint = receiver()
-    conn = http.client.HTTPConnection("127.0.0.1", endpoint.port, timeout=30)
+    conn = http.client.HTTPConnection(LOOPBACK, endpoint.port, timeout=30)
     with closing(conn):
         for n in range(60):
-            conn.request(
-                "POST", f"/webhooks/nagios-{n}", b"{}", {"Content-Type": "application/json"}
-            )
-            response = conn.getresponse()
-            response.read()
-            assert response.status == 404
+            path = f"/webhooks/nagios-{n}"
+            status, _, conn = post_once(conn, endpoint.port, path, b"{}", with_json_type({}))
+            assert status == "404"
 
     assert endpoint.rows("SELECT count(*) FROM deliveries") == [(KEPT_PER_MINUTE,)]
     assert endpoint.rows("SELECT source, http_status, count, kept FROM refusals") == [

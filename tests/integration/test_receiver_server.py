@@ -17,7 +17,8 @@ from oncall_tui.config import Settings
 from oncall_tui.core.clock import SystemClock
 from oncall_tui.server.app import create_app
 from oncall_tui.server.runner import BindRefusedError, ReceiverThread, check_bind, run_server
-from tests.integration.conftest import ReceiverFactory, ServeFactory, sample
+from tests.integration.conftest import ReceiverFactory, ServeFactory
+from tests.support.samples import sample
 
 # --- body limits and stalled senders, at the socket ------------------------------------------
 

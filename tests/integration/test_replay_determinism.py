@@ -16,14 +16,14 @@ from oncall_tui.agents.export import sync
 from oncall_tui.config import ExportSettings, PolicySettings, Settings
 from oncall_tui.core.agents import AgentKind
 from oncall_tui.core.clock import FixedClock
+from oncall_tui.demo.scenario import ScenarioPlayer, load_scenario
 from oncall_tui.ingest import Ingestor
-from oncall_tui.scenario import ScenarioPlayer, load_scenario
 from oncall_tui.store import deliveries
 from oncall_tui.store.journal import Store
 from oncall_tui.store.meta import FENCE_KEY
 from oncall_tui.store.queries import dump_projection
+from tests.support.samples import SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
 SESSIONS = [
     ("cc-processor", "acme-payments/payments-api", "services/processor/retry.py"),

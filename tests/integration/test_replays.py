@@ -18,13 +18,8 @@ from oncall_tui.cli import cli
 from oncall_tui.config import Settings
 from oncall_tui.ingest import Ingestor
 from oncall_tui.store.journal import Store
-from tests.integration.conftest import (
-    SAMPLE_SECRET,
-    Endpoint,
-    ReceiverFactory,
-    sample,
-    sample_headers,
-)
+from tests.integration.conftest import Endpoint, ReceiverFactory
+from tests.support.samples import SAMPLE_SECRET, sample, sample_headers
 
 SIGNED = {"pagerduty": {"secret": SAMPLE_SECRET}, "github": {"secret": SAMPLE_SECRET}}
 CAPTURED = {

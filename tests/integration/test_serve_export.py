@@ -21,8 +21,9 @@ from oncall_tui.config import Settings
 from oncall_tui.core.clock import SystemClock
 from oncall_tui.store.journal import Store
 from oncall_tui.store.lease import LEASE_TTL_S, Lease, live_holder
-from tests.integration.conftest import ServeFactory, ServeProcess, sample
+from tests.integration.conftest import ServeFactory, ServeProcess
 from tests.integration.test_hook import CATALOG, SESSION, hook_event, make_repo, run_hook
+from tests.support.samples import sample
 
 WAIT_S = 10.0
 

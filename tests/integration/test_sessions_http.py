@@ -7,7 +7,6 @@ status code, the body and the row it leaves (or must not leave) in the DB.
 from __future__ import annotations
 
 import base64
-import http.client
 import json
 import socket
 import sqlite3
@@ -31,7 +30,8 @@ from oncall_tui.core.clock import SystemClock
 from oncall_tui.ingest import Ingestor
 from oncall_tui.server.sessions_routes import routes
 from oncall_tui.store.journal import Store
-from tests.integration.conftest import sample
+from tests.support.receiver_http import Reply, request
+from tests.support.samples import sample
 
 SESSION = "codex-7f3a"
 TOKEN = "sessions-test-token"
@@ -44,17 +44,6 @@ REGISTER = {
     "task": "tune retries",
     "paths": ["services/payments/client.py"],
 }
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.body)
 
 
 @dataclass
@@ -71,12 +60,9 @@ class Api:
         raw: bytes | None = None,
     ) -> Reply:
         data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
-        sent = {"Content-Type": "application/json", **(headers or {})}
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        with closing(conn):
-            conn.request(method, path, body=data, headers=sent)
-            response = conn.getresponse()
-            return Reply(response.status, dict(response.getheaders()), response.read())
+        return request(
+            self.port, method, path, data, {"Content-Type": "application/json", **(headers or {})}
+        )
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         with closing(sqlite3.connect(self.db, timeout=10)) as conn:

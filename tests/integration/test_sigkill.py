@@ -18,6 +18,7 @@ import pytest
 
 from tests.integration.conftest import Endpoint, ServeFactory, ServeProcess
 from tests.integration.faults_common import pagerduty_event
+from tests.support.receiver_http import LOOPBACK, post_once
 
 SENDERS = 4
 
@@ -43,23 +44,23 @@ class Burst:
             thread.join(30)
 
     def _send(self, sender: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", self.endpoint.port, timeout=10)
-        with closing(conn):
+        port = self.endpoint.port
+        conn = http.client.HTTPConnection(LOOPBACK, port, timeout=10)
+        try:
             for n in range(100_000):
                 webhook_id = f"{self.prefix}-{sender}-{n}"
                 headers = {"Content-Type": "application/json", "X-Webhook-Id": webhook_id}
                 body = pagerduty_event(webhook_id)  # its own event: its own delivery
-                try:
-                    conn.request("POST", "/webhooks/pagerduty", body, headers)
-                    response = conn.getresponse()
-                    response.read()
-                except (OSError, http.client.HTTPException):
+                status, _, conn = post_once(conn, port, "/webhooks/pagerduty", body, headers)
+                if not status.isdigit():
                     return  # killed: whatever was in flight got no answer, so no promise
                 with self._lock:
-                    if response.status == 202:
+                    if status == "202":
                         self.acked.add(webhook_id)
                     else:
-                        self.unexpected.append(response.status)
+                        self.unexpected.append(int(status))
+        finally:
+            conn.close()
 
     def wait_for_acks(self, count: int, timeout_s: float = 10) -> None:
         deadline = time.monotonic() + timeout_s

@@ -61,13 +61,13 @@ from tests.integration.storm_helpers import (
     fingerprint,
     median,
     poll,
-    post,
     rows,
     rss_kib,
     start_serve,
     thirds,
     wal_size,
 )
+from tests.support.receiver_http import post_webhook
 
 MB = 1024 * 1024
 SIZE = (160, 48)
@@ -133,10 +133,10 @@ def seed_incidents(serve: Serve, db: Path) -> None:
     """One firing alert on each of ``SEED_SERVICES`` services: as many incidents, as rows."""
     for n in range(SEED_SERVICES):
         alert = alertmanager_alert(n, "seed", f"seed-svc-{n:02d}")
-        status, body = post(
-            serve.port, "/webhooks/alertmanager", alertmanager_group([alert], "seed"), am_headers()
+        reply = post_webhook(
+            serve.port, "alertmanager", alertmanager_group([alert], "seed"), am_headers()
         )
-        assert status == 202, (status, body)
+        assert reply.status == 202, (reply.status, reply.body)
     assert poll(
         lambda: rows(db, "SELECT count(*) FROM incidents")[0][0] >= SEED_SERVICES, timeout_s=30
     ), "the seed alerts were not folded into incidents"

@@ -26,7 +26,7 @@ import pytest
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
-from oncall_tui.cli.context import AppContext
+from oncall_tui.cli.app_context import AppContext
 from oncall_tui.cli.timeline_cmd import timeline
 from oncall_tui.core.journal_rows import Row
 from oncall_tui.core.models import Link
@@ -313,9 +313,9 @@ def test_the_replay_follows_a_journal_being_written(tmp_path: Path) -> None:
     from oncall_tui.actions import sessions as session_actions
     from oncall_tui.actions.catalog import load_catalog_file
     from oncall_tui.core.agents import AgentKind
-    from oncall_tui.demo import demo_settings
+    from oncall_tui.demo.command import demo_settings
+    from oncall_tui.demo.scenario import SAMPLE_DATA
     from oncall_tui.ingest import Ingestor
-    from oncall_tui.scenario import SAMPLE_DATA
 
     settings = demo_settings(tmp_path)
     store = Store.open(settings.db)

@@ -28,7 +28,7 @@ import pytest
 
 from oncall_tui.store import checkpoint as checkpoints
 from oncall_tui.store.db import connect
-from tests.integration.conftest import Endpoint, ReceiverFactory, Reply
+from tests.integration.conftest import Endpoint, ReceiverFactory
 from tests.integration.faults_common import (
     acknowledged_id,
     all_folded,
@@ -39,6 +39,7 @@ from tests.integration.faults_common import (
     unstored,
     wait_for,
 )
+from tests.support.receiver_http import Reply
 
 PINNED_MAX = 1500
 """Deliveries sent while the reader is pinned, at most: they stop once the WAL holds 1.5 times

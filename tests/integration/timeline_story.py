@@ -23,8 +23,8 @@ from oncall_tui.agents.export import CONTEXT_MD, SESSIONS, sync
 from oncall_tui.config import Settings
 from oncall_tui.core.agents import NoteKind, PushState
 from oncall_tui.core.clock import FixedClock
-from oncall_tui.demo import demo_settings
-from oncall_tui.scenario import Scenario, ScenarioPlayer, load_scenario
+from oncall_tui.demo.command import demo_settings
+from oncall_tui.demo.scenario import Scenario, ScenarioPlayer, load_scenario
 from oncall_tui.store.journal import Store
 from oncall_tui.store.meta import FENCE_KEY
 

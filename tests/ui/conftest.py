@@ -12,8 +12,8 @@ from textual.worker import WorkerCancelled
 
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import Clock, FixedClock
-from oncall_tui.demo import demo_settings
-from oncall_tui.scenario import ScenarioPlayer, load_scenario
+from oncall_tui.demo.command import demo_settings
+from oncall_tui.demo.scenario import ScenarioPlayer, load_scenario
 from oncall_tui.store.journal import Store
 from oncall_tui.store.meta import FENCE_KEY
 from oncall_tui.tui.app import AppOptions, OncallApp
@@ -85,6 +85,9 @@ async def settle(pilot: Pilot[None], rounds: int = 20, paint_s: float = 0.3) -> 
             await pilot.app.workers.wait_for_complete()
         except WorkerCancelled:  # a newer load replaced it; wait for that one
             continue
+        # Workers post their results as messages; handling one may start more work (a loaded
+        # snapshot asks for its preview), so let them be handled before calling it quiet.
+        await pilot.pause(0.05)
         if not any(w.is_running for w in pilot.app.workers):
             break
     # Let the last results paint, even on a loaded machine.

@@ -21,12 +21,12 @@ from oncall_tui.actions.sessions import register
 from oncall_tui.config import Settings
 from oncall_tui.core.agents import AgentKind, NoteKind
 from oncall_tui.core.clock import Clock
-from oncall_tui.demo import demo_settings
+from oncall_tui.demo.command import demo_settings
 from oncall_tui.ingest import Ingestor
 from oncall_tui.store.journal import Store
 from oncall_tui.store.meta import FENCE_KEY
+from tests.support.samples import SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 STORY_TIME = datetime(2026, 11, 23, 12, 0, 17, tzinfo=UTC)
 """Just after the samples' own timestamps, so their incidents are fresh."""
 

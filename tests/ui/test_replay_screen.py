@@ -15,8 +15,8 @@ from textual.widgets import Static, TextArea
 from oncall_tui.actions import pushes as push_actions
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import FixedClock
-from oncall_tui.demo import demo_settings
-from oncall_tui.scenario import ScenarioPlayer, load_scenario
+from oncall_tui.demo.command import demo_settings
+from oncall_tui.demo.scenario import ScenarioPlayer, load_scenario
 from oncall_tui.store.journal import Store
 from oncall_tui.store.meta import FENCE_KEY
 from oncall_tui.tui.app import OncallApp

@@ -10,8 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from oncall_tui.cli import cli
-
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
+from tests.support.samples import SAMPLES
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,8 +21,8 @@ from oncall_tui.sources import SOURCE_MODULES, get_source
 from oncall_tui.sources.base import ParseError, RawDelivery, ServiceMapping
 from oncall_tui.store import deliveries
 from oncall_tui.store.journal import Store
+from tests.support.samples import SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 json_values = st.recursive(

@@ -151,8 +151,8 @@ def test_state_machine(start: IncidentState, target: IncidentState, allowed: boo
     journal.record(make_signal("a1"))
     incident = journal.tables.incidents["INC-1"].model_copy(update={"state": start})
     if allowed:
-        kind, body = incidents.change_state(incident, target, at(1), "test")
-        assert (kind, body["state"]) == ("incident.state_changed", target.value)
+        change = incidents.change_state(incident, target, at(1), "test")
+        assert (change.KIND, change.state) == ("incident.state_changed", target.value)
     else:
         with pytest.raises(incidents.TransitionError, match="cannot become"):
             incidents.change_state(incident, target, at(1), "test")

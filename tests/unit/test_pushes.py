@@ -6,6 +6,7 @@ import pytest
 
 from oncall_tui.core import pushes
 from oncall_tui.core.agents import PushKind, PushState
+from oncall_tui.core.journal import FreezeChanged, PushApproved
 from oncall_tui.core.models import Severity, SignalKind, SignalStatus
 from tests.factories import PAYMENTS_CATALOG, MemoryJournal, make_signal
 
@@ -87,7 +88,7 @@ def test_resolve_stands_down_told_sessions_and_expires_the_rest(journal: MemoryJ
     journal.record(make_signal("a1"))
     journal.reconcile("INC-1")
     told = _by_session(journal)["direct"][0]
-    journal.append("push.approved", {"push_id": told.id, "by": "alice"}, "user:alice")
+    journal.append(PushApproved(told.id, "alice"), "user:alice")
     journal.record(make_signal("a1", status=SignalStatus.RESOLVED, minute=30))
     journal.reconcile("INC-1", minute=30)
     by_session = _by_session(journal)
@@ -148,11 +149,7 @@ def test_new_session_in_the_radius_gets_a_push_later(journal: MemoryJournal) -> 
 def test_declaring_a_deploy_freeze_is_a_material_change(journal: MemoryJournal) -> None:
     journal.record(make_signal("a1"))
     journal.reconcile("INC-1")
-    journal.append(
-        "incident.freeze_changed",
-        {"incident_id": "INC-1", "frozen": True, "by": "alice"},
-        "user:alice",
-    )
+    journal.append(FreezeChanged("INC-1", True, "alice"), "user:alice")
     journal.reconcile("INC-1", minute=1)
     latest = _by_session(journal)["direct"][-1]
     assert latest.trigger == "deploy freeze declared"

@@ -13,9 +13,18 @@ from hypothesis import strategies as st
 from oncall_tui.core import incidents, projection, pushes
 from oncall_tui.core.agents import AgentKind, AgentSession, PushState
 from oncall_tui.core.exposure import ContextStatus, Interval, exposure, incident_times
+from oncall_tui.core.journal import (
+    ContextDelivered,
+    JournalBody,
+    JournalEntry,
+    PushAcknowledged,
+    PushRejected,
+    SessionRegistered,
+    SessionSeen,
+)
 from oncall_tui.core.journal_rows import Row
 from oncall_tui.core.memory import MemoryTables
-from oncall_tui.core.models import IncidentState, JournalEntry, Severity, SignalKind, SignalStatus
+from oncall_tui.core.models import IncidentState, Severity, SignalKind, SignalStatus
 from oncall_tui.core.replay import Cursor, state_at, until
 from oncall_tui.core.timeline import NAMED_JUMPS, Milestone, Timeline
 from tests.factories import PAYMENTS_CATALOG, T0, MemoryJournal, make_signal
@@ -46,10 +55,8 @@ class Night(MemoryJournal):
         self.live: list[dict[str, Any]] = []
         self.load_catalog(PAYMENTS_CATALOG)
 
-    def append(self, kind: str, body: dict[str, Any], actor: str) -> JournalEntry:
-        entry = JournalEntry(
-            seq=len(self.entries) + 1, ts=self.now, actor=actor, kind=kind, body=body
-        )
+    def append(self, body: JournalBody, actor: str) -> JournalEntry:
+        entry = JournalEntry.of(len(self.entries) + 1, self.now, actor, body)
         projection.apply(entry, self.tables)
         self.entries.append(entry)
         self.live.append(dump(self.tables))
@@ -77,11 +84,11 @@ class Night(MemoryJournal):
             first_seen=self.now,
             last_seen=self.now,
         )
-        self.append("session.registered", {"session": session.model_dump(mode="json")}, "agent")
+        self.append(SessionRegistered(session), "agent")
         self.reconcile_all()
 
     def seen(self, session_id: str) -> None:
-        self.append("session.seen", {"session_id": session_id}, f"agent:{session_id}")
+        self.append(SessionSeen(session_id), f"agent:{session_id}")
 
     def reconcile_all(self) -> None:
         policy = pushes.Policy(auto_approve=("stand-down",))
@@ -89,8 +96,8 @@ class Night(MemoryJournal):
             events = pushes.reconcile(
                 incident_id, self.tables, policy, pushes.SessionTiming(), self.now
             )
-            for kind, body in events:
-                self.append(kind, body, "engine")
+            for event in events:
+                self.append(event, "engine")
 
     def all_pending(self) -> list[str]:
         return sorted(p.id for p in self.tables.pushes.values() if p.state is PushState.PENDING)
@@ -102,8 +109,8 @@ class Night(MemoryJournal):
             for p in self.tables.pushes_for_incident(push.incident_id)
             if p.session_id == push.session_id and p.state.is_live
         ]
-        for kind, body in pushes.approval_events(push, live, by):
-            self.append(kind, body, by)
+        for event in pushes.approval_events(push, live, by):
+            self.append(event, by)
 
     def deliver(self, session_id: str) -> None:
         ids = [
@@ -112,17 +119,17 @@ class Night(MemoryJournal):
             if p.state.is_live and (p.session_id == session_id or session_id in p.recipients)
         ]
         if ids:
-            body = {"session_id": session_id, "push_ids": ids, "channel": "file", "through_seq": 0}
-            self.append("context.delivered", body, f"agent:{session_id}")
+            body = ContextDelivered(session_id, ids, "file", 0)
+            self.append(body, f"agent:{session_id}")
 
     def acknowledge(self, push_id: str) -> None:
-        self.append("push.acknowledged", {"push_id": push_id, "by": "agent"}, "agent")
+        self.append(PushAcknowledged(push_id, "agent"), "agent")
 
     def resolve(self, incident_id: str) -> None:
         incident = self.tables.incidents[incident_id]
         if incident.is_active:
-            kind, body = incidents.change_state(incident, IncidentState.RESOLVED, self.now, "ok")
-            self.append(kind, body, "user:alice")
+            change = incidents.change_state(incident, IncidentState.RESOLVED, self.now, "ok")
+            self.append(change, "user:alice")
             self.reconcile_all()
 
 
@@ -244,8 +251,8 @@ def the_night() -> Night:
     night.wait(1).seen("s-payments")
     night.wait(1)
     incident = night.tables.incidents["INC-1"]
-    kind, body = incidents.change_state(incident, IncidentState.ACKNOWLEDGED, night.now, "on it")
-    night.append(kind, body, "user:alice")
+    change = incidents.change_state(incident, IncidentState.ACKNOWLEDGED, night.now, "on it")
+    night.append(change, "user:alice")
     night.reconcile_all()
     night.approve("P-2")
     night.wait(1).seen("s-payments")
@@ -456,9 +463,7 @@ def test_a_rejected_session_is_not_exposed() -> None:
     night = Night()
     night.join("s-payments")
     night.wait(1).signal("a1")
-    night.append(
-        "push.rejected", {"push_id": "P-1", "by": "user:alice", "reason": "no"}, "user:alice"
-    )
+    night.append(PushRejected("P-1", "user:alice", "no"), "user:alice")
     for _ in range(3):
         night.wait(5).seen("s-payments")
     [found] = exposure(Timeline("INC-1", [Row.of(e) for e in night.entries]))

@@ -11,7 +11,7 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from oncall_tui.cli.context import AppContext
+from oncall_tui.cli.app_context import AppContext
 from oncall_tui.cli.sessions_cmd import hook, sessions
 from oncall_tui.core.clock import FixedClock
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from oncall_tui.core import incidents, projection
 from oncall_tui.core.clock import FixedClock
 from oncall_tui.core.incidents import GroupingRules
+from oncall_tui.core.journal import NoteAccepted
 from oncall_tui.core.memory import MemoryTables
 from oncall_tui.core.models import Severity, SignalKind, SignalStatus
 from oncall_tui.store import tables
@@ -22,8 +23,7 @@ from oncall_tui.store.queries import dump_projection
 from oncall_tui.store.schema import SCHEMA_VERSION, SchemaTooNewError
 from oncall_tui.store.tables import SqlTables
 from tests.factories import T0, MemoryJournal, make_signal
-
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
+from tests.support.samples import SAMPLES
 
 
 def test_new_db_is_wal_private_and_current(tmp_path: Path) -> None:
@@ -55,7 +55,7 @@ def test_newer_db_is_refused_with_a_clear_message(tmp_path: Path) -> None:
 def test_failed_write_leaves_nothing(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "db")
     with pytest.raises(RuntimeError), store.write() as writer:
-        writer.append("note", {"x": 1}, "test")
+        writer.append(NoteAccepted("N-1", "test"), "test")
         raise RuntimeError("boom")
     assert store.max_seq() == 0
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import deque
 from fnmatch import fnmatchcase
-from pathlib import Path
 from textwrap import dedent
 
 import pytest
@@ -24,8 +23,7 @@ from oncall_tui.core.topology import (
     repo_matches,
     services_for_repo,
 )
-
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
+from tests.support.samples import SAMPLES
 
 
 def catalog(*services: Service) -> Catalog:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -16,7 +18,14 @@ from oncall_tui.core.sanitize import display_text
 AUDIENCE_SHOWN = 8
 
 
-class BroadcastModal(ModalScreen[str | None]):
+@dataclass(frozen=True)
+class BroadcastMessage:
+    """What every session in the audience shown will be told (never empty)."""
+
+    text: str
+
+
+class BroadcastModal(ModalScreen[BroadcastMessage | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel")]
 
     def __init__(self, incident_id: str, audience: list[AgentSession]) -> None:
@@ -60,7 +69,7 @@ class BroadcastModal(ModalScreen[str | None]):
         if not message:
             self.query_one("#error", Label).update("Write the message first.")
             return
-        self.dismiss(message)
+        self.dismiss(BroadcastMessage(message))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

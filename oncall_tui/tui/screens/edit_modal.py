@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,7 +12,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, TextArea
 
 
-class EditModal(ModalScreen[str | None]):
+@dataclass(frozen=True)
+class EditedGuidance:
+    """The new version of the guidance: changed and not empty."""
+
+    text: str
+
+
+class EditModal(ModalScreen[EditedGuidance | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="cancel"),
         Binding("ctrl+s", "save", "Save", id="save"),
@@ -46,7 +55,7 @@ class EditModal(ModalScreen[str | None]):
         if text == self.guidance.strip():
             self.query_one("#error", Label).update("Nothing changed.")
             return
-        self.dismiss(text)
+        self.dismiss(EditedGuidance(text))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

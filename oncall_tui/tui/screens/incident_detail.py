@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -15,9 +13,8 @@ from textual.widgets import Footer, Static
 from oncall_tui.core.sanitize import display_text
 from oncall_tui.tui.format import plain
 from oncall_tui.tui.loader import IncidentDetail, load_incident_detail
-
-if TYPE_CHECKING:
-    from oncall_tui.tui.app import OncallApp
+from oncall_tui.tui.messages import DetailLoaded
+from oncall_tui.tui.services import DashboardServices
 
 
 def render_incident(detail: IncidentDetail, palette: dict[str, str]) -> Text:
@@ -84,8 +81,9 @@ def _section(text: Text, title: str) -> None:
 class IncidentDetailScreen(Screen[None]):
     BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="back")]
 
-    def __init__(self, incident_id: str) -> None:
+    def __init__(self, services: DashboardServices, incident_id: str) -> None:
         super().__init__()
+        self.services = services
         self.incident_id = incident_id
 
     def compose(self) -> ComposeResult:
@@ -99,14 +97,14 @@ class IncidentDetailScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def load(self) -> None:
-        app: OncallApp = self.app  # type: ignore[assignment]
         try:
-            detail = load_incident_detail(app.loader, self.incident_id)
+            detail = load_incident_detail(self.services.loader, self.incident_id)
         except LookupError as exc:
-            message = Text(display_text(exc, 300))
-            self.app.call_from_thread(self.query_one("#body", Static).update, message)
+            self.post_message(DetailLoaded(Text(display_text(exc, 300))))
             return
         palette = dict(self.app.theme_variables)
-        self.app.call_from_thread(
-            self.query_one("#body", Static).update, render_incident(detail, palette)
-        )
+        self.post_message(DetailLoaded(render_incident(detail, palette)))
+
+    @on(DetailLoaded)
+    def _paint_body(self, message: DetailLoaded) -> None:
+        self.query_one("#body", Static).update(message.body)

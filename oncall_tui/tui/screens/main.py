@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,19 +10,31 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input
 
-from oncall_tui.core.agents import AgentSession
 from oncall_tui.core.models import IncidentState, Severity
-from oncall_tui.core.sanitize import display_text
+from oncall_tui.core.sanitize import clean, display_text
 from oncall_tui.store.dashboard import IncidentFilter
+from oncall_tui.tui.engineer_actions import EngineerAction
 from oncall_tui.tui.loader import Snapshot, View
+from oncall_tui.tui.messages import (
+    ActionDone,
+    ActionFailed,
+    AudienceLoaded,
+    PreviewLoaded,
+    SnapshotLoaded,
+)
+from oncall_tui.tui.screens.broadcast_modal import BroadcastMessage, BroadcastModal
+from oncall_tui.tui.screens.edit_modal import EditedGuidance, EditModal
+from oncall_tui.tui.screens.incident_detail import IncidentDetailScreen
+from oncall_tui.tui.screens.note_modal import NoteDraft, NoteModal
+from oncall_tui.tui.screens.reject_modal import Rejection, RejectModal
+from oncall_tui.tui.screens.replay import ReplayScreen
+from oncall_tui.tui.screens.session_detail import SessionDetailScreen
+from oncall_tui.tui.services import DashboardServices
 from oncall_tui.tui.widgets.incident_table import IncidentTable, incident_rows
 from oncall_tui.tui.widgets.push_preview import PushPreview
 from oncall_tui.tui.widgets.push_table import PushTable, push_rows
 from oncall_tui.tui.widgets.session_table import SessionTable, session_rows
 from oncall_tui.tui.widgets.status_bar import StatusBar
-
-if TYPE_CHECKING:
-    from oncall_tui.tui.app import OncallApp
 
 NARROW_BELOW = 120
 
@@ -127,19 +137,13 @@ class MainScreen(Screen[None]):
     view: reactive[View] = reactive(View(None, IncidentFilter()), init=False)
     """Which incident narrows the side panes, and the incident filter."""
 
-    def __init__(self) -> None:
+    def __init__(self, services: DashboardServices) -> None:
         super().__init__()
+        self.services = services
         self._seq = -1
         self._known_critical: set[str] | None = None
         self._last: Snapshot | None = None
         self._show_all = False
-
-    @property
-    def oncall(self) -> OncallApp:
-        from oncall_tui.tui.app import OncallApp
-
-        assert isinstance(self.app, OncallApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -162,13 +166,13 @@ class MainScreen(Screen[None]):
         self.query_one("#sessions-pane").border_title = "Affected sessions"
         self.query_one("#pushes-pane").border_title = "Pending pushes"
         self.query_one(StatusBar).show(
-            receiver=self.oncall.receiver_state, export_dir=self.oncall.export_dir_label
+            receiver=self.services.receiver_state, export_dir=self.services.export_dir_label
         )
         self.query_one(IncidentTable).focus()
         self._apply_width(self.size.width)
         self.refresh_data(force=True)
-        if self.oncall.poll_interval_s > 0:
-            self.set_interval(self.oncall.poll_interval_s, self.refresh_data)
+        if self.services.poll_interval_s > 0:
+            self.set_interval(self.services.poll_interval_s, self.refresh_data)
 
     def on_resize(self) -> None:
         self._apply_width(self.size.width)
@@ -180,15 +184,17 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def refresh_data(self, force: bool = False) -> None:
-        loader = self.oncall.loader
+        loader = self.services.loader
         view = self.view
         if not force and loader.max_seq() == self._seq:
             return
         snapshot = loader.snapshot(view, narrow_to_first=not self._show_all)
-        self.app.call_from_thread(self._show, snapshot, view)
+        self.post_message(SnapshotLoaded(snapshot, view))
 
-    def _show(self, snapshot: Snapshot, asked: View) -> None:
-        if asked != self.view:  # the engineer moved on while it loaded
+    @on(SnapshotLoaded)
+    def _show(self, message: SnapshotLoaded) -> None:
+        snapshot = message.snapshot
+        if message.asked != self.view:  # the engineer moved on while it loaded
             self.refresh_data(force=True)
             return
         if snapshot.view != self.view:  # narrowed to the first incident in the same read
@@ -196,7 +202,7 @@ class MainScreen(Screen[None]):
         self._seq = snapshot.seq
         self._last = snapshot
         palette = self.app.theme_variables
-        self.query_one(StatusBar).show(snapshot.counts, receiver=self.oncall.receiver_state)
+        self.query_one(StatusBar).show(snapshot.counts, receiver=self.services.receiver_state)
         incidents = self.query_one(IncidentTable)
         incidents.sync(
             incident_rows(snapshot.page.incidents, snapshot.page.rates, snapshot.now, palette)
@@ -255,8 +261,12 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
     def load_preview(self, push_id: str | None) -> None:
-        text = self.oncall.loader.preview(push_id) if push_id else ""
-        self.app.call_from_thread(self.query_one(PushPreview).show, text)
+        text = self.services.loader.preview(push_id) if push_id else ""
+        self.post_message(PreviewLoaded(text))
+
+    @on(PreviewLoaded)
+    def _show_preview(self, message: PreviewLoaded) -> None:
+        self.query_one(PushPreview).show(message.text)
 
     # --- actions ----------------------------------------------------------------------
 
@@ -272,64 +282,90 @@ class MainScreen(Screen[None]):
             self.notify("No incident selected", severity="warning")
         return incident_id
 
+    @work(thread=True, group="actions", exit_on_error=False)
+    def perform(self, action: EngineerAction, success: str) -> None:
+        """Run one engineer action on its own connection; the outcome comes back as a toast."""
+        store = self.services.loader.open()
+        try:
+            action(store)
+        except Exception as exc:  # every failure is shown, none is lost silently
+            # Messages may quote what a sender named (a service, a title): sanitised first.
+            self.post_message(ActionFailed(clean(str(exc), 500)))
+            return
+        finally:
+            store.close()
+        self.post_message(ActionDone(success))
+
+    @on(ActionDone)
+    def _action_done(self, message: ActionDone) -> None:
+        self.notify(message.success, markup=False)
+        self.refresh_data(force=True)
+
+    @on(ActionFailed)
+    def _action_failed(self, message: ActionFailed) -> None:
+        self.notify(message.reason, title="Not done", severity="error", markup=False)
+
     def action_approve(self) -> None:
         if (push_id := self._push_id()) is not None:
-            self.oncall.perform(f"{push_id} approved", "approve_push", push_id)
+            self.perform(self.services.actions.approve_push(push_id), f"{push_id} approved")
 
     def action_reject(self) -> None:
-        from oncall_tui.tui.screens.reject_modal import RejectModal
-
         if (push_id := self._push_id()) is None:
             return
 
-        def done(reason: str | None) -> None:
-            if reason:
-                self.oncall.perform(f"{push_id} rejected", "reject_push", push_id, reason)
+        def done(rejection: Rejection | None) -> None:
+            if rejection is not None:
+                action = self.services.actions.reject_push(push_id, rejection.reason)
+                self.perform(action, f"{push_id} rejected")
 
         self.app.push_screen(RejectModal(push_id), done)
 
     def action_edit(self) -> None:
-        from oncall_tui.tui.screens.edit_modal import EditModal
-
         if (push_id := self._push_id()) is None:
             return
         push = next((p for p in (self._last.pushes if self._last else []) if p.id == push_id), None)
         if push is None:
             return
 
-        def done(text: str | None) -> None:
-            if text is not None:
-                self.oncall.perform(
-                    f"{push_id} edited: a new version awaits approval", "edit_push", push_id, text
+        def done(edited: EditedGuidance | None) -> None:
+            if edited is not None:
+                self.perform(
+                    self.services.actions.edit_push(push_id, edited.text),
+                    f"{push_id} edited: a new version awaits approval",
                 )
 
         self.app.push_screen(EditModal(push_id, push.guidance), done)
 
     def action_broadcast(self) -> None:
         if (incident_id := self._incident_id()) is not None:
-            self._open_broadcast(incident_id)
+            self._load_audience(incident_id)
 
     @work(thread=True, group="dialogs", exit_on_error=False)
-    def _open_broadcast(self, incident_id: str) -> None:
-        audience = self.oncall.broadcast_audience()
-        self.app.call_from_thread(self._show_broadcast, incident_id, audience)
+    def _load_audience(self, incident_id: str) -> None:
+        store = self.services.loader.open()
+        try:
+            audience = self.services.actions.broadcast_audience(store)
+        finally:
+            store.close()
+        self.post_message(AudienceLoaded(incident_id, audience))
 
-    def _show_broadcast(self, incident_id: str, audience: list[AgentSession]) -> None:
-        from oncall_tui.tui.screens.broadcast_modal import BroadcastModal
+    @on(AudienceLoaded)
+    def _show_broadcast(self, message: AudienceLoaded) -> None:
+        incident_id, audience = message.incident_id, message.audience
 
-        def done(message: str | None) -> None:
-            if message:
-                self.oncall.perform(
-                    f"broadcast sent to {len(audience)} sessions", "broadcast", incident_id, message
+        def done(broadcast: BroadcastMessage | None) -> None:
+            if broadcast is not None:
+                self.perform(
+                    self.services.actions.broadcast(incident_id, broadcast.text),
+                    f"broadcast sent to {len(audience)} sessions",
                 )
 
         self.app.push_screen(BroadcastModal(incident_id, audience), done)
 
     def action_incident_state(self, state: str) -> None:
         if (incident_id := self._incident_id()) is not None:
-            self.oncall.perform(
-                f"{incident_id} {state}", "incident_state", incident_id, IncidentState(state)
-            )
+            action = self.services.actions.change_incident_state(incident_id, IncidentState(state))
+            self.perform(action, f"{incident_id} {state}")
 
     def action_freeze(self) -> None:
         incident_id = self._incident_id()
@@ -338,20 +374,21 @@ class MainScreen(Screen[None]):
         incident = next((i for i in self._last.page.incidents if i.id == incident_id), None)
         frozen = not (incident.deploy_freeze if incident else False)
         done = f"{incident_id}: deploy freeze {'declared' if frozen else 'lifted'}"
-        self.oncall.perform(done, "freeze", incident_id, frozen)
+        self.perform(self.services.actions.set_freeze(incident_id, frozen), done)
 
     def action_note(self) -> None:
-        from oncall_tui.tui.screens.note_modal import NoteModal
-
         incident_id = self._incident_id()
         if incident_id is None or self._last is None:
             return
         incident = next((i for i in self._last.page.incidents if i.id == incident_id), None)
         service = incident.service if incident else None
 
-        def done(result: dict[str, Any] | None) -> None:
-            if result:
-                self.oncall.perform("note added", "add_note", incident_id, result)
+        def done(draft: NoteDraft | None) -> None:
+            if draft is not None:
+                action = self.services.actions.add_note(
+                    incident_id, draft.kind, draft.text, draft.service, draft.rationale
+                )
+                self.perform(action, "note added")
 
         self.app.push_screen(NoteModal(incident_id, service), done)
 
@@ -361,22 +398,17 @@ class MainScreen(Screen[None]):
         self.view = View(key, self.view.filter)
 
     def action_details(self) -> None:
-        from oncall_tui.tui.screens.incident_detail import IncidentDetailScreen
-        from oncall_tui.tui.screens.session_detail import SessionDetailScreen
-
         focused = self.focused
         if isinstance(focused, SessionTable) and focused.current_key:
-            self.app.push_screen(SessionDetailScreen(focused.current_key))
+            self.app.push_screen(SessionDetailScreen(self.services, focused.current_key))
         elif isinstance(focused, PushTable) and focused.current_key:
             self.query_one(PushPreview).focus()
         elif isinstance(focused, IncidentTable) and focused.current_key:
-            self.app.push_screen(IncidentDetailScreen(focused.current_key))
+            self.app.push_screen(IncidentDetailScreen(self.services, focused.current_key))
 
     def action_replay(self) -> None:
-        from oncall_tui.tui.screens.replay import ReplayScreen
-
         if (incident_id := self._incident_id()) is not None:
-            self.app.push_screen(ReplayScreen(incident_id))
+            self.app.push_screen(ReplayScreen(self.services, incident_id))
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from textual import on
 from textual.app import ComposeResult
@@ -16,7 +16,17 @@ from oncall_tui.core.sanitize import display_text
 from oncall_tui.tui.format import plain
 
 
-class NoteModal(ModalScreen[dict[str, Any] | None]):
+@dataclass(frozen=True)
+class NoteDraft:
+    """The note as written; ``service`` None puts it on the incident instead."""
+
+    kind: NoteKind
+    text: str
+    service: str | None
+    rationale: str
+
+
+class NoteModal(ModalScreen[NoteDraft | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel")]
 
     def __init__(self, incident_id: str, service: str | None) -> None:
@@ -60,12 +70,12 @@ class NoteModal(ModalScreen[dict[str, Any] | None]):
             self.query_one("#error", Label).update("Write the note first.")
             return
         self.dismiss(
-            {
-                "kind": str(self.query_one("#kind", Select).value),
-                "service": self.query_one("#service", Input).value.strip(),
-                "text": text,
-                "rationale": self.query_one("#rationale", Input).value.strip(),
-            }
+            NoteDraft(
+                kind=NoteKind(str(self.query_one("#kind", Select).value)),
+                text=text,
+                service=self.query_one("#service", Input).value.strip() or None,
+                rationale=self.query_one("#rationale", Input).value.strip(),
+            )
         )
 
     @on(Button.Pressed, "#cancel")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,7 +12,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
 
-class RejectModal(ModalScreen[str | None]):
+@dataclass(frozen=True)
+class Rejection:
+    """Why the engineer rejected the push (never empty)."""
+
+    reason: str
+
+
+class RejectModal(ModalScreen[Rejection | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel")]
 
     def __init__(self, push_id: str) -> None:
@@ -33,7 +42,7 @@ class RejectModal(ModalScreen[str | None]):
         if not reason:
             self.query_one("#error", Label).update("A reason is required.")
             return
-        self.dismiss(reason)
+        self.dismiss(Rejection(reason))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

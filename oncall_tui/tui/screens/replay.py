@@ -13,11 +13,10 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
@@ -29,14 +28,13 @@ from oncall_tui.core.replay import Cursor
 from oncall_tui.core.sanitize import clean, display_text
 from oncall_tui.core.timeline import NAMED_JUMPS
 from oncall_tui.tui.format import plain
+from oncall_tui.tui.messages import ReplayFailed, ReplayFrameReady
 from oncall_tui.tui.replay_loader import Move, ReplayFrame, ReplaySession, seek_clock
+from oncall_tui.tui.services import DashboardServices, Starter, Stop
 from oncall_tui.tui.widgets.incident_table import IncidentTable, incident_rows
 from oncall_tui.tui.widgets.push_table import PushTable, push_rows
 from oncall_tui.tui.widgets.session_table import SessionTable, session_rows
 from oncall_tui.tui.widgets.timeline_strip import TimelineStrip
-
-if TYPE_CHECKING:
-    from oncall_tui.tui.app import OncallApp
 
 NARROW_BELOW = 120
 SPEEDS = (1, 2, 5, 10, 30, 60)
@@ -107,8 +105,9 @@ class ReplayScreen(Screen[None]):
         Binding("escape", "back", "Back to dashboard", id="replay-close"),
     ]
 
-    def __init__(self, incident_id: str) -> None:
+    def __init__(self, services: DashboardServices, incident_id: str) -> None:
         super().__init__()
+        self.services = services
         self.incident_id = incident_id
         self.frame: ReplayFrame | None = None
         self.playing = False
@@ -117,13 +116,6 @@ class ReplayScreen(Screen[None]):
         self._moves: deque[Move] = deque()
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay")
         self._timer: Timer | None = None
-
-    @property
-    def oncall(self) -> OncallApp:
-        from oncall_tui.tui.app import OncallApp
-
-        assert isinstance(self.app, OncallApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         yield Static("", id="replay-header", markup=False)
@@ -172,13 +164,13 @@ class ReplayScreen(Screen[None]):
         try:
             frame = self._on_replay_thread(self._load)
         except Exception as exc:  # a wrong id, an unreadable DB: say so and go back
-            self.app.call_from_thread(self._failed, str(exc))
+            self.post_message(ReplayFailed(str(exc)))
             return
         assert isinstance(frame, ReplayFrame)
-        self.app.call_from_thread(self._show, frame)
+        self.post_message(ReplayFrameReady(frame))
 
     def _load(self) -> ReplayFrame:
-        self._session = ReplaySession(self.oncall.loader, self.incident_id)
+        self._session = ReplaySession(self.services.loader, self.incident_id)
         self._session.close()  # the story is in memory: the replay holds no connection
         return self._session.frame()
 
@@ -205,7 +197,7 @@ class ReplayScreen(Screen[None]):
         worker = get_current_worker()
         frame = self._on_replay_thread(self._drain)
         if isinstance(frame, ReplayFrame) and not worker.is_cancelled:
-            self.app.call_from_thread(self._show, frame)
+            self.post_message(ReplayFrameReady(frame))
         while not worker.is_cancelled and not self._moves:
             if self._on_replay_thread(self._warm):
                 break
@@ -218,12 +210,16 @@ class ReplayScreen(Screen[None]):
 
     # --- painting -----------------------------------------------------------------------
 
-    def _failed(self, message: str) -> None:
-        self.notify(clean(message, 500), title="Cannot replay", severity="error", markup=False)
+    @on(ReplayFailed)
+    def _failed(self, message: ReplayFailed) -> None:
+        self.notify(
+            clean(message.reason, 500), title="Cannot replay", severity="error", markup=False
+        )
         self.dismiss()
 
-    def _show(self, frame: ReplayFrame) -> None:
-        self.frame = frame
+    @on(ReplayFrameReady)
+    def _show(self, message: ReplayFrameReady) -> None:
+        frame = self.frame = message.frame
         palette = self.app.theme_variables
         self._paint_header()
         self.query_one(IncidentTable).sync(incident_rows(frame.incidents, {}, frame.at, palette))
@@ -332,12 +328,12 @@ class ReplayScreen(Screen[None]):
         self.dismiss()
 
 
-def replay_starter(incident_id: str) -> Callable[[OncallApp], Callable[[], None]]:
+def replay_starter(incident_id: str) -> Starter:
     """A background starter (see ``AppOptions.background``) that opens the replay on launch:
     starters run in the app's mount, so the replay lands on top of the main screen."""
 
-    def start(app: OncallApp) -> Callable[[], None]:
-        app.call_later(app.push_screen, ReplayScreen(incident_id))
+    def start(app: App[None], services: DashboardServices) -> Stop:
+        app.call_later(app.push_screen, ReplayScreen(services, incident_id))
         return lambda: None
 
     return start

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,32 +11,16 @@ import pytest
 from oncall_tui.core.models import Severity, SignalKind, SignalStatus
 from oncall_tui.sources import get_source
 from oncall_tui.sources.alertmanager import SOURCE, TRUNCATED_LABEL, label_fingerprint
-from oncall_tui.sources.base import ParseError, RawDelivery, ServiceMapping, body_key
+from oncall_tui.sources.base import ParseError, ServiceMapping, body_key
+from tests.unit.sources.conftest import RECEIVED, Adapter
 
-SAMPLES = Path(__file__).resolve().parents[3] / "sample_data" / "alertmanager"
-RECEIVED = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 STARTS_AT = "2026-11-23T11:54:30.512839217Z"
 START_KEY = "2026-11-23T11:54:30.512Z"
 """Alert identities use UTC milliseconds: the API and the webhook spell the start differently."""
 FIRST_ALERT_KEY = f"am:2ee254fac5aceac5:{START_KEY}"
 
 
-def delivery(body: bytes) -> RawDelivery:
-    return RawDelivery(
-        source="alertmanager",
-        body=body,
-        headers={"content-type": "application/json"},
-        received_at=RECEIVED,
-    )
-
-
-def sample(name: str) -> bytes:
-    return (SAMPLES / name).read_bytes()
-
-
-def payload(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(sample(name))
-    return loaded
+ALERTMANAGER = Adapter("alertmanager", {"content-type": "application/json"})
 
 
 def encode(obj: Any) -> bytes:
@@ -69,7 +52,9 @@ def storm(count: int) -> dict[str, Any]:
 
 
 def test_firing_sample_normalises_every_alert() -> None:
-    signals = SOURCE.parse(delivery(sample("firing.json")), ServiceMapping())
+    signals = SOURCE.parse(
+        ALERTMANAGER.delivery(ALERTMANAGER.body("firing.json")), ServiceMapping()
+    )
 
     assert len(signals) == 2
     first = signals[0]
@@ -95,12 +80,14 @@ def test_firing_sample_normalises_every_alert() -> None:
     assert first.links[2].href == "http://alertmanager.monitoring.svc:9093"
     assert signals[1].alert_key == f"am:b113d4b78729a946:{START_KEY}"
     assert {s.delivery_key for s in signals} == {
-        SOURCE.delivery_key(delivery(sample("firing.json")))
+        SOURCE.delivery_key(ALERTMANAGER.delivery(ALERTMANAGER.body("firing.json")))
     }
 
 
 def test_resolved_sample_closes_the_same_alert() -> None:
-    (resolved,) = SOURCE.parse(delivery(sample("resolved.json")), ServiceMapping())
+    (resolved,) = SOURCE.parse(
+        ALERTMANAGER.delivery(ALERTMANAGER.body("resolved.json")), ServiceMapping()
+    )
 
     assert resolved.status is SignalStatus.RESOLVED
     assert resolved.is_resolution
@@ -111,33 +98,35 @@ def test_resolved_sample_closes_the_same_alert() -> None:
 
 
 def test_resolved_with_zero_end_time_happened_on_receipt() -> None:
-    body = payload("resolved.json")
+    body = ALERTMANAGER.payload("resolved.json")
     body["alerts"][0]["endsAt"] = "0001-01-01T00:00:00Z"
 
-    (resolved,) = SOURCE.parse(delivery(encode(body)), ServiceMapping())
+    (resolved,) = SOURCE.parse(ALERTMANAGER.delivery(encode(body)), ServiceMapping())
 
     assert resolved.occurred_at == RECEIVED
 
 
 def test_delivery_key_is_stable_for_the_same_content() -> None:
-    firing = sample("firing.json")
-    reordered = payload("firing.json")
+    firing = ALERTMANAGER.body("firing.json")
+    reordered = ALERTMANAGER.payload("firing.json")
     reordered["alerts"].reverse()
     reordered["receiver"] = "another-receiver"
 
-    key = SOURCE.delivery_key(delivery(firing))
+    key = SOURCE.delivery_key(ALERTMANAGER.delivery(firing))
 
     assert key.startswith("sha256:")
-    assert SOURCE.delivery_key(delivery(firing)) == key
+    assert SOURCE.delivery_key(ALERTMANAGER.delivery(firing)) == key
     # An HA peer renders the same notification with its own whitespace and alert order.
-    assert SOURCE.delivery_key(delivery(json.dumps(reordered, indent=1).encode())) == key
-    assert SOURCE.delivery_key(delivery(sample("resolved.json"))) != key
+    assert (
+        SOURCE.delivery_key(ALERTMANAGER.delivery(json.dumps(reordered, indent=1).encode())) == key
+    )
+    assert SOURCE.delivery_key(ALERTMANAGER.delivery(ALERTMANAGER.body("resolved.json"))) != key
 
 
 def test_delivery_key_of_an_unreadable_body_is_its_hash() -> None:
     body = b'{"version": "4", "alerts": 3}'
 
-    assert SOURCE.delivery_key(delivery(body)) == body_key(body)
+    assert SOURCE.delivery_key(ALERTMANAGER.delivery(body)) == body_key(body)
 
 
 def test_storm_of_ten_thousand_alerts_parses_whole() -> None:
@@ -146,8 +135,8 @@ def test_storm_of_ten_thousand_alerts_parses_whole() -> None:
     body["truncatedAlerts"] = 250
     raw = encode(body)
 
-    signals = SOURCE.parse(delivery(raw), ServiceMapping())
-    key = SOURCE.delivery_key(delivery(raw))
+    signals = SOURCE.parse(ALERTMANAGER.delivery(raw), ServiceMapping())
+    key = SOURCE.delivery_key(ALERTMANAGER.delivery(raw))
 
     assert len(signals) == 10_000
     assert len({s.alert_key for s in signals}) == 10_000
@@ -165,11 +154,11 @@ def test_fingerprint_matches_prometheus_label_signature() -> None:
 
 
 def test_missing_fingerprint_is_computed_from_the_labels() -> None:
-    body = payload("firing.json")
+    body = ALERTMANAGER.payload("firing.json")
     alert = body["alerts"][0]
     expected = alert.pop("fingerprint")
 
-    signals = SOURCE.parse(delivery(encode(body)), ServiceMapping())
+    signals = SOURCE.parse(ALERTMANAGER.delivery(encode(body)), ServiceMapping())
 
     assert expected == label_fingerprint(alert["labels"])
     assert signals[0].alert_key == FIRST_ALERT_KEY
@@ -183,7 +172,7 @@ def test_unknown_fields_are_ignored_and_missing_optional_ones_tolerated() -> Non
         "alerts": [{"status": "firing", "startsAt": "2026-11-23T11:50:00Z", "extra": True}],
     }
 
-    (signal,) = SOURCE.parse(delivery(encode(body)), ServiceMapping())
+    (signal,) = SOURCE.parse(ALERTMANAGER.delivery(encode(body)), ServiceMapping())
 
     assert signal.service is None
     assert signal.environment is None
@@ -194,11 +183,11 @@ def test_unknown_fields_are_ignored_and_missing_optional_ones_tolerated() -> Non
 
 
 def test_only_web_links_are_kept() -> None:
-    body = payload("firing.json")
+    body = ALERTMANAGER.payload("firing.json")
     body["alerts"][0]["generatorURL"] = "javascript:alert(1)"
     body["alerts"][0]["annotations"]["runbook_url"] = "file:///etc/passwd"
 
-    signals = SOURCE.parse(delivery(encode(body)), ServiceMapping())
+    signals = SOURCE.parse(ALERTMANAGER.delivery(encode(body)), ServiceMapping())
 
     assert [link.text for link in signals[0].links] == ["Alertmanager"]
 
@@ -209,16 +198,17 @@ def test_service_mapping_with_aliases() -> None:
     )
     renamed = ServiceMapping(aliases={"payment-processor": "payments-core"})
 
-    assert SOURCE.parse(delivery(sample("firing.json")), by_job)[0].service == "payment-processor"
-    assert SOURCE.parse(delivery(sample("firing.json")), renamed)[0].service == "payments-core"
+    firing = ALERTMANAGER.delivery(ALERTMANAGER.body("firing.json"))
+    assert SOURCE.parse(firing, by_job)[0].service == "payment-processor"
+    assert SOURCE.parse(firing, renamed)[0].service == "payments-core"
 
 
 def test_alert_labels_override_common_labels() -> None:
-    body = payload("firing.json")
+    body = ALERTMANAGER.payload("firing.json")
     body["commonLabels"]["severity"] = "info"
     body["commonLabels"]["cluster"] = "eu-west-1"
 
-    first = SOURCE.parse(delivery(encode(body)), ServiceMapping())[0]
+    first = SOURCE.parse(ALERTMANAGER.delivery(encode(body)), ServiceMapping())[0]
 
     assert first.severity is Severity.CRITICAL
     assert first.labels["cluster"] == "eu-west-1"
@@ -249,7 +239,7 @@ def test_alert_labels_override_common_labels() -> None:
 )
 def test_bad_input_is_refused_with_a_reason(body: bytes, reason: str) -> None:
     with pytest.raises(ParseError, match=reason):
-        SOURCE.parse(delivery(body), ServiceMapping())
+        SOURCE.parse(ALERTMANAGER.delivery(body), ServiceMapping())
 
 
 @pytest.mark.parametrize(
@@ -261,17 +251,17 @@ def test_bad_input_is_refused_with_a_reason(body: bytes, reason: str) -> None:
     ],
 )
 def test_bad_alert_is_refused_with_its_index(alert: dict[str, Any], reason: str) -> None:
-    body = payload("resolved.json")
+    body = ALERTMANAGER.payload("resolved.json")
     body["status"] = "unknown"
     body["alerts"].append(alert)
 
     with pytest.raises(ParseError, match=reason):
-        SOURCE.parse(delivery(encode(body)), ServiceMapping())
+        SOURCE.parse(ALERTMANAGER.delivery(encode(body)), ServiceMapping())
 
 
 def test_verify_accepts_anything_because_alertmanager_cannot_sign() -> None:
     assert SOURCE.signature_header is None
-    SOURCE.verify(delivery(b"not even json"), "secret", RECEIVED)
+    SOURCE.verify(ALERTMANAGER.delivery(b"not even json"), "secret", RECEIVED)
 
 
 def test_registry_finds_the_adapter() -> None:
@@ -281,11 +271,13 @@ def test_registry_finds_the_adapter() -> None:
 
 def test_webhook_and_api_spellings_of_the_start_give_one_identity() -> None:
     """The webhook sends nanoseconds and the source offset; the API sends UTC milliseconds."""
-    body = json.loads((SAMPLES / "firing.json").read_bytes())
+    body = json.loads((ALERTMANAGER.folder / "firing.json").read_bytes())
     api_style = json.loads(json.dumps(body))
     body["alerts"][0]["startsAt"] = "2026-11-23T12:54:30.512839217+01:00"
     api_style["alerts"][0]["startsAt"] = "2026-11-23T11:54:30.512Z"
-    webhook = SOURCE.parse(delivery(json.dumps(body).encode()), ServiceMapping())[0]
-    polled = SOURCE.parse(delivery(json.dumps(api_style).encode()), ServiceMapping())[0]
+    webhook = SOURCE.parse(ALERTMANAGER.delivery(json.dumps(body).encode()), ServiceMapping())[0]
+    polled = SOURCE.parse(ALERTMANAGER.delivery(json.dumps(api_style).encode()), ServiceMapping())[
+        0
+    ]
     assert webhook.alert_key == polled.alert_key == FIRST_ALERT_KEY
     assert webhook.occurred_at == polled.occurred_at

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,9 +10,8 @@ from oncall_tui.core.models import Severity, SignalKind, SignalStatus
 from oncall_tui.sources import get_source
 from oncall_tui.sources.base import ParseError, RawDelivery, ServiceMapping
 from oncall_tui.sources.cloudevents import SOURCE
+from tests.unit.sources.conftest import RECEIVED, Adapter
 
-SAMPLES = Path(__file__).resolve().parents[3] / "sample_data" / "cloudevents"
-RECEIVED = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 MAPPING = ServiceMapping()
 APIM = (
     "/subscriptions/6b1e2f4a-8c3d-4e5f-9a0b-1c2d3e4f5a6b/resourceGroups/rg-payments-prod"
@@ -23,17 +21,7 @@ SUBJECT = "/backends/payments-api/circuit-breaker/rules/payments-api-5xx"
 STRUCTURED = {"content-type": "application/cloudevents+json; charset=utf-8"}
 
 
-def delivery(body: bytes, headers: dict[str, str] | None = None) -> RawDelivery:
-    return RawDelivery(
-        source="cloudevents",
-        body=body,
-        headers=STRUCTURED if headers is None else headers,
-        received_at=RECEIVED,
-    )
-
-
-def sample(name: str) -> RawDelivery:
-    return delivery((SAMPLES / f"{name}.json").read_bytes())
+CLOUDEVENTS = Adapter("cloudevents", STRUCTURED)
 
 
 def event(**attributes: Any) -> dict[str, Any]:
@@ -47,23 +35,23 @@ def event(**attributes: Any) -> dict[str, Any]:
 
 
 def parse(body: dict[str, Any]) -> Any:
-    [signal] = SOURCE.parse(delivery(json.dumps(body).encode()), MAPPING)
+    [signal] = SOURCE.parse(CLOUDEVENTS.delivery(json.dumps(body).encode()), MAPPING)
     return signal
 
 
 def binary(body: bytes, content_type: str = "application/json", **ce: str) -> RawDelivery:
     headers = {f"ce-{key}": value for key, value in ce.items()}
-    return delivery(body, {"content-type": content_type, **headers})
+    return CLOUDEVENTS.delivery(body, {"content-type": content_type, **headers})
 
 
 def test_registered_without_signature() -> None:
     assert get_source("cloudevents") is SOURCE
     assert SOURCE.signature_header is None
-    SOURCE.verify(sample("breaker_opened"), "any-secret", RECEIVED)
+    SOURCE.verify(CLOUDEVENTS.sample("breaker_opened"), "any-secret", RECEIVED)
 
 
 def test_breaker_opened_sample() -> None:
-    [signal] = SOURCE.parse(sample("breaker_opened"), MAPPING)
+    [signal] = SOURCE.parse(CLOUDEVENTS.sample("breaker_opened"), MAPPING)
 
     assert signal.source == "cloudevents"
     assert signal.kind is SignalKind.BREAKER
@@ -83,8 +71,8 @@ def test_breaker_opened_sample() -> None:
 
 
 def test_breaker_closed_sample_resolves_the_opened_one() -> None:
-    [opened] = SOURCE.parse(sample("breaker_opened"), MAPPING)
-    [closed] = SOURCE.parse(sample("breaker_closed"), MAPPING)
+    [opened] = SOURCE.parse(CLOUDEVENTS.sample("breaker_opened"), MAPPING)
+    [closed] = SOURCE.parse(CLOUDEVENTS.sample("breaker_closed"), MAPPING)
 
     assert closed.kind is SignalKind.BREAKER
     assert closed.status is SignalStatus.RESOLVED
@@ -94,12 +82,16 @@ def test_breaker_closed_sample_resolves_the_opened_one() -> None:
 
 
 def test_delivery_key_is_source_and_id_and_stable_across_retries() -> None:
-    body = (SAMPLES / "breaker_opened.json").read_bytes()
-    assert SOURCE.delivery_key(delivery(body)) == SOURCE.delivery_key(delivery(body))
+    body = (CLOUDEVENTS.folder / "breaker_opened.json").read_bytes()
+    assert SOURCE.delivery_key(CLOUDEVENTS.delivery(body)) == SOURCE.delivery_key(
+        CLOUDEVENTS.delivery(body)
+    )
     # The spec makes source + id the identity: a re-serialised copy is the same event.
     copy = json.dumps(json.loads(body)).encode()
-    assert SOURCE.delivery_key(delivery(copy)) == SOURCE.delivery_key(delivery(body))
-    assert SOURCE.delivery_key(delivery(b"{broken")).startswith("cloudevents:sha256:")
+    assert SOURCE.delivery_key(CLOUDEVENTS.delivery(copy)) == SOURCE.delivery_key(
+        CLOUDEVENTS.delivery(body)
+    )
+    assert SOURCE.delivery_key(CLOUDEVENTS.delivery(b"{broken")).startswith("cloudevents:sha256:")
 
 
 @pytest.mark.parametrize(
@@ -233,7 +225,7 @@ def test_binary_mode_percent_decodes_and_tolerates_no_data() -> None:
 
 def test_unicode_body_parses() -> None:
     body = json.dumps(event(data={"title": "Disjoncteur ouvert – 熔断器"}), ensure_ascii=False)
-    [signal] = SOURCE.parse(delivery(body.encode()), MAPPING)
+    [signal] = SOURCE.parse(CLOUDEVENTS.delivery(body.encode()), MAPPING)
     assert signal.title == "Disjoncteur ouvert – 熔断器"
 
 
@@ -266,7 +258,7 @@ def missing(name: str) -> bytes:
 )
 def test_bad_input_is_a_parse_error(body: bytes, reason: str) -> None:
     with pytest.raises(ParseError, match=reason) as caught:
-        SOURCE.parse(delivery(body), MAPPING)
+        SOURCE.parse(CLOUDEVENTS.delivery(body), MAPPING)
     assert caught.value.status == 400
 
 
@@ -274,7 +266,8 @@ def test_batch_mode_is_refused_with_a_reason() -> None:
     body = json.dumps([event()]).encode()
     with pytest.raises(ParseError, match="batched CloudEvents are not supported"):
         SOURCE.parse(
-            delivery(body, {"content-type": "application/cloudevents-batch+json"}), MAPPING
+            CLOUDEVENTS.delivery(body, {"content-type": "application/cloudevents-batch+json"}),
+            MAPPING,
         )
 
 

@@ -4,46 +4,31 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from oncall_tui.core.models import Severity, SignalKind, SignalStatus
 from oncall_tui.sources import get_source
-from oncall_tui.sources.base import ParseError, RawDelivery, ServiceMapping, body_key, content_key
+from oncall_tui.sources.base import ParseError, ServiceMapping, body_key, content_key
 from oncall_tui.sources.datadog import RECOMMENDED_TEMPLATE, SOURCE
+from tests.unit.sources.conftest import RECEIVED, Adapter
 
-SAMPLES = Path(__file__).resolve().parents[3] / "sample_data" / "datadog"
-RECEIVED = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 CYCLE_KEY = "7213416098305741214"
 
 
-def delivery(body: bytes) -> RawDelivery:
-    return RawDelivery(
-        source="datadog",
-        body=body,
-        headers={"authorization": "Bearer t0k3n", "content-type": "application/json"},
-        received_at=RECEIVED,
-    )
-
-
-def sample(name: str) -> bytes:
-    return (SAMPLES / name).read_bytes()
-
-
-def payload(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(sample(name))
-    return loaded
+DATADOG = Adapter("datadog", {"authorization": "Bearer t0k3n", "content-type": "application/json"})
 
 
 def parse_one(body: dict[str, Any], mapping: ServiceMapping | None = None) -> Any:
-    (signal,) = SOURCE.parse(delivery(json.dumps(body).encode()), mapping or ServiceMapping())
+    (signal,) = SOURCE.parse(
+        DATADOG.delivery(json.dumps(body).encode()), mapping or ServiceMapping()
+    )
     return signal
 
 
 def test_triggered_sample_parses() -> None:
-    (signal,) = SOURCE.parse(delivery(sample("triggered.json")), ServiceMapping())
+    (signal,) = SOURCE.parse(DATADOG.delivery(DATADOG.body("triggered.json")), ServiceMapping())
 
     assert signal.source == "datadog"
     assert signal.kind is SignalKind.ALERT
@@ -65,7 +50,7 @@ def test_triggered_sample_parses() -> None:
 
 
 def test_recovered_sample_closes_the_same_alert() -> None:
-    (signal,) = SOURCE.parse(delivery(sample("recovered.json")), ServiceMapping())
+    (signal,) = SOURCE.parse(DATADOG.delivery(DATADOG.body("recovered.json")), ServiceMapping())
 
     assert signal.status is SignalStatus.RESOLVED
     assert signal.alert_key == f"datadog:{CYCLE_KEY}"
@@ -74,27 +59,31 @@ def test_recovered_sample_closes_the_same_alert() -> None:
 
 
 def test_delivery_key_is_stable_and_tells_triggered_from_recovered() -> None:
-    triggered = SOURCE.delivery_key(delivery(sample("triggered.json")))
-    pretty = json.dumps(payload("triggered.json"), indent=4).encode()
+    triggered = SOURCE.delivery_key(DATADOG.delivery(DATADOG.body("triggered.json")))
+    pretty = json.dumps(DATADOG.payload("triggered.json"), indent=4).encode()
 
-    assert SOURCE.delivery_key(delivery(sample("triggered.json"))) == triggered
-    assert SOURCE.delivery_key(delivery(pretty)) == triggered
-    assert SOURCE.delivery_key(delivery(sample("recovered.json"))) != triggered
+    assert SOURCE.delivery_key(DATADOG.delivery(DATADOG.body("triggered.json"))) == triggered
+    assert SOURCE.delivery_key(DATADOG.delivery(pretty)) == triggered
+    assert SOURCE.delivery_key(DATADOG.delivery(DATADOG.body("recovered.json"))) != triggered
 
 
 def test_renotification_is_a_new_delivery_of_the_same_alert() -> None:
-    body = payload("triggered.json")
+    body = DATADOG.payload("triggered.json")
     body.update(alert_transition="Renotify", last_updated="1795436880000")
 
     signal = parse_one(body)
 
     assert signal.status is SignalStatus.FIRING
     assert signal.alert_key == f"datadog:{CYCLE_KEY}"
-    assert signal.delivery_key != SOURCE.delivery_key(delivery(sample("triggered.json")))
+    assert signal.delivery_key != SOURCE.delivery_key(
+        DATADOG.delivery(DATADOG.body("triggered.json"))
+    )
 
 
 def test_default_payload_parses_from_the_title_prefix() -> None:
-    (signal,) = SOURCE.parse(delivery(sample("default_payload.json")), ServiceMapping())
+    (signal,) = SOURCE.parse(
+        DATADOG.delivery(DATADOG.body("default_payload.json")), ServiceMapping()
+    )
 
     assert signal.status is SignalStatus.FIRING
     assert signal.severity is Severity.ERROR
@@ -125,7 +114,7 @@ def test_default_payload_parses_from_the_title_prefix() -> None:
 def test_default_payload_status_and_severity(
     title: str, status: SignalStatus, severity: Severity
 ) -> None:
-    body = payload("default_payload.json")
+    body = DATADOG.payload("default_payload.json")
     body["title"] = title
 
     signal = parse_one(body)
@@ -147,7 +136,7 @@ def test_default_payload_status_and_severity(
     ],
 )
 def test_every_transition_maps_to_a_status(transition: str, status: SignalStatus) -> None:
-    body = payload("triggered.json")
+    body = DATADOG.payload("triggered.json")
     body["alert_transition"] = transition
 
     assert parse_one(body).status is status
@@ -168,7 +157,7 @@ def test_every_transition_maps_to_a_status(transition: str, status: SignalStatus
 def test_severity_from_priority_then_transition(
     priority: str, transition: str, severity: Severity
 ) -> None:
-    body = payload("triggered.json")
+    body = DATADOG.payload("triggered.json")
     body.update(priority=priority, alert_transition=transition, title="5xx rate")
 
     assert parse_one(body).severity is severity
@@ -183,21 +172,21 @@ def test_severity_from_priority_then_transition(
     ],
 )
 def test_dates_are_epoch_milliseconds(date: Any, expected: datetime) -> None:
-    body = payload("triggered.json")
+    body = DATADOG.payload("triggered.json")
     body["date"] = date
 
     assert parse_one(body).occurred_at == expected
 
 
 def test_missing_dates_mean_received_now() -> None:
-    body = payload("default_payload.json")
+    body = DATADOG.payload("default_payload.json")
     del body["date"], body["last_updated"]
 
     assert parse_one(body).occurred_at == RECEIVED
 
 
 def test_alert_key_falls_back_to_monitor_and_scope_then_event_id() -> None:
-    body = payload("triggered.json")
+    body = DATADOG.payload("triggered.json")
     del body["alert_cycle_key"]
     assert parse_one(body).alert_key == "datadog:148265903:env:prod,service:payments-api"
 
@@ -210,18 +199,20 @@ def test_alert_key_falls_back_to_monitor_and_scope_then_event_id() -> None:
 
 
 def test_delivery_key_falls_back_to_event_id_then_body_hash() -> None:
-    body = payload("triggered.json")
+    body = DATADOG.payload("triggered.json")
     del body["alert_cycle_key"]
-    assert SOURCE.delivery_key(delivery(json.dumps(body).encode())) == f"datadog:{CYCLE_KEY}"
+    assert (
+        SOURCE.delivery_key(DATADOG.delivery(json.dumps(body).encode())) == f"datadog:{CYCLE_KEY}"
+    )
 
     del body["id"]
     raw = json.dumps(body).encode()
-    assert SOURCE.delivery_key(delivery(raw)) == body_key(raw)
-    assert SOURCE.delivery_key(delivery(b"{broken")) == body_key(b"{broken")
+    assert SOURCE.delivery_key(DATADOG.delivery(raw)) == body_key(raw)
+    assert SOURCE.delivery_key(DATADOG.delivery(b"{broken")) == body_key(b"{broken")
 
 
 def test_tags_become_labels() -> None:
-    body = payload("triggered.json")
+    body = DATADOG.payload("triggered.json")
     body["tags"] = " env:prod, service:payments-api ,url:https://pay.example.com,team:payments,,"
 
     labels = parse_one(body).labels
@@ -232,7 +223,7 @@ def test_tags_become_labels() -> None:
 
 
 def test_service_mapping_uses_the_tag_and_aliases() -> None:
-    body = payload("triggered.json")
+    body = DATADOG.payload("triggered.json")
     body["service"] = ""
     mapping = ServiceMapping(aliases={"payments-api": "payments"})
 
@@ -243,7 +234,7 @@ def test_service_mapping_uses_the_tag_and_aliases() -> None:
 
 
 def test_only_web_links_are_kept() -> None:
-    body = payload("triggered.json")
+    body = DATADOG.payload("triggered.json")
     body["link"] = "javascript:alert(1)"
 
     assert parse_one(body).links == []
@@ -252,9 +243,11 @@ def test_only_web_links_are_kept() -> None:
 def test_recommended_template_matches_the_samples_and_the_guide() -> None:
     template = json.loads(RECOMMENDED_TEMPLATE)
 
-    assert list(template) == list(payload("triggered.json"))
+    assert list(template) == list(DATADOG.payload("triggered.json"))
     assert template["alert_cycle_key"] == "$ALERT_CYCLE_KEY"
-    assert RECOMMENDED_TEMPLATE.strip() in (SAMPLES / "TEMPLATE.md").read_text(encoding="utf-8")
+    assert RECOMMENDED_TEMPLATE.strip() in (DATADOG.folder / "TEMPLATE.md").read_text(
+        encoding="utf-8"
+    )
 
 
 @pytest.mark.parametrize(
@@ -274,11 +267,11 @@ def test_recommended_template_matches_the_samples_and_the_guide() -> None:
 )
 def test_bad_input_is_refused_with_a_reason(body: bytes, reason: str) -> None:
     with pytest.raises(ParseError, match=reason):
-        SOURCE.parse(delivery(body), ServiceMapping())
+        SOURCE.parse(DATADOG.delivery(body), ServiceMapping())
 
 
 def test_verify_is_a_no_op_and_registry_finds_the_adapter() -> None:
     assert SOURCE.signature_header is None
-    SOURCE.verify(delivery(b"anything"), "secret", RECEIVED)
+    SOURCE.verify(DATADOG.delivery(b"anything"), "secret", RECEIVED)
     assert get_source("datadog") is SOURCE
     assert SOURCE.name == "datadog"

@@ -2,32 +2,20 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from oncall_tui.core.models import Link, Severity, SignalKind, SignalStatus
 from oncall_tui.sources import get_source
-from oncall_tui.sources.base import ParseError, RawDelivery, ServiceMapping
+from oncall_tui.sources.base import ParseError, ServiceMapping
 from oncall_tui.sources.events_v2 import SOURCE
+from tests.unit.sources.conftest import RECEIVED, Adapter
 
-SAMPLES = Path(__file__).resolve().parents[3] / "sample_data" / "events-v2"
-RECEIVED = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 MAPPING = ServiceMapping()
 
 
-def delivery(body: bytes) -> RawDelivery:
-    return RawDelivery(
-        source="events-v2",
-        body=body,
-        headers={"content-type": "application/json"},
-        received_at=RECEIVED,
-    )
-
-
-def sample(name: str) -> RawDelivery:
-    return delivery((SAMPLES / f"{name}.json").read_bytes())
+EVENTS_V2 = Adapter("events-v2", {"content-type": "application/json"})
 
 
 def trigger(**overrides: Any) -> dict[str, Any]:
@@ -46,18 +34,18 @@ def trigger(**overrides: Any) -> dict[str, Any]:
 
 
 def parse(event: dict[str, Any]) -> Any:
-    [signal] = SOURCE.parse(delivery(json.dumps(event).encode()), MAPPING)
+    [signal] = SOURCE.parse(EVENTS_V2.delivery(json.dumps(event).encode()), MAPPING)
     return signal
 
 
 def test_registered_without_signature() -> None:
     assert get_source("events-v2") is SOURCE
     assert SOURCE.signature_header is None
-    SOURCE.verify(sample("trigger"), "any-secret", RECEIVED)
+    SOURCE.verify(EVENTS_V2.sample("trigger"), "any-secret", RECEIVED)
 
 
 def test_trigger_sample() -> None:
-    [signal] = SOURCE.parse(sample("trigger"), MAPPING)
+    [signal] = SOURCE.parse(EVENTS_V2.sample("trigger"), MAPPING)
 
     assert signal.source == "events-v2"
     assert signal.kind is SignalKind.ALERT
@@ -83,8 +71,8 @@ def test_trigger_sample() -> None:
 
 
 def test_resolve_sample_shares_the_trigger_alert_key() -> None:
-    [fired] = SOURCE.parse(sample("trigger"), MAPPING)
-    [resolved] = SOURCE.parse(sample("resolve"), MAPPING)
+    [fired] = SOURCE.parse(EVENTS_V2.sample("trigger"), MAPPING)
+    [resolved] = SOURCE.parse(EVENTS_V2.sample("resolve"), MAPPING)
 
     assert resolved.status is SignalStatus.RESOLVED
     assert resolved.alert_key == fired.alert_key
@@ -93,7 +81,7 @@ def test_resolve_sample_shares_the_trigger_alert_key() -> None:
 
 
 def test_change_deploy_sample() -> None:
-    [signal] = SOURCE.parse(sample("change_deploy"), MAPPING)
+    [signal] = SOURCE.parse(EVENTS_V2.sample("change_deploy"), MAPPING)
 
     assert signal.kind is SignalKind.DEPLOY
     assert signal.status is SignalStatus.SUCCESS
@@ -114,8 +102,8 @@ def test_change_deploy_sample() -> None:
 
 
 def test_change_rollback_sample() -> None:
-    [deploy] = SOURCE.parse(sample("change_deploy"), MAPPING)
-    [signal] = SOURCE.parse(sample("change_rollback"), MAPPING)
+    [deploy] = SOURCE.parse(EVENTS_V2.sample("change_deploy"), MAPPING)
+    [signal] = SOURCE.parse(EVENTS_V2.sample("change_rollback"), MAPPING)
 
     assert signal.kind is SignalKind.ROLLBACK
     assert signal.status is SignalStatus.SUCCESS
@@ -139,11 +127,11 @@ def test_change_kind(summary: str, details: dict[str, str], kind: SignalKind) ->
 
 
 def test_delivery_key_is_a_stable_body_hash() -> None:
-    body = sample("trigger").body
-    key = SOURCE.delivery_key(delivery(body))
+    body = EVENTS_V2.sample("trigger").body
+    key = SOURCE.delivery_key(EVENTS_V2.delivery(body))
     assert key.startswith("events-v2:sha256:")
-    assert SOURCE.delivery_key(delivery(body)) == key
-    assert SOURCE.delivery_key(sample("resolve")) != key
+    assert SOURCE.delivery_key(EVENTS_V2.delivery(body)) == key
+    assert SOURCE.delivery_key(EVENTS_V2.sample("resolve")) != key
 
 
 def test_trigger_without_dedup_key_gets_a_derived_one() -> None:
@@ -244,5 +232,5 @@ def without(key: str) -> dict[str, Any]:
 )
 def test_bad_input_is_a_parse_error(body: bytes, reason: str) -> None:
     with pytest.raises(ParseError, match=reason) as caught:
-        SOURCE.parse(delivery(body), MAPPING)
+        SOURCE.parse(EVENTS_V2.delivery(body), MAPPING)
     assert caught.value.status == 400

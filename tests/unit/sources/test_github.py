@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,40 +16,19 @@ from oncall_tui.sources.base import (
     hmac_sha256_hex,
 )
 from oncall_tui.sources.github import SOURCE
+from tests.unit.sources.conftest import RECEIVED, Adapter
 
-SAMPLES = Path(__file__).resolve().parents[3] / "sample_data" / "github"
-RECEIVED = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 SECRET = "sample-secret"
 MAPPING = ServiceMapping()
 EVENT = {"x-github-event": "deployment_status"}
 
 
-def sample(name: str) -> RawDelivery:
-    headers = json.loads((SAMPLES / f"{name}.headers.json").read_text())
-    return RawDelivery(
-        source="github",
-        body=(SAMPLES / f"{name}.json").read_bytes(),
-        headers={key.lower(): value for key, value in headers.items()},
-        received_at=RECEIVED,
-    )
-
-
-def delivery(body: bytes, headers: dict[str, str] | None = None) -> RawDelivery:
-    return RawDelivery(
-        source="github",
-        body=body,
-        headers=EVENT if headers is None else headers,
-        received_at=RECEIVED,
-    )
-
-
-def sample_payload(name: str = "deployment_status_success") -> dict[str, Any]:
-    payload: dict[str, Any] = json.loads((SAMPLES / f"{name}.json").read_bytes())
-    return payload
+GITHUB = Adapter("github", EVENT)
+SUCCESS = "deployment_status_success.json"
 
 
 def parse(payload: dict[str, Any]) -> Any:
-    [signal] = SOURCE.parse(delivery(json.dumps(payload).encode()), MAPPING)
+    [signal] = SOURCE.parse(GITHUB.delivery(json.dumps(payload).encode()), MAPPING)
     return signal
 
 
@@ -60,7 +38,7 @@ def test_registered_under_its_name() -> None:
 
 
 def test_success_sample() -> None:
-    [signal] = SOURCE.parse(sample("deployment_status_success"), MAPPING)
+    [signal] = SOURCE.parse(GITHUB.sample("deployment_status_success"), MAPPING)
 
     assert signal.source == "github"
     assert signal.kind is SignalKind.DEPLOY
@@ -91,7 +69,7 @@ def test_success_sample() -> None:
 
 
 def test_rollback_sample() -> None:
-    [signal] = SOURCE.parse(sample("deployment_status_rollback"), MAPPING)
+    [signal] = SOURCE.parse(GITHUB.sample("deployment_status_rollback"), MAPPING)
 
     assert signal.kind is SignalKind.ROLLBACK
     assert signal.status is SignalStatus.SUCCESS
@@ -115,7 +93,7 @@ def test_rollback_sample() -> None:
     ],
 )
 def test_states(state: str, status: SignalStatus, severity: Severity) -> None:
-    payload = sample_payload()
+    payload = GITHUB.payload(SUCCESS)
     payload["deployment_status"]["state"] = state
     signal = parse(payload)
     assert signal.status is status
@@ -124,7 +102,7 @@ def test_states(state: str, status: SignalStatus, severity: Severity) -> None:
 
 
 def test_every_status_of_one_deployment_shares_the_alert_key() -> None:
-    pending, success = sample_payload(), sample_payload()
+    pending, success = GITHUB.payload(SUCCESS), GITHUB.payload(SUCCESS)
     pending["deployment_status"] |= {"state": "in_progress", "id": 1, "updated_at": None}
     assert parse(pending).alert_key == parse(success).alert_key == "github:deployment:1873421907"
     assert parse(pending).occurred_at == datetime(2026, 11, 23, 11, 52, 30, tzinfo=UTC)
@@ -143,24 +121,24 @@ def test_every_status_of_one_deployment_shares_the_alert_key() -> None:
 def test_rollback_detection(
     task: str, extra: dict[str, Any], description: str, kind: SignalKind
 ) -> None:
-    payload = sample_payload()
+    payload = GITHUB.payload(SUCCESS)
     payload["deployment"] |= {"task": task, "payload": extra}
     payload["deployment_status"]["description"] = description
     assert parse(payload).kind is kind
 
 
 def test_service_from_deployment_payload_through_mapping() -> None:
-    payload = sample_payload()
+    payload = GITHUB.payload(SUCCESS)
     payload["deployment"]["payload"] = {"service": "payments-api-prod"}
     [signal] = SOURCE.parse(
-        delivery(json.dumps(payload).encode()),
+        GITHUB.delivery(json.dumps(payload).encode()),
         ServiceMapping(aliases={"payments-api-prod": "payments"}),
     )
     assert signal.service == "payments"
 
 
 def test_delivery_key_is_the_status_id_and_stable_across_redelivery() -> None:
-    first = sample("deployment_status_success")
+    first = GITHUB.sample("deployment_status_success")
     redelivered = RawDelivery(
         source="github",
         body=first.body,
@@ -169,15 +147,15 @@ def test_delivery_key_is_the_status_id_and_stable_across_redelivery() -> None:
     )
     assert SOURCE.delivery_key(redelivered) == SOURCE.delivery_key(first)
     assert SOURCE.delivery_key(first) == "github:deployment_status:3951234876"
-    assert SOURCE.delivery_key(delivery(first.body, {})) == SOURCE.delivery_key(first)
-    other = SOURCE.delivery_key(sample("deployment_status_rollback"))
+    assert SOURCE.delivery_key(GITHUB.delivery(first.body, {})) == SOURCE.delivery_key(first)
+    other = SOURCE.delivery_key(GITHUB.sample("deployment_status_rollback"))
     assert other == "github:deployment_status:3951876543"
 
 
 def test_a_signed_body_replayed_under_a_new_delivery_guid_keeps_its_key() -> None:
     """``X-GitHub-Delivery`` is not signed; the deployment status's ``id`` is in the signed body
     (https://docs.github.com/en/webhooks/webhook-events-and-payloads#deployment_status)."""
-    captured = sample("deployment_status_success")
+    captured = GITHUB.sample("deployment_status_success")
     replayed = RawDelivery(
         source="github",
         body=captured.body,
@@ -191,22 +169,22 @@ def test_a_signed_body_replayed_under_a_new_delivery_guid_keeps_its_key() -> Non
 
 
 def test_deployment_events_are_keyed_by_the_deployment_id_others_by_the_guid() -> None:
-    body = sample("deployment_status_success").body
+    body = GITHUB.sample("deployment_status_success").body
     guid = {"x-github-delivery": "d-1"}
-    deployment = delivery(body, {"x-github-event": "deployment", **guid})
+    deployment = GITHUB.delivery(body, {"x-github-event": "deployment", **guid})
     assert SOURCE.delivery_key(deployment) == "github:deployment:1873421907"
-    ping = delivery(
+    ping = GITHUB.delivery(
         b'{"zen": "Design for failure.", "hook_id": 1}', {"x-github-event": "ping", **guid}
     )
     assert SOURCE.delivery_key(ping) == "github:d-1"
-    payload = sample_payload()
+    payload = GITHUB.payload(SUCCESS)
     del payload["deployment_status"]["id"]
-    assert SOURCE.delivery_key(delivery(json.dumps(payload).encode(), {**EVENT, **guid})) == (
-        "github:d-1"
-    )
-    body_keyed = SOURCE.delivery_key(delivery(b"not json", {}))
+    assert SOURCE.delivery_key(
+        GITHUB.delivery(json.dumps(payload).encode(), {**EVENT, **guid})
+    ) == ("github:d-1")
+    body_keyed = SOURCE.delivery_key(GITHUB.delivery(b"not json", {}))
     assert body_keyed.startswith("github:sha256:")
-    assert body_keyed == SOURCE.delivery_key(delivery(b"not json", {}))
+    assert body_keyed == SOURCE.delivery_key(GITHUB.delivery(b"not json", {}))
 
 
 # --- signatures -------------------------------------------------------------------------------
@@ -214,7 +192,7 @@ def test_deployment_events_are_keyed_by_the_deployment_id_others_by_the_guid() -
 
 @pytest.mark.parametrize("name", ["deployment_status_success", "deployment_status_rollback"])
 def test_sample_signatures_verify(name: str) -> None:
-    SOURCE.verify(sample(name), SECRET, RECEIVED)
+    SOURCE.verify(GITHUB.sample(name), SECRET, RECEIVED)
 
 
 BODY = b'{"action":"created"}'
@@ -222,7 +200,7 @@ GOOD = hmac_sha256_hex(SECRET, BODY)
 
 
 def signed(body: bytes, signature: str) -> RawDelivery:
-    return delivery(body, {**EVENT, "x-hub-signature-256": signature})
+    return GITHUB.delivery(body, {**EVENT, "x-hub-signature-256": signature})
 
 
 @pytest.mark.parametrize("header", [f"sha256={GOOD}", f"sha256={GOOD.upper()}", f" sha256={GOOD} "])
@@ -250,21 +228,21 @@ def test_rejected_signatures(header: str) -> None:
 
 def test_wrong_secret_is_forbidden() -> None:
     with pytest.raises(AuthError) as caught:
-        SOURCE.verify(sample("deployment_status_success"), "another-secret", RECEIVED)
+        SOURCE.verify(GITHUB.sample("deployment_status_success"), "another-secret", RECEIVED)
     assert caught.value.status == 403
 
 
 def test_missing_signature_is_unauthorized_even_with_legacy_sha1() -> None:
-    original = sample("deployment_status_success")
+    original = GITHUB.sample("deployment_status_success")
     headers = {k: v for k, v in original.headers.items() if k != "x-hub-signature-256"}
     assert "x-hub-signature" in headers
     with pytest.raises(AuthError) as caught:
-        SOURCE.verify(delivery(original.body, headers), SECRET, RECEIVED)
+        SOURCE.verify(GITHUB.delivery(original.body, headers), SECRET, RECEIVED)
     assert caught.value.status == 401
 
 
 def test_signature_over_reserialized_json_fails() -> None:
-    raw = sample("deployment_status_success").body
+    raw = GITHUB.sample("deployment_status_success").body
     reserialized = json.dumps(json.loads(raw)).encode()
     assert reserialized != raw
     with pytest.raises(AuthError) as caught:
@@ -275,7 +253,7 @@ def test_signature_over_reserialized_json_fails() -> None:
 
 
 def test_unicode_body_with_correct_signature_verifies_and_parses() -> None:
-    payload = sample_payload()
+    payload = GITHUB.payload(SUCCESS)
     payload["deployment_status"]["description"] = "Déployé – 部署成功 ✓"
     body = json.dumps(payload, ensure_ascii=False).encode()
     SOURCE.verify(signed(body, f"sha256={hmac_sha256_hex(SECRET, body)}"), SECRET, RECEIVED)
@@ -289,11 +267,11 @@ def test_unicode_body_with_correct_signature_verifies_and_parses() -> None:
 def test_other_events_are_refused_by_name(event: str) -> None:
     body = b'{"zen": "Design for failure.", "hook_id": 498213577}'
     with pytest.raises(ParseError, match=f"unsupported GitHub event '{event}'"):
-        SOURCE.parse(delivery(body, {"x-github-event": event}), MAPPING)
+        SOURCE.parse(GITHUB.delivery(body, {"x-github-event": event}), MAPPING)
 
 
 def broken(section: str, **changes: Any) -> bytes:
-    payload = sample_payload()
+    payload = GITHUB.payload(SUCCESS)
     payload[section] |= changes
     return json.dumps(payload).encode()
 
@@ -317,5 +295,5 @@ def broken(section: str, **changes: Any) -> bytes:
 )
 def test_bad_input_is_a_parse_error(body: bytes, reason: str) -> None:
     with pytest.raises(ParseError, match=reason) as caught:
-        SOURCE.parse(delivery(body), MAPPING)
+        SOURCE.parse(GITHUB.delivery(body), MAPPING)
     assert caught.value.status == 400

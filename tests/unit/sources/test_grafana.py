@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,37 +17,21 @@ from oncall_tui.sources.base import (
     hmac_sha256_hex,
 )
 from oncall_tui.sources.grafana import SOURCE, VALUES_LABEL
+from tests.unit.sources.conftest import RECEIVED, Adapter
 
-SAMPLES = Path(__file__).resolve().parents[3] / "sample_data" / "grafana"
-RECEIVED = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 SECRET = "sample-secret"
 ALERT_KEY = "grafana:e617b7c309043f57:2026-11-23T11:57:30.000Z"
 SIGNATURE = "x-grafana-alerting-signature"
 TIMESTAMP = "x-grafana-alerting-timestamp"
 
 
-def delivery(body: bytes, headers: dict[str, str] | None = None) -> RawDelivery:
-    return RawDelivery(
-        source="grafana",
-        body=body,
-        headers={k.lower(): v for k, v in (headers or {}).items()},
-        received_at=RECEIVED,
-    )
-
-
-def sample(name: str) -> bytes:
-    return (SAMPLES / name).read_bytes()
-
-
-def payload(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(sample(name))
-    return loaded
+GRAFANA = Adapter("grafana")
 
 
 def signed_sample() -> tuple[RawDelivery, datetime]:
     """The signed sample as it arrived, and the instant it was signed."""
-    headers: dict[str, str] = json.loads(sample("signed.headers.json"))
-    signed = delivery(sample("signed.json"), headers)
+    headers: dict[str, str] = json.loads(GRAFANA.body("signed.headers.json"))
+    signed = GRAFANA.delivery(GRAFANA.body("signed.json"), headers)
     stamp = signed.header(TIMESTAMP)
     assert stamp is not None
     return signed, datetime.fromtimestamp(int(stamp), tz=UTC)
@@ -62,7 +44,7 @@ def sign(body: bytes, stamp: str | None = None, secret: str = SECRET) -> dict[st
 
 
 def test_firing_sample_parses_with_grafana_links_and_values() -> None:
-    (signal,) = SOURCE.parse(delivery(sample("firing.json")), ServiceMapping())
+    (signal,) = SOURCE.parse(GRAFANA.delivery(GRAFANA.body("firing.json")), ServiceMapping())
 
     assert signal.source == "grafana"
     assert signal.status is SignalStatus.FIRING
@@ -88,7 +70,7 @@ def test_firing_sample_parses_with_grafana_links_and_values() -> None:
 
 
 def test_resolved_sample_closes_the_same_alert() -> None:
-    (resolved,) = SOURCE.parse(delivery(sample("resolved.json")), ServiceMapping())
+    (resolved,) = SOURCE.parse(GRAFANA.delivery(GRAFANA.body("resolved.json")), ServiceMapping())
 
     assert resolved.status is SignalStatus.RESOLVED
     assert resolved.alert_key == ALERT_KEY
@@ -98,23 +80,28 @@ def test_resolved_sample_closes_the_same_alert() -> None:
 
 
 def test_delivery_key_is_stable_and_tells_firing_from_resolved() -> None:
-    key = SOURCE.delivery_key(delivery(sample("firing.json")))
+    key = SOURCE.delivery_key(GRAFANA.delivery(GRAFANA.body("firing.json")))
 
-    assert SOURCE.delivery_key(delivery(sample("firing.json"))) == key
-    assert SOURCE.delivery_key(delivery(sample("signed.json"))) == key  # same content
-    assert SOURCE.delivery_key(delivery(sample("resolved.json"))) != key
-    assert SOURCE.parse(delivery(sample("firing.json")), ServiceMapping())[0].delivery_key == key
+    assert SOURCE.delivery_key(GRAFANA.delivery(GRAFANA.body("firing.json"))) == key
+    assert SOURCE.delivery_key(GRAFANA.delivery(GRAFANA.body("signed.json"))) == key  # same content
+    assert SOURCE.delivery_key(GRAFANA.delivery(GRAFANA.body("resolved.json"))) != key
+    assert (
+        SOURCE.parse(GRAFANA.delivery(GRAFANA.body("firing.json")), ServiceMapping())[
+            0
+        ].delivery_key
+        == key
+    )
 
 
 def test_large_group_parses_to_one_signal_per_alert() -> None:
-    body = payload("firing.json")
+    body = GRAFANA.payload("firing.json")
     template = body["alerts"][0]
     body["alerts"] = [
         {**template, "fingerprint": f"{i:016x}", "labels": {**template["labels"], "pod": str(i)}}
         for i in range(10_000)
     ]
 
-    signals = SOURCE.parse(delivery(json.dumps(body).encode()), ServiceMapping())
+    signals = SOURCE.parse(GRAFANA.delivery(json.dumps(body).encode()), ServiceMapping())
 
     assert len(signals) == 10_000
     assert len({s.alert_key for s in signals}) == 10_000
@@ -123,7 +110,10 @@ def test_large_group_parses_to_one_signal_per_alert() -> None:
 def test_service_mapping_with_aliases() -> None:
     mapping = ServiceMapping(aliases={"payments-api": "payments"})
 
-    assert SOURCE.parse(delivery(sample("firing.json")), mapping)[0].service == "payments"
+    assert (
+        SOURCE.parse(GRAFANA.delivery(GRAFANA.body("firing.json")), mapping)[0].service
+        == "payments"
+    )
 
 
 # --- signatures -----------------------------------------------------------------------------
@@ -142,7 +132,7 @@ def test_wrong_signature_is_forbidden() -> None:
     wrong[SIGNATURE] = ("0" if wrong[SIGNATURE][0] != "0" else "1") + wrong[SIGNATURE][1:]
 
     with pytest.raises(AuthError, match="does not match") as caught:
-        SOURCE.verify(delivery(signed.body, wrong), SECRET, signed_at)
+        SOURCE.verify(GRAFANA.delivery(signed.body, wrong), SECRET, signed_at)
     assert caught.value.status == 403
 
 
@@ -159,7 +149,7 @@ def test_missing_signature_is_unauthorized(value: str | None) -> None:
     headers = {} if value is None else {SIGNATURE: value}
 
     with pytest.raises(AuthError, match="missing") as caught:
-        SOURCE.verify(delivery(sample("firing.json"), headers), SECRET, RECEIVED)
+        SOURCE.verify(GRAFANA.delivery(GRAFANA.body("firing.json"), headers), SECRET, RECEIVED)
     assert caught.value.status == 401
 
 
@@ -180,39 +170,39 @@ def test_timestamp_beyond_five_minutes_is_refused(offset: int) -> None:
 
 
 def test_timestamp_is_part_of_the_signed_message() -> None:
-    body = sample("firing.json")
+    body = GRAFANA.body("firing.json")
     headers = sign(body, "1795435200")
     headers[TIMESTAMP] = "1795435201"  # replayed with a fresher timestamp
 
     with pytest.raises(AuthError) as caught:
-        SOURCE.verify(delivery(body, headers), SECRET, RECEIVED)
+        SOURCE.verify(GRAFANA.delivery(body, headers), SECRET, RECEIVED)
     assert caught.value.status == 403
 
 
 def test_body_only_signature_fails_when_a_timestamp_is_sent() -> None:
-    body = sample("firing.json")
+    body = GRAFANA.body("firing.json")
     headers = {**sign(body), TIMESTAMP: "1795435200"}
 
     with pytest.raises(AuthError):
-        SOURCE.verify(delivery(body, headers), SECRET, RECEIVED)
+        SOURCE.verify(GRAFANA.delivery(body, headers), SECRET, RECEIVED)
 
 
 def test_alternative_timestamp_header_name_is_honoured() -> None:
-    body = sample("firing.json")
+    body = GRAFANA.body("firing.json")
     headers = sign(body, "1795435200")
     headers["x-grafana-alerting-signature-timestamp"] = headers.pop(TIMESTAMP)
 
-    SOURCE.verify(delivery(body, headers), SECRET, RECEIVED)
+    SOURCE.verify(GRAFANA.delivery(body, headers), SECRET, RECEIVED)
 
 
 @pytest.mark.parametrize(
     "stamp", ["", "soon", "1795435200.5", "-1795435200", "١٧٩٥٤٣٥٢٠٠", "9" * 40]
 )
 def test_malformed_timestamp_is_refused(stamp: str) -> None:
-    body = sample("firing.json")
+    body = GRAFANA.body("firing.json")
 
     with pytest.raises(AuthError, match="Unix seconds") as caught:
-        SOURCE.verify(delivery(body, {**sign(body), TIMESTAMP: stamp}), SECRET, RECEIVED)
+        SOURCE.verify(GRAFANA.delivery(body, {**sign(body), TIMESTAMP: stamp}), SECRET, RECEIVED)
     assert caught.value.status == 403
 
 
@@ -225,24 +215,26 @@ def test_signature_over_reserialized_json_fails() -> None:
     headers = sign(reserialized, stamp)
 
     with pytest.raises(AuthError) as caught:
-        SOURCE.verify(delivery(signed.body, headers), SECRET, signed_at)
+        SOURCE.verify(GRAFANA.delivery(signed.body, headers), SECRET, signed_at)
     assert caught.value.status == 403
 
 
 def test_unicode_body_with_correct_signature_passes() -> None:
-    body = payload("firing.json")
+    body = GRAFANA.payload("firing.json")
     body["alerts"][0]["annotations"]["summary"] = "Zahlungen: Latenz ≥ 1,5 s — 支付延迟 🚨"
     raw = json.dumps(body, ensure_ascii=False).encode("utf-8")
 
-    SOURCE.verify(delivery(raw, sign(raw)), SECRET, RECEIVED)
-    (signal,) = SOURCE.parse(delivery(raw), ServiceMapping())
+    SOURCE.verify(GRAFANA.delivery(raw, sign(raw)), SECRET, RECEIVED)
+    (signal,) = SOURCE.parse(GRAFANA.delivery(raw), ServiceMapping())
     assert signal.title == "Zahlungen: Latenz ≥ 1,5 s — 支付延迟 🚨"
 
 
 def test_uppercase_hex_signature_is_accepted() -> None:
-    body = sample("firing.json")
+    body = GRAFANA.body("firing.json")
 
-    SOURCE.verify(delivery(body, {SIGNATURE: sign(body)[SIGNATURE].upper()}), SECRET, RECEIVED)
+    SOURCE.verify(
+        GRAFANA.delivery(body, {SIGNATURE: sign(body)[SIGNATURE].upper()}), SECRET, RECEIVED
+    )
 
 
 # --- bad input ------------------------------------------------------------------------------
@@ -266,7 +258,7 @@ def test_uppercase_hex_signature_is_accepted() -> None:
 )
 def test_bad_input_is_refused_with_a_reason(body: bytes, reason: str) -> None:
     with pytest.raises(ParseError, match=reason):
-        SOURCE.parse(delivery(body), ServiceMapping())
+        SOURCE.parse(GRAFANA.delivery(body), ServiceMapping())
 
 
 def test_registry_finds_the_adapter() -> None:

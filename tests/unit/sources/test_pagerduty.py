@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -17,29 +16,17 @@ from oncall_tui.sources.base import (
     hmac_sha256_hex,
 )
 from oncall_tui.sources.pagerduty import SOURCE
+from tests.unit.sources.conftest import RECEIVED, Adapter
 
-SAMPLES = Path(__file__).resolve().parents[3] / "sample_data" / "pagerduty"
-RECEIVED = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 SECRET = "sample-secret"
 MAPPING = ServiceMapping()
 
 
-def sample(name: str, headers_file: str | None = None) -> RawDelivery:
-    headers = json.loads((SAMPLES / f"{headers_file or name}.headers.json").read_text())
-    return RawDelivery(
-        source="pagerduty",
-        body=(SAMPLES / f"{name}.json").read_bytes(),
-        headers={key.lower(): value for key, value in headers.items()},
-        received_at=RECEIVED,
-    )
-
-
-def delivery(body: bytes, **headers: str) -> RawDelivery:
-    return RawDelivery(source="pagerduty", body=body, headers=headers, received_at=RECEIVED)
+PAGERDUTY = Adapter("pagerduty")
 
 
 def signed(body: bytes, signature: str) -> RawDelivery:
-    return delivery(body, **{"x-pagerduty-signature": signature})
+    return PAGERDUTY.delivery(body, {"x-pagerduty-signature": signature})
 
 
 def event(event_type: str, data: Mapping[str, object]) -> bytes:
@@ -62,7 +49,7 @@ def test_registered_under_its_name() -> None:
 
 
 def test_triggered_sample_parses_to_a_firing_p1_incident() -> None:
-    [signal] = SOURCE.parse(sample("triggered"), MAPPING)
+    [signal] = SOURCE.parse(PAGERDUTY.sample("triggered"), MAPPING)
 
     assert signal.source == "pagerduty"
     assert signal.kind is SignalKind.INCIDENT
@@ -88,7 +75,8 @@ def test_triggered_sample_parses_to_a_firing_p1_incident() -> None:
 
 def test_lifecycle_samples_share_the_alert_key() -> None:
     signals = [
-        SOURCE.parse(sample(name), MAPPING)[0] for name in ("triggered", "acknowledged", "resolved")
+        SOURCE.parse(PAGERDUTY.sample(name), MAPPING)[0]
+        for name in ("triggered", "acknowledged", "resolved")
     ]
 
     assert [s.status for s in signals] == [
@@ -103,12 +91,12 @@ def test_lifecycle_samples_share_the_alert_key() -> None:
 
 def test_service_goes_through_the_alias_mapping() -> None:
     mapping = ServiceMapping(aliases={"payment-processor": "payments"})
-    [signal] = SOURCE.parse(sample("triggered"), mapping)
+    [signal] = SOURCE.parse(PAGERDUTY.sample("triggered"), mapping)
     assert signal.service == "payments"
 
 
 def test_delivery_key_is_the_signed_event_id_and_stable_across_retries() -> None:
-    first = sample("triggered")
+    first = PAGERDUTY.sample("triggered")
     retry = RawDelivery(
         source="pagerduty",
         body=first.body,
@@ -117,14 +105,14 @@ def test_delivery_key_is_the_signed_event_id_and_stable_across_retries() -> None
     )
     assert SOURCE.delivery_key(first) == "pagerduty:event:01JDQ3V8K2N7P4R6T9W1Y3Z5B8"
     assert SOURCE.delivery_key(retry) == SOURCE.delivery_key(first)
-    assert SOURCE.delivery_key(sample("acknowledged")) != SOURCE.delivery_key(first)
+    assert SOURCE.delivery_key(PAGERDUTY.sample("acknowledged")) != SOURCE.delivery_key(first)
 
 
 def test_a_signed_body_replayed_under_a_new_webhook_id_keeps_its_key() -> None:
     """``X-Webhook-Id`` is not signed; ``event.id`` ("the unique id of the event",
     https://developer.pagerduty.com/docs/webhooks-overview, Webhook Payload) is in the body the
     signature covers, so a captured delivery sent again under a fresh header is the same one."""
-    captured = sample("triggered")
+    captured = PAGERDUTY.sample("triggered")
     replayed = RawDelivery(
         source="pagerduty",
         body=captured.body,
@@ -138,20 +126,26 @@ def test_a_signed_body_replayed_under_a_new_webhook_id_keeps_its_key() -> None:
 
 
 def test_delivery_key_falls_back_to_webhook_id_then_body_hash() -> None:
-    body = sample("triggered").body
-    assert SOURCE.delivery_key(delivery(body)) == "pagerduty:event:01JDQ3V8K2N7P4R6T9W1Y3Z5B8"
+    body = PAGERDUTY.sample("triggered").body
+    assert (
+        SOURCE.delivery_key(PAGERDUTY.delivery(body))
+        == "pagerduty:event:01JDQ3V8K2N7P4R6T9W1Y3Z5B8"
+    )
     payload = json.loads(body)
     del payload["event"]["id"]
     without_id = json.dumps(payload).encode()
-    assert SOURCE.delivery_key(delivery(without_id, **{"x-webhook-id": "w-7"})) == "pagerduty:w-7"
-    [signal] = SOURCE.parse(delivery(without_id, **{"x-webhook-id": "w-7"}), MAPPING)
+    assert (
+        SOURCE.delivery_key(PAGERDUTY.delivery(without_id, {"x-webhook-id": "w-7"}))
+        == "pagerduty:w-7"
+    )
+    [signal] = SOURCE.parse(PAGERDUTY.delivery(without_id, {"x-webhook-id": "w-7"}), MAPPING)
     assert signal.delivery_key == "pagerduty:w-7"
-    assert SOURCE.delivery_key(delivery(without_id)).startswith("pagerduty:sha256:")
-    garbage = SOURCE.delivery_key(delivery(b"not json", **{"x-webhook-id": "w-8"}))
+    assert SOURCE.delivery_key(PAGERDUTY.delivery(without_id)).startswith("pagerduty:sha256:")
+    garbage = SOURCE.delivery_key(PAGERDUTY.delivery(b"not json", {"x-webhook-id": "w-8"}))
     assert garbage == "pagerduty:w-8"
-    hashed = SOURCE.delivery_key(delivery(b"not json"))
+    hashed = SOURCE.delivery_key(PAGERDUTY.delivery(b"not json"))
     assert hashed.startswith("pagerduty:sha256:")
-    assert hashed == SOURCE.delivery_key(delivery(b"not json"))
+    assert hashed == SOURCE.delivery_key(PAGERDUTY.delivery(b"not json"))
 
 
 # --- signatures -------------------------------------------------------------------------------
@@ -159,11 +153,11 @@ def test_delivery_key_falls_back_to_webhook_id_then_body_hash() -> None:
 
 @pytest.mark.parametrize("name", ["triggered", "acknowledged", "resolved"])
 def test_sample_signatures_verify(name: str) -> None:
-    SOURCE.verify(sample(name), SECRET, RECEIVED)
+    SOURCE.verify(PAGERDUTY.sample(name), SECRET, RECEIVED)
 
 
 def test_rotated_header_with_old_and_new_secret_verifies() -> None:
-    rotated = sample("triggered", headers_file="rotated")
+    rotated = PAGERDUTY.sample("triggered", headers_of="rotated")
     header = rotated.header("x-pagerduty-signature")
     assert header is not None and header.count("v1=") == 2
     SOURCE.verify(rotated, SECRET, RECEIVED)
@@ -172,13 +166,13 @@ def test_rotated_header_with_old_and_new_secret_verifies() -> None:
 
 def test_wrong_secret_is_forbidden() -> None:
     with pytest.raises(AuthError) as caught:
-        SOURCE.verify(sample("triggered"), "another-secret", RECEIVED)
+        SOURCE.verify(PAGERDUTY.sample("triggered"), "another-secret", RECEIVED)
     assert caught.value.status == 403
 
 
 def test_missing_signature_is_unauthorized() -> None:
     with pytest.raises(AuthError) as caught:
-        SOURCE.verify(delivery(sample("triggered").body), SECRET, RECEIVED)
+        SOURCE.verify(PAGERDUTY.delivery(PAGERDUTY.sample("triggered").body), SECRET, RECEIVED)
     assert caught.value.status == 401
 
 
@@ -228,7 +222,7 @@ def test_blank_signature_header_counts_as_missing() -> None:
 
 
 def test_signature_over_reserialized_json_fails() -> None:
-    raw = sample("triggered").body
+    raw = PAGERDUTY.sample("triggered").body
     reserialized = json.dumps(json.loads(raw), separators=(",", ":")).encode()
     assert reserialized != raw
     header = f"v1={hmac_sha256_hex(SECRET, reserialized)}"
@@ -245,7 +239,7 @@ def test_unicode_body_with_correct_signature_verifies_and_parses() -> None:
     ).replace(json.dumps(title).encode(), json.dumps(title, ensure_ascii=False).encode())
     assert "支付".encode() in body
     SOURCE.verify(signed(body, f"v1={hmac_sha256_hex(SECRET, body)}"), SECRET, RECEIVED)
-    [signal] = SOURCE.parse(delivery(body), MAPPING)
+    [signal] = SOURCE.parse(PAGERDUTY.delivery(body), MAPPING)
     assert signal.title == title
     assert signal.severity is Severity.WARNING
 
@@ -266,7 +260,7 @@ def test_annotated_note_keys_on_its_incident() -> None:
         "trimmed": False,
         "type": "incident_note",
     }
-    [signal] = SOURCE.parse(delivery(event("incident.annotated", note)), MAPPING)
+    [signal] = SOURCE.parse(PAGERDUTY.delivery(event("incident.annotated", note)), MAPPING)
 
     assert signal.alert_key == "pagerduty:Q0RZ7T4LX2M9KA"
     assert signal.status is SignalStatus.NOTICE
@@ -278,9 +272,9 @@ def test_annotated_note_keys_on_its_incident() -> None:
 
 def test_informational_event_keeps_the_incident_state() -> None:
     data = {"id": "Q9", "type": "incident", "status": "acknowledged", "title": "t"}
-    [signal] = SOURCE.parse(delivery(event("incident.reassigned", data)), MAPPING)
+    [signal] = SOURCE.parse(PAGERDUTY.delivery(event("incident.reassigned", data)), MAPPING)
     assert signal.status is SignalStatus.ACKNOWLEDGED
-    [signal] = SOURCE.parse(delivery(event("incident.escalated", {"id": "Q9"})), MAPPING)
+    [signal] = SOURCE.parse(PAGERDUTY.delivery(event("incident.escalated", {"id": "Q9"})), MAPPING)
     assert signal.status is SignalStatus.NOTICE
 
 
@@ -301,7 +295,7 @@ def test_severity_from_priority_then_urgency(
     priority: dict[str, str] | None, urgency: str | None, expected: Severity
 ) -> None:
     data = {"id": "Q1", "type": "incident", "title": "t", "priority": priority, "urgency": urgency}
-    [signal] = SOURCE.parse(delivery(event("incident.triggered", data)), MAPPING)
+    [signal] = SOURCE.parse(PAGERDUTY.delivery(event("incident.triggered", data)), MAPPING)
     assert signal.severity is expected
 
 
@@ -310,7 +304,9 @@ def test_severity_from_priority_then_urgency(
 )
 def test_unsupported_event_types_are_refused(event_type: str) -> None:
     with pytest.raises(ParseError, match="unsupported event type"):
-        SOURCE.parse(delivery(event(event_type, {"id": "PF9KMXH", "type": "service"})), MAPPING)
+        SOURCE.parse(
+            PAGERDUTY.delivery(event(event_type, {"id": "PF9KMXH", "type": "service"})), MAPPING
+        )
 
 
 # --- bad input --------------------------------------------------------------------------------
@@ -338,5 +334,5 @@ def test_unsupported_event_types_are_refused(event_type: str) -> None:
 )
 def test_bad_input_is_a_parse_error(body: bytes, reason: str) -> None:
     with pytest.raises(ParseError, match=reason) as caught:
-        SOURCE.parse(delivery(body), MAPPING)
+        SOURCE.parse(PAGERDUTY.delivery(body), MAPPING)
     assert caught.value.status == 400

@@ -29,7 +29,7 @@ from urllib.parse import quote
 
 from oncall_tui.config import ConfigError, PollerSettings
 from oncall_tui.core.clock import Clock
-from oncall_tui.server.pollers import (
+from oncall_tui.server.pollers.base import (
     ApiClient,
     IngestFn,
     PollerName,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from oncall_tui.cli.context import UserError, app_context, friendly_errors
+from oncall_tui.cli.app_context import UserError, app_context, friendly_errors
 
 
 @click.command()
@@ -47,7 +47,7 @@ def serve(host: str | None, port: int | None, export: bool) -> None:
 @friendly_errors
 def demo(seed_only: bool) -> None:
     """A fresh temporary DB seeded from sample_data with a scripted incident."""
-    from oncall_tui.demo import run_demo
+    from oncall_tui.demo.command import run_demo
 
     run_demo(app_context(), seed_only=seed_only)
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from oncall_tui.config import PollerSettings
 from oncall_tui.core.clock import Clock, iso
-from oncall_tui.server.pollers import (
+from oncall_tui.server.pollers.base import (
     ApiClient,
     IngestFn,
     PollerName,

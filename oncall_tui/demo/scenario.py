@@ -26,7 +26,7 @@ from oncall_tui.ingest import Ingestor
 from oncall_tui.sources.base import parse_time
 from oncall_tui.store.journal import Store
 
-SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
+SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
 DEMO_SCENARIO = SAMPLE_DATA / "scenario" / "demo.toml"
 DEMO_ACTOR = "user:demo-oncall"
 

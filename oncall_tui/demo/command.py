@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from oncall_tui.cli.context import AppContext
+from oncall_tui.cli.app_context import AppContext
 from oncall_tui.config import ExportSettings, PolicySettings, Settings
-from oncall_tui.scenario import ScenarioPlayer, Step, load_scenario
+from oncall_tui.demo.scenario import ScenarioPlayer, Step, load_scenario
 from oncall_tui.store import queries
 from oncall_tui.store.journal import Store
 
@@ -29,7 +29,7 @@ def run_demo(app: AppContext, *, seed_only: bool) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="oncall-tui-demo-"))
     settings = demo_settings(workdir)
     if not seed_only:
-        from oncall_tui.tui.run import run_demo_dashboard
+        from oncall_tui.demo.live import run_demo_dashboard
 
         run_demo_dashboard(settings, app.clock, load_scenario())
         click.echo(f"demo DB and context files kept in {workdir}")
@@ -47,10 +47,6 @@ def run_demo(app: AppContext, *, seed_only: bool) -> None:
     player.play_all(say)
     _export(store, settings)
     _summary(store, settings)
-    if not seed_only:
-        click.echo(
-            "(the dashboard comes with a later release; this demo printed the state instead)"
-        )
 
 
 def _export(store: Store, settings: Settings) -> None:

@@ -6,8 +6,9 @@ from typing import Any
 
 import click
 
+from oncall_tui.actions.actor import current_user, engineer
 from oncall_tui.actions.incidents import change_incident_state
-from oncall_tui.cli.context import app_context, current_user, friendly_errors, print_json
+from oncall_tui.cli.app_context import app_context, friendly_errors, print_json
 from oncall_tui.core.clock import age
 from oncall_tui.core.models import Incident, IncidentState
 from oncall_tui.core.sanitize import display_text
@@ -138,5 +139,5 @@ def freeze(incident_id: str, off: bool) -> None:
     from oncall_tui.actions.incidents import declare_freeze
 
     app = app_context()
-    updated = declare_freeze(app.store, incident_id, not off, f"user:{current_user()}", app.rules)
+    updated = declare_freeze(app.store, incident_id, not off, engineer(), app.rules)
     click.echo(f"{updated.id}: deploy freeze {'declared' if updated.deploy_freeze else 'lifted'}")

@@ -9,7 +9,7 @@ from typing import BinaryIO
 
 import click
 
-from oncall_tui.cli.context import UserError, app_context, friendly_errors, print_json
+from oncall_tui.cli.app_context import UserError, app_context, friendly_errors, print_json
 from oncall_tui.core.sanitize import display_text
 from oncall_tui.ingest import Ingestor
 from oncall_tui.sources import SOURCE_MODULES

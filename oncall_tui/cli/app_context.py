@@ -94,20 +94,6 @@ def app_context() -> AppContext:
     return obj
 
 
-def current_user() -> str:
-    """Who is acting, for the journal: ``$ONCALL_TUI_USER``, else the login name."""
-    import getpass
-    import os
-
-    name = os.environ.get("ONCALL_TUI_USER")
-    if name:
-        return name
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
-
-
 ERROR_LIMIT = 500
 """An error is one line; one that quotes an id or a name a sender chose stays readable."""
 

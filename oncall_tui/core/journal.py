@@ -1,0 +1,412 @@
+"""Every journal kind, and the typed body each kind carries.
+
+A body class knows its kind (``KIND``), so an entry cannot be written with a body of another
+kind: ``Writer.append(PushApproved(...))`` is the whole call. The JSON a body writes is the
+JSON the journal has always held (same keys, optional keys left out as before), so rows
+already on disk decode into the same bodies.
+
+Bodies are frozen slotted dataclasses, not pydantic models: the fold of an alert storm builds
+two of them per alert, and the pydantic models they carry (a signal, a push) are already
+validated where they were made. Decoding a stored row validates those models as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Self, TypeVar
+
+from oncall_tui.core.agents import AgentSession, Note, Push
+from oncall_tui.core.models import Signal
+from oncall_tui.core.topology import Service
+
+
+class Kind(StrEnum):
+    """What a journal entry records. The value is the ``kind`` column, stable on disk."""
+
+    SIGNAL_RECORDED = "signal.recorded"
+    DELIVERY_ACCEPTED = "delivery.accepted"
+    DELIVERY_REJECTED = "delivery.rejected"
+    INCIDENT_OPENED = "incident.opened"
+    INCIDENT_SIGNAL_ATTACHED = "incident.signal_attached"
+    INCIDENT_STATE_CHANGED = "incident.state_changed"
+    INCIDENT_FREEZE_CHANGED = "incident.freeze_changed"
+    CHANGE_LINKED = "change.linked"
+    CATALOG_LOADED = "catalog.loaded"
+    SESSION_REGISTERED = "session.registered"
+    SESSION_SEEN = "session.seen"
+    SESSION_ENDED = "session.ended"
+    PUSH_PROPOSED = "push.proposed"
+    PUSH_APPROVED = "push.approved"
+    PUSH_REJECTED = "push.rejected"
+    PUSH_SUPERSEDED = "push.superseded"
+    PUSH_EXPIRED = "push.expired"
+    PUSH_ACKNOWLEDGED = "push.acknowledged"
+    CONTEXT_DELIVERED = "context.delivered"
+    NOTE_ADDED = "note.added"
+    NOTE_ACCEPTED = "note.accepted"
+    NOTE_SUPERSEDED = "note.superseded"
+    EXPORT_FAILED = "export.failed"
+
+    @property
+    def family(self) -> str:
+        """What the entry is about: ``push``, ``session``, ``incident``..."""
+        return self.value.partition(".")[0]
+
+
+def _family(name: str) -> frozenset[Kind]:
+    return frozenset(kind for kind in Kind if kind.family == name)
+
+
+PUSH_KINDS = _family("push")
+SESSION_KINDS = _family("session")
+NOTE_KINDS = _family("note")
+
+INCIDENT_KINDS = frozenset(
+    {
+        Kind.INCIDENT_OPENED,
+        Kind.INCIDENT_SIGNAL_ATTACHED,
+        Kind.INCIDENT_STATE_CHANGED,
+        Kind.CHANGE_LINKED,
+    }
+)
+"""The entries that build an incident and its links (each names an ``incident_id``)."""
+
+CHANGING_NO_FILES = frozenset(
+    {
+        Kind.CONTEXT_DELIVERED,
+        Kind.EXPORT_FAILED,
+        Kind.DELIVERY_ACCEPTED,
+        Kind.DELIVERY_REJECTED,
+        Kind.SIGNAL_RECORDED,
+    }
+)
+"""Entries that change nothing in an agent's context files by themselves: the exporter writes
+the first two, raw deliveries are bookkeeping, and a signal matters once it is attached to an
+incident, which is its own entry."""
+
+STORY_KINDS = frozenset(Kind) - {
+    Kind.DELIVERY_ACCEPTED,
+    Kind.DELIVERY_REJECTED,
+    Kind.EXPORT_FAILED,
+    Kind.INCIDENT_FREEZE_CHANGED,
+}
+"""Every kind the fold of an incident's story (timeline, replay) reads: raw deliveries and the
+exporter's own failures tell no part of it. A deploy freeze is left out as well: the story has
+never replayed it (the live projection does fold it)."""
+
+
+class JournalBody:
+    """The kind-specific payload of one entry.
+
+    ``_KEYS`` are the fields written as JSON keys of the same name, ``_OMITTED_WHEN_NONE``
+    those left out when unset (as the journal always wrote them). Bodies holding a model
+    override :meth:`to_json` and :meth:`from_json`.
+    """
+
+    __slots__ = ()
+    KIND: ClassVar[Kind]
+    _KEYS: ClassVar[tuple[str, ...]] = ()
+    _OMITTED_WHEN_NONE: ClassVar[frozenset[str]] = frozenset()
+
+    def to_json(self) -> dict[str, Any]:
+        data = {key: getattr(self, key) for key in self._KEYS}
+        for key in self._OMITTED_WHEN_NONE:
+            if data[key] is None:
+                del data[key]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        return cls(**{key: data[key] for key in cls._KEYS if key in data})
+
+
+_BY_KIND: dict[str, type[JournalBody]] = {}
+
+
+BodyT = TypeVar("BodyT", bound=JournalBody)
+
+
+def _body(
+    kind: Kind, *, omitted_when_none: Iterable[str] = ()
+) -> Callable[[type[BodyT]], type[BodyT]]:
+    """Register a body class for ``kind`` (its dataclass fields become its JSON keys)."""
+
+    def register(cls: type[BodyT]) -> type[BodyT]:
+        cls.KIND = kind
+        cls._KEYS = tuple(vars(cls)["__dataclass_fields__"])
+        cls._OMITTED_WHEN_NONE = frozenset(omitted_when_none)
+        _BY_KIND[kind.value] = cls
+        return cls
+
+    return register
+
+
+# --- signals and deliveries ----------------------------------------------------------------
+
+
+@_body(Kind.SIGNAL_RECORDED)
+@dataclass(frozen=True, slots=True)
+class SignalRecorded(JournalBody):
+    signal: Signal
+
+    def to_json(self) -> dict[str, Any]:
+        return {"signal": self.signal.model_dump(mode="json")}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        return cls(Signal.model_validate(data["signal"]))
+
+
+@_body(Kind.DELIVERY_ACCEPTED)
+@dataclass(frozen=True, slots=True)
+class DeliveryAccepted(JournalBody):
+    delivery_id: int
+    source: str
+    signals: int
+
+
+@_body(Kind.DELIVERY_REJECTED, omitted_when_none=("http_status",))
+@dataclass(frozen=True, slots=True)
+class DeliveryRejected(JournalBody):
+    delivery_id: int | None
+    """``None`` when the refusal was counted but its bytes were not kept."""
+    source: str
+    reason: str
+    http_status: int | None = None
+
+
+# --- incidents -----------------------------------------------------------------------------
+
+
+@_body(Kind.INCIDENT_OPENED)
+@dataclass(frozen=True, slots=True)
+class IncidentOpened(JournalBody):
+    incident_id: str
+    number: int
+    title: str
+    service: str | None
+    severity: str
+    signal_id: int
+    at: str | None = None
+
+
+@_body(Kind.INCIDENT_SIGNAL_ATTACHED)
+@dataclass(frozen=True, slots=True)
+class SignalAttached(JournalBody):
+    incident_id: str
+    signal_id: int
+
+
+@_body(Kind.INCIDENT_STATE_CHANGED)
+@dataclass(frozen=True, slots=True)
+class StateChanged(JournalBody):
+    incident_id: str
+    state: str
+    at: str | None = None
+    reason: str = ""
+
+
+@_body(Kind.INCIDENT_FREEZE_CHANGED)
+@dataclass(frozen=True, slots=True)
+class FreezeChanged(JournalBody):
+    incident_id: str
+    frozen: bool
+    by: str
+    at: str | None = None
+
+
+@_body(Kind.CHANGE_LINKED)
+@dataclass(frozen=True, slots=True)
+class ChangeLinked(JournalBody):
+    incident_id: str
+    signal_id: int
+    relation: str
+
+
+# --- catalog and sessions ------------------------------------------------------------------
+
+
+@_body(Kind.CATALOG_LOADED)
+@dataclass(frozen=True, slots=True)
+class CatalogLoaded(JournalBody):
+    services: dict[str, Service]
+    source: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "services": {name: s.model_dump(mode="json") for name, s in self.services.items()}
+        }
+        if self.source is not None:
+            data["source"] = self.source
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        services = {name: Service.model_validate(s) for name, s in data["services"].items()}
+        return cls(services, data.get("source"))
+
+
+@_body(Kind.SESSION_REGISTERED)
+@dataclass(frozen=True, slots=True)
+class SessionRegistered(JournalBody):
+    session: AgentSession
+
+    def to_json(self) -> dict[str, Any]:
+        return {"session": self.session.model_dump(mode="json")}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        return cls(AgentSession.model_validate(data["session"]))
+
+
+@_body(Kind.SESSION_SEEN, omitted_when_none=("paths", "branch", "task"))
+@dataclass(frozen=True, slots=True)
+class SessionSeen(JournalBody):
+    session_id: str
+    paths: list[str] | None = None
+    branch: str | None = None
+    task: str | None = None
+
+
+@_body(Kind.SESSION_ENDED)
+@dataclass(frozen=True, slots=True)
+class SessionEnded(JournalBody):
+    session_id: str
+
+
+# --- pushes and deliveries of context ------------------------------------------------------
+
+
+@_body(Kind.PUSH_PROPOSED)
+@dataclass(frozen=True, slots=True)
+class PushProposed(JournalBody):
+    push: Push
+
+    def to_json(self) -> dict[str, Any]:
+        return {"push": self.push.model_dump(mode="json")}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        return cls(Push.model_validate(data["push"]))
+
+
+@_body(Kind.PUSH_APPROVED, omitted_when_none=("rule",))
+@dataclass(frozen=True, slots=True)
+class PushApproved(JournalBody):
+    push_id: str
+    by: str
+    rule: str | None = None
+    """The auto-approve rule that approved it, when no human did."""
+
+
+@_body(Kind.PUSH_REJECTED, omitted_when_none=("reason",))
+@dataclass(frozen=True, slots=True)
+class PushRejected(JournalBody):
+    push_id: str
+    by: str
+    reason: str | None = None
+
+
+@_body(Kind.PUSH_SUPERSEDED)
+@dataclass(frozen=True, slots=True)
+class PushSuperseded(JournalBody):
+    push_id: str
+    by_push: str
+
+
+@_body(Kind.PUSH_EXPIRED, omitted_when_none=("reason",))
+@dataclass(frozen=True, slots=True)
+class PushExpired(JournalBody):
+    push_id: str
+    reason: str | None = None
+
+
+@_body(Kind.PUSH_ACKNOWLEDGED)
+@dataclass(frozen=True, slots=True)
+class PushAcknowledged(JournalBody):
+    push_id: str
+    by: str
+
+
+@_body(Kind.CONTEXT_DELIVERED)
+@dataclass(frozen=True, slots=True)
+class ContextDelivered(JournalBody):
+    session_id: str
+    push_ids: list[str]
+    channel: str
+    through_seq: int = 0
+
+
+# --- notes and the exporter ----------------------------------------------------------------
+
+
+@_body(Kind.NOTE_ADDED)
+@dataclass(frozen=True, slots=True)
+class NoteAdded(JournalBody):
+    note: Note
+
+    def to_json(self) -> dict[str, Any]:
+        return {"note": self.note.model_dump(mode="json")}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        return cls(Note.model_validate(data["note"]))
+
+
+@_body(Kind.NOTE_ACCEPTED)
+@dataclass(frozen=True, slots=True)
+class NoteAccepted(JournalBody):
+    note_id: str
+    by: str
+
+
+@_body(Kind.NOTE_SUPERSEDED)
+@dataclass(frozen=True, slots=True)
+class NoteSuperseded(JournalBody):
+    note_id: str
+    by_note: str
+
+
+@_body(Kind.EXPORT_FAILED)
+@dataclass(frozen=True, slots=True)
+class ExportFailed(JournalBody):
+    file: str
+    problems: list[str]
+    session_id: str | None
+
+
+def decode(kind: str, data: dict[str, Any]) -> JournalBody | None:
+    """The typed body of a stored row; ``None`` for a kind this version does not know (a
+    newer version wrote it: the fold ignores it rather than refuse the journal)."""
+    cls = _BY_KIND.get(kind)
+    return None if cls is None else cls.from_json(data)
+
+
+@dataclass(slots=True)
+class JournalEntry:
+    """One append-only fact as read back or just written.
+
+    ``kind`` stays a plain string: a row written by a newer version must still load. ``body``
+    is the JSON the row holds; :attr:`data` is the same body typed, decoded on first use (an
+    entry the writer made carries the body it was given, so the fold never decodes).
+    """
+
+    seq: int
+    ts: datetime
+    actor: str
+    kind: str
+    body: dict[str, Any]
+    typed: JournalBody | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def data(self) -> JournalBody | None:
+        if self.typed is None:
+            self.typed = decode(self.kind, self.body)
+        return self.typed
+
+    @classmethod
+    def of(cls, seq: int, ts: datetime, actor: str, body: JournalBody) -> JournalEntry:
+        return cls(seq, ts, actor, body.KIND, body.to_json(), body)
