@@ -7,7 +7,7 @@ the short path.
 
 import sys
 
-from oncall_tui.agents.hook_entry import dispatch
+from oncall_tui.agents.hook.entry import dispatch
 
 
 def main() -> None:

@@ -26,17 +26,17 @@ from oncall_tui.actions import Rules
 from oncall_tui.actions import notes as note_actions
 from oncall_tui.actions import pushes as push_actions
 from oncall_tui.actions.sessions import heartbeat
-from oncall_tui.agents.hook_view import initialised
 from oncall_tui.config import Settings
 from oncall_tui.core.agents import NoteKind, validate_session_id
 from oncall_tui.core.clock import Clock
-from oncall_tui.core.context import SessionContext
+from oncall_tui.core.context.model import SessionContext
+from oncall_tui.core.context.render import render_json, render_markdown
 from oncall_tui.core.guidance import change_summary
 from oncall_tui.core.models import ChangeLink, Incident, StoredSignal
-from oncall_tui.core.render import render_json, render_markdown
 from oncall_tui.core.sanitize import identifier
 from oncall_tui.store.context import build_session_context, session_pushes
 from oncall_tui.store.db import StoreUnavailableError
+from oncall_tui.store.hook_queries import initialised
 from oncall_tui.store.journal import Store
 from oncall_tui.store.meta import fence_key
 from oncall_tui.store.queries import NotFoundError, get_incident, incident_changes, list_incidents
@@ -270,7 +270,7 @@ def build_server(
 
     The DB is opened once here so that a DB that is not there or a schema from a newer version
     fails at start, with a clear message, instead of on every call. The server never creates a
-    DB (see :func:`~oncall_tui.agents.hook_view.initialised`): a typo in ``--db`` must not leave
+    DB (see :func:`~oncall_tui.store.hook_queries.initialised`): a typo in ``--db`` must not leave
     an agent reading an empty one that nobody else writes to.
     """
     default = validate_session_id(session_id) if session_id else None

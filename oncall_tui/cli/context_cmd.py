@@ -11,8 +11,8 @@ from oncall_tui.cli.app_context import (
     friendly_errors,
     print_json,
 )
-from oncall_tui.core.context_schema import context_json_schema
-from oncall_tui.core.render import render_json, render_markdown
+from oncall_tui.core.context.render import render_json, render_markdown
+from oncall_tui.core.context.schema import context_json_schema
 from oncall_tui.core.sanitize import display_text
 from oncall_tui.store.context import build_session_context
 from oncall_tui.store.meta import fence_key

@@ -11,7 +11,7 @@ import click
 
 from oncall_tui.cli.app_context import UserError, app_context, friendly_errors, print_json
 from oncall_tui.core.sanitize import display_text
-from oncall_tui.ingest import Ingestor
+from oncall_tui.ingest.record import Ingestor
 from oncall_tui.sources import SOURCE_MODULES
 from oncall_tui.store import deliveries as delivery_table
 from oncall_tui.store import refusals as refusal_counts

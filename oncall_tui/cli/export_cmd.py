@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from oncall_tui.agents.export import ExportReport, sync
+from oncall_tui.agents.export.sync import ExportReport, sync
 from oncall_tui.cli.app_context import app_context, friendly_errors, print_json
 from oncall_tui.core.sanitize import display_text
 

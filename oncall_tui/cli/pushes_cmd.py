@@ -128,7 +128,7 @@ def broadcast(incident_id: str, message: str, repo: str | None, yes: bool) -> No
 def _export_after_decision() -> None:
     """Approved context reaches the files right away (the dashboard and serve also do it)."""
     try:
-        from oncall_tui.agents.export import sync
+        from oncall_tui.agents.export.sync import sync
     except ImportError:  # pragma: no cover - exporter not installed in this build
         return
     app = app_context()

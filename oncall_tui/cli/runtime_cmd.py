@@ -20,7 +20,7 @@ from oncall_tui.cli.app_context import UserError, app_context, friendly_errors
 @friendly_errors
 def serve(host: str | None, port: int | None, export: bool) -> None:
     """Run the webhook receiver, the pollers and the context export, headless."""
-    from oncall_tui.agents.export_loop import ExportLoop
+    from oncall_tui.agents.export.loop import ExportLoop
     from oncall_tui.server.runner import BindRefusedError, run_server
 
     app = app_context()

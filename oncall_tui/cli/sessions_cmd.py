@@ -13,7 +13,7 @@ import click
 
 from oncall_tui.actions import sessions as session_actions
 from oncall_tui.actions.actor import engineer
-from oncall_tui.agents.hooks import emit, report_internal_error, run_claude_code_hook
+from oncall_tui.agents.hook.core import emit, report_internal_error, run_claude_code_hook
 from oncall_tui.cli.app_context import app_context, friendly_errors, print_json
 from oncall_tui.core.agents import AgentKind, AgentSession, SessionState
 from oncall_tui.core.clock import age

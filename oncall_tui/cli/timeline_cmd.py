@@ -19,10 +19,10 @@ from oncall_tui.cli.app_context import (
     friendly_errors,
     print_json,
 )
-from oncall_tui.core.timeline_html import timeline_html
-from oncall_tui.core.timeline_md import timeline_markdown
-from oncall_tui.core.timeline_report import build_timeline
-from oncall_tui.core.timeline_schema import TimelineDocument, timeline_json, timeline_json_schema
+from oncall_tui.core.timeline.html import timeline_html
+from oncall_tui.core.timeline.md import timeline_markdown
+from oncall_tui.core.timeline.report import build_timeline
+from oncall_tui.core.timeline.schema import TimelineDocument, timeline_json, timeline_json_schema
 from oncall_tui.store.meta import fence_key
 from oncall_tui.store.timeline import StorySource, incidents_between
 

@@ -51,7 +51,7 @@ def run_demo(app: AppContext, *, seed_only: bool) -> None:
 
 def _export(store: Store, settings: Settings) -> None:
     try:
-        from oncall_tui.agents.export import sync
+        from oncall_tui.agents.export.sync import sync
     except ImportError:  # pragma: no cover
         return
     sync(store, settings)

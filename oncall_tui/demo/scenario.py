@@ -22,7 +22,7 @@ from oncall_tui.actions.catalog import load_catalog_file
 from oncall_tui.config import Settings
 from oncall_tui.core.agents import AgentKind
 from oncall_tui.core.clock import from_iso
-from oncall_tui.ingest import Ingestor
+from oncall_tui.ingest.record import Ingestor
 from oncall_tui.sources.base import parse_time
 from oncall_tui.store.journal import Store
 

@@ -4,7 +4,7 @@ The receiver listens on loopback with open sources by default, so anything that 
 request from this machine is a sender. A web page in the engineer's browser can:
 
 - post a form cross-site (``text/plain`` or a form type: no CORS preflight). The routes accept
-  JSON types only (:func:`oncall_tui.ingest.is_json_media_type`), and browsers name the page in
+  JSON types only (:func:`oncall_tui.ingest.prepare.is_json_media_type`), and browsers name the page in
   ``Origin`` on every cross-origin request and every POST, so a request carrying ``Origin`` is
   refused here (403), whatever its value: ``null`` comes from sandboxed frames, ``file:`` pages
   and redirects, which are web pages all the same. Senders (Alertmanager, Grafana, PagerDuty,

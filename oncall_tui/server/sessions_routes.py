@@ -26,8 +26,8 @@ from oncall_tui.actions.notes import stale_notes
 from oncall_tui.config import Settings
 from oncall_tui.core.agents import AgentKind, AgentSession, InvalidIdError, validate_session_id
 from oncall_tui.core.clock import Clock
-from oncall_tui.core.render import render_json, render_markdown
-from oncall_tui.ingest import check_authorization, is_json_media_type
+from oncall_tui.core.context.render import render_json, render_markdown
+from oncall_tui.ingest.prepare import check_authorization, is_json_media_type
 from oncall_tui.server.body import BodyRefusedError, ClientGoneError, read_body
 from oncall_tui.sources.base import AuthError
 from oncall_tui.store.context import build_session_context

@@ -22,8 +22,9 @@ from collections.abc import Callable, Mapping
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import Clock
 from oncall_tui.core.window import SlidingCount
-from oncall_tui.folding import PendingFolds
-from oncall_tui.ingest import Ingestor, IngestResult, Prepared, Verify
+from oncall_tui.ingest.pending import PendingFolds
+from oncall_tui.ingest.prepare import Prepared, Preparer, Verify
+from oncall_tui.ingest.record import Ingestor, IngestResult
 from oncall_tui.store.checkpoint import WalKeeper
 from oncall_tui.store.db import StoreUnavailableError, Synchronous, connect
 from oncall_tui.store.journal import Store
@@ -78,10 +79,11 @@ class IngestWriter:
         of this process only)."""
         self.store_error: str | None = None
         """Why the last commit or fold failed to reach the store; None once one succeeds."""
+        # prepare() uses no connection: callers run it on their own threads.
+        self._preparer = Preparer(
+            settings, clock, require_credentials=not settings.server.is_loopback
+        )
         self._ingestor: Ingestor | None = self._open()  # a bad DB fails here, at startup
-        # prepare() uses no connection: callers run it on their own threads, and it keeps
-        # this first Ingestor when the connection is reopened after a failure.
-        self._preparer = self._ingestor
         self._folds = PendingFolds(self._ingestor)
         self._cond = threading.Condition()
         self._queue: list[_Ticket] = []

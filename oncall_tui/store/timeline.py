@@ -27,8 +27,8 @@ from oncall_tui.core.journal import (
     Kind,
 )
 from oncall_tui.core.journal_rows import Row, attachment
-from oncall_tui.core.replay import SNAPSHOT_EVERY, Cursor, until
-from oncall_tui.core.timeline import Timeline
+from oncall_tui.core.replay.cursor import SNAPSHOT_EVERY, Cursor, until
+from oncall_tui.core.timeline.model import Timeline
 from oncall_tui.store.journal import Store
 from oncall_tui.store.queries import get_incident
 

@@ -37,7 +37,7 @@ def start_receiver(settings: Settings, clock: Clock) -> Starter:
 
 def start_exporter(settings: Settings, clock: Clock) -> Starter:
     def start(app: App[None], services: DashboardServices) -> Stop:
-        from oncall_tui.agents.export_loop import ExportLoop
+        from oncall_tui.agents.export.loop import ExportLoop
 
         loop = ExportLoop(settings.db, settings, clock=clock)
         loop.start()

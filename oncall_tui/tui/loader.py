@@ -9,8 +9,8 @@ from pathlib import Path
 
 from oncall_tui.core.agents import AgentSession, Note, Push
 from oncall_tui.core.clock import Clock
+from oncall_tui.core.context.render import render_markdown
 from oncall_tui.core.models import ChangeLink, Incident, StoredSignal
-from oncall_tui.core.render import render_markdown
 from oncall_tui.core.topology import Catalog, blast_radius
 from oncall_tui.store import dashboard, queries
 from oncall_tui.store.context import build_session_context, notes_for_services

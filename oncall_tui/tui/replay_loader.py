@@ -1,6 +1,6 @@
 """The replay screen's reads: one incident's cursor, driven from a single worker thread.
 
-:class:`~oncall_tui.core.replay.Cursor` is not thread-safe and a sqlite connection belongs to
+:class:`~oncall_tui.core.replay.cursor.Cursor` is not thread-safe and a sqlite connection belongs to
 the thread that opened it, so a :class:`ReplaySession` is made, moved and closed in one thread
 (the screen's replay worker). It turns the cursor's position into a :class:`ReplayFrame`: plain
 data the UI thread can paint without touching the cursor. Nothing here writes to the store.
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from oncall_tui.core.agents import Push, PushState
+from oncall_tui.core.context.render import render_markdown
 from oncall_tui.core.journal import (
     PUSH_KINDS,
     ContextDelivered,
@@ -23,11 +24,10 @@ from oncall_tui.core.journal import (
 )
 from oncall_tui.core.memory import MemoryTables
 from oncall_tui.core.models import Incident
-from oncall_tui.core.render import render_markdown
-from oncall_tui.core.replay import Cursor
-from oncall_tui.core.replay_context import session_context
+from oncall_tui.core.replay.context import session_context
+from oncall_tui.core.replay.cursor import Cursor
 from oncall_tui.core.sanitize import clean
-from oncall_tui.core.timeline import TimelineEvent
+from oncall_tui.core.timeline.model import TimelineEvent
 from oncall_tui.store.dashboard import SessionRow
 from oncall_tui.store.journal import Store
 from oncall_tui.store.meta import FENCE_KEY

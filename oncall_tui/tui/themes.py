@@ -28,7 +28,7 @@ from textual.theme import Theme
 
 import oncall_tui
 from oncall_tui import paths
-from oncall_tui.agents.atomic import write_atomic
+from oncall_tui.agents.export.atomic import write_atomic
 
 SEMANTIC_VARIABLES: tuple[str, ...] = (
     "sev-critical",

@@ -77,7 +77,7 @@ class WriteLog:
 
 @contextmanager
 def observed_writes(target: Path) -> Iterator[WriteLog]:
-    from oncall_tui.agents import file_plan
+    from oncall_tui.agents.export import plan as file_plan
 
     log = WriteLog(target)
     original = file_plan.write_atomic
@@ -149,7 +149,7 @@ def _max_writes_per_s(writes: list[float], start: float, end: float) -> int:
 
 def _sync_time(settings: Any, target: Path) -> float:
     """One export sync that writes the file (render, check, atomic write): the floor."""
-    from oncall_tui.agents.export import sync
+    from oncall_tui.agents.export.sync import sync
     from oncall_tui.core.clock import SystemClock
     from oncall_tui.store.journal import Store
 
@@ -167,7 +167,7 @@ def _sync_time(settings: Any, target: Path) -> float:
 
 
 def run(quick: bool = False) -> list[Result]:
-    from oncall_tui.agents.export_loop import ExportLoop
+    from oncall_tui.agents.export.loop import ExportLoop
     from oncall_tui.core.clock import SystemClock
 
     steady_n, storm_n = (200, 1000) if quick else (1000, 5000)

@@ -246,7 +246,7 @@ def _writer(db: Path, tmp: Path, seconds: float) -> subprocess.Popen[bytes]:
 def _write_load(db: Path, tmp: Path, seconds: float) -> dict[str, Any]:
     """500 events/s for ``seconds``: Alertmanager groups of 10 alerts through the Ingestor."""
     from oncall_tui.core.clock import SystemClock
-    from oncall_tui.ingest import Ingestor
+    from oncall_tui.ingest.record import Ingestor
     from oncall_tui.store.journal import Store
 
     store = Store.open(db, SystemClock())

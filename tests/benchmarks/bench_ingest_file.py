@@ -31,7 +31,7 @@ def ingest_deliveries(db: Path, deliveries: list[tuple[bytes, dict[str, str]]]) 
     """Seconds the Ingestor takes for ``deliveries``, one commit each, as ``oncall-tui ingest``."""
     from oncall_tui.config import ExportSettings, Settings, SourceSettings
     from oncall_tui.core.clock import SystemClock
-    from oncall_tui.ingest import Ingestor
+    from oncall_tui.ingest.record import Ingestor
     from oncall_tui.store.journal import Store
 
     settings = Settings(

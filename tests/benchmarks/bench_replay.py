@@ -246,7 +246,7 @@ def open_replay(store: Any) -> tuple[float, Any]:
 
 
 def run(quick: bool = False) -> list[Result]:
-    from oncall_tui.core.replay import SNAPSHOT_EVERY
+    from oncall_tui.core.replay.cursor import SNAPSHOT_EVERY
     from oncall_tui.store.journal import Store
 
     events, history = (10_000, 1_000) if quick else (100_000, 10_000)
@@ -303,7 +303,7 @@ def run(quick: bool = False) -> list[Result]:
 
 def measure_steps(cursor: Any) -> list[float]:
     """Each move timed with the state folded to where it lands (what a repaint needs)."""
-    from oncall_tui.core.timeline import NAMED_JUMPS
+    from oncall_tui.core.timeline.model import NAMED_JUMPS
 
     def move(action: Callable[[], object]) -> float:
         return timed(lambda: (action(), cursor.state))

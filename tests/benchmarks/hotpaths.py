@@ -48,7 +48,7 @@ def profile_ingest(count: int = 2000) -> None:
 def profile_group(alerts: int = 2000) -> None:
     from oncall_tui.config import ExportSettings, Settings
     from oncall_tui.core.clock import SystemClock
-    from oncall_tui.ingest import Ingestor
+    from oncall_tui.ingest.record import Ingestor
     from oncall_tui.store.journal import Store
 
     body = alertmanager_group([alertmanager_alert(i, "g") for i in range(alerts)], "g")

@@ -21,7 +21,7 @@ from oncall_tui.actions import pushes as push_actions
 from oncall_tui.actions.catalog import load_catalog_file
 from oncall_tui.actions.sessions import register
 from oncall_tui.config import Settings
-from oncall_tui.ingest import Ingestor
+from oncall_tui.ingest.record import Ingestor
 from oncall_tui.store.journal import Store
 from tests.support.receiver_http import Reply
 from tests.support.samples import SAMPLES, sample

@@ -34,11 +34,11 @@ import pytest
 from oncall_tui.actions import Rules
 from oncall_tui.actions.catalog import load_catalog_file
 from oncall_tui.actions.sessions import register
-from oncall_tui.agents.atomic import is_temp_name
-from oncall_tui.agents.export import CONTEXT_JSON, CONTEXT_MD, INDEX_MD, LOCK, REPO_ROOTS
+from oncall_tui.agents.export.atomic import is_temp_name
+from oncall_tui.agents.export.sync import CONTEXT_JSON, CONTEXT_MD, INDEX_MD, LOCK, REPO_ROOTS
 from oncall_tui.config import Settings
-from oncall_tui.core import render
-from oncall_tui.core.context_schema import ContextDocument
+from oncall_tui.core.context import render
+from oncall_tui.core.context.schema import ContextDocument
 from oncall_tui.store.journal import Store
 from tests.integration.faults_common import (
     all_folded,

@@ -24,12 +24,12 @@ import pytest
 
 from oncall_tui.actions import Rules
 from oncall_tui.actions import pushes as push_actions
-from oncall_tui.agents.atomic import is_temp_name
-from oncall_tui.agents.export import CONTEXT_JSON, CONTEXT_MD, INDEX_MD, sync
+from oncall_tui.agents.export.atomic import is_temp_name
+from oncall_tui.agents.export.sync import CONTEXT_JSON, CONTEXT_MD, INDEX_MD, sync
 from oncall_tui.config import Settings
-from oncall_tui.core import render
 from oncall_tui.core.clock import FixedClock
-from oncall_tui.core.context_schema import ContextDocument
+from oncall_tui.core.context import render
+from oncall_tui.core.context.schema import ContextDocument
 from oncall_tui.server.runner import ReceiverThread
 from oncall_tui.store.journal import Store
 from tests.integration.conftest import STORY_TIME, Endpoint

@@ -24,19 +24,19 @@ from oncall_tui.actions import pushes as push_actions
 from oncall_tui.actions.catalog import load_catalog_file
 from oncall_tui.actions.incidents import change_incident_state
 from oncall_tui.actions.sessions import end, register
-from oncall_tui.agents import repo_files
-from oncall_tui.agents.atomic import UnsafePathError, contained, write_atomic
-from oncall_tui.agents.export import ExportReport, sync
-from oncall_tui.agents.export_loop import ExportLoop
+from oncall_tui.agents.export import repo_files
+from oncall_tui.agents.export.atomic import UnsafePathError, contained, write_atomic
+from oncall_tui.agents.export.loop import ExportLoop
+from oncall_tui.agents.export.sync import ExportReport, sync
 from oncall_tui.cli.app_context import AppContext
 from oncall_tui.cli.export_cmd import export
 from oncall_tui.config import Settings
-from oncall_tui.core import render
 from oncall_tui.core.agents import InvalidIdError, Push, validate_session_id
 from oncall_tui.core.clock import FixedClock
-from oncall_tui.core.context_schema import ContextDocument
+from oncall_tui.core.context import render
+from oncall_tui.core.context.schema import ContextDocument
 from oncall_tui.core.models import IncidentState
-from oncall_tui.ingest import Ingestor
+from oncall_tui.ingest.record import Ingestor
 from oncall_tui.store.journal import Store
 from tests.integration.conftest import STORY_TIME
 from tests.support.samples import SAMPLES, sample
@@ -491,7 +491,7 @@ def test_sessions_outside_a_git_checkout_get_no_repo_files(tmp_path: Path) -> No
 def test_write_pacer_is_prompt_when_calm_and_holds_a_storm_to_four_writes_a_second() -> None:
     from collections import Counter
 
-    from oncall_tui.agents.export_loop import WritePacer
+    from oncall_tui.agents.export.loop import WritePacer
 
     pacer = WritePacer(calm_spacing_s=0.05, storm_spacing_s=0.25)
     writes = []

@@ -28,13 +28,13 @@ import pytest
 
 from oncall_tui.actions import Rules
 from oncall_tui.actions import pushes as push_actions
-from oncall_tui.agents.atomic import is_temp_name, write_atomic
-from oncall_tui.agents.export import CONTEXT_JSON, CONTEXT_MD, INDEX_MD, context_files, sync
-from oncall_tui.agents.index import render_index
+from oncall_tui.agents.export.atomic import is_temp_name, write_atomic
+from oncall_tui.agents.export.index import render_index
+from oncall_tui.agents.export.sync import CONTEXT_JSON, CONTEXT_MD, INDEX_MD, context_files, sync
 from oncall_tui.config import Settings
-from oncall_tui.core import render
 from oncall_tui.core.clock import FixedClock
-from oncall_tui.core.context_schema import ContextDocument
+from oncall_tui.core.context import render
+from oncall_tui.core.context.schema import ContextDocument
 from oncall_tui.store.context import build_session_context
 from oncall_tui.store.journal import Store
 from oncall_tui.store.meta import fence_key

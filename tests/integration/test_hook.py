@@ -27,13 +27,13 @@ from oncall_tui.actions import Rules
 from oncall_tui.actions.catalog import load_catalog_file
 from oncall_tui.actions.incidents import change_incident_state
 from oncall_tui.actions.pushes import approve, edit
-from oncall_tui.agents.hook_entry import dispatch, resolve_db
-from oncall_tui.agents.hooks import PRE_TOOL_USE, SESSION_START, USER_PROMPT_SUBMIT
+from oncall_tui.agents.hook.core import PRE_TOOL_USE, SESSION_START, USER_PROMPT_SUBMIT
+from oncall_tui.agents.hook.entry import dispatch, resolve_db
 from oncall_tui.agents.repo import RepoInfo, repo_info, slug_from_url
 from oncall_tui.config import Settings, load_settings
 from oncall_tui.core.clock import SystemClock
 from oncall_tui.core.models import IncidentState
-from oncall_tui.ingest import Ingestor
+from oncall_tui.ingest.record import Ingestor
 from oncall_tui.store.journal import Store
 from tests.support.samples import sample
 
@@ -389,6 +389,21 @@ RUNS_UNDER_LOCK = 10
 ANSWER_BOUND_S = 1.0
 """What the agent may wait for a hook while another process holds the lock (a bound, not a
 benchmark: the answer itself takes about half of it)."""
+LOCK_MARGIN_S = 0.5
+"""On a loaded machine starting the process alone may take most of the bound; the lock may then
+cost no more than this beyond it (before the fix it cost the whole busy timeout, 5 s)."""
+SLOW_PATH_IMPORTS = (
+    "import oncall_tui.actions, oncall_tui.config, oncall_tui.store.journal,"
+    " oncall_tui.core.context.render"
+)
+"""What a hook that writes loads: the same process start, measured beside the hook."""
+
+
+def slow_path_start_s() -> float:
+    """How long starting a hook's slow path takes here and now, without any lock."""
+    began = time.perf_counter()
+    subprocess.run([sys.executable, "-c", SLOW_PATH_IMPORTS], check=True, timeout=HOOK_TIMEOUT_S)
+    return time.perf_counter() - began
 
 
 @contextmanager
@@ -424,15 +439,18 @@ def test_a_held_write_lock_delays_no_answer_and_loses_none(started: World, mode:
     }
     runs: dict[str, list[tuple[float, HookRun]]] = {name: [] for name in events}
 
+    starts: list[float] = []
     with write_lock_held(started.db, mode):
         for _ in range(RUNS_UNDER_LOCK):
+            starts.append(slow_path_start_s())
             for name, payload in events.items():
                 began = time.perf_counter()
                 run = started.hook(payload)
                 runs[name].append((time.perf_counter() - began, run))
 
     slowest = {name: max(seconds for seconds, _ in timed) for name, timed in runs.items()}
-    assert all(seconds <= ANSWER_BOUND_S for seconds in slowest.values()), slowest
+    bound = max(ANSWER_BOUND_S, max(starts) + LOCK_MARGIN_S)
+    assert all(seconds <= bound for seconds in slowest.values()), (slowest, max(starts))
     assert all((r.returncode, r.stderr) == (0, "") for timed in runs.values() for _, r in timed)
     for _, run in runs[SESSION_START]:
         assert run.stdout.startswith(f"# Production context for session {SESSION}")

@@ -29,7 +29,7 @@ from oncall_tui.actions.catalog import load_catalog_file
 from oncall_tui.actions.notes import accept_note
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import FixedClock
-from oncall_tui.ingest import Ingestor
+from oncall_tui.ingest.record import Ingestor
 from oncall_tui.store.journal import Store
 from tests.integration.conftest import STORY_TIME
 from tests.support.samples import sample

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from oncall_tui.agents.export import sync
+from oncall_tui.agents.export.sync import sync
 from oncall_tui.cli import cli as cli_group
 from oncall_tui.config import ExportSettings, Settings, SourceSettings
-from oncall_tui.ingest import Ingestor
+from oncall_tui.ingest.record import Ingestor
 from oncall_tui.store.deliveries import REDACTED
 from oncall_tui.store.journal import Store
 from tests.factories import append_stored

@@ -33,7 +33,7 @@ from starlette.routing import Route
 from oncall_tui.config import PollerSettings, PollersSettings, Settings
 from oncall_tui.core.clock import Clock, FixedClock, SystemClock
 from oncall_tui.core.models import Incident, IncidentState
-from oncall_tui.ingest import Ingestor
+from oncall_tui.ingest.record import Ingestor
 from oncall_tui.server.pollers.alertmanager import AlertmanagerPoller
 from oncall_tui.server.pollers.base import PollError
 from oncall_tui.server.pollers.pagerduty import API_ACCEPT, PagerDutyPoller

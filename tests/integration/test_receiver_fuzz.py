@@ -44,7 +44,7 @@ from hypothesis import strategies as st
 
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import FixedClock
-from oncall_tui.ingest import UNAUTHENTICATED_KEEP_BYTES
+from oncall_tui.ingest.record import UNAUTHENTICATED_KEEP_BYTES
 from oncall_tui.server.runner import ReceiverThread
 from oncall_tui.sources import SOURCE_MODULES
 from tests.integration.conftest import STORY_TIME

@@ -24,7 +24,8 @@ from click.testing import CliRunner
 from oncall_tui.cli import cli
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import FixedClock
-from oncall_tui.ingest import UNAUTHENTICATED_KEEP_BYTES, UNKNOWN_SOURCE_CHARS, Ingestor
+from oncall_tui.ingest.prepare import UNKNOWN_SOURCE_CHARS
+from oncall_tui.ingest.record import UNAUTHENTICATED_KEEP_BYTES, Ingestor
 from oncall_tui.server.app import create_app
 from oncall_tui.server.protocol import MAX_HEAD_BYTES
 from oncall_tui.server.runner import ReceiverThread

@@ -12,12 +12,12 @@ from pathlib import Path
 from oncall_tui.actions import Rules
 from oncall_tui.actions import sessions as session_actions
 from oncall_tui.actions.catalog import load_catalog_file
-from oncall_tui.agents.export import sync
+from oncall_tui.agents.export.sync import sync
 from oncall_tui.config import ExportSettings, PolicySettings, Settings
 from oncall_tui.core.agents import AgentKind
 from oncall_tui.core.clock import FixedClock
 from oncall_tui.demo.scenario import ScenarioPlayer, load_scenario
-from oncall_tui.ingest import Ingestor
+from oncall_tui.ingest.record import Ingestor
 from oncall_tui.store import deliveries
 from oncall_tui.store.journal import Store
 from oncall_tui.store.meta import FENCE_KEY

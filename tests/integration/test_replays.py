@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from oncall_tui.cli import cli
 from oncall_tui.config import Settings
-from oncall_tui.ingest import Ingestor
+from oncall_tui.ingest.record import Ingestor
 from oncall_tui.store.journal import Store
 from tests.integration.conftest import Endpoint, ReceiverFactory
 from tests.support.samples import SAMPLE_SECRET, sample, sample_headers

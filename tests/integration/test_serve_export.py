@@ -16,7 +16,7 @@ from pathlib import Path
 
 from oncall_tui.actions import Rules
 from oncall_tui.actions.catalog import load_catalog_file
-from oncall_tui.agents.export_loop import ExportLoop
+from oncall_tui.agents.export.loop import ExportLoop
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import SystemClock
 from oncall_tui.store.journal import Store
@@ -109,7 +109,7 @@ def test_one_exporter_per_db_and_a_takeover_when_it_dies(
         # What the dead server can no longer write, the dashboard's exporter now does.
         store = Store.open(db, SystemClock())
         try:
-            from oncall_tui.ingest import Ingestor
+            from oncall_tui.ingest.record import Ingestor
 
             body = sample("alertmanager/firing.json").read_bytes()
             Ingestor(store, settings).ingest("alertmanager", body, {}, verify="none")

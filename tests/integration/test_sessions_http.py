@@ -27,7 +27,7 @@ from oncall_tui.actions.catalog import load_catalog_file
 from oncall_tui.actions.pushes import approve
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import SystemClock
-from oncall_tui.ingest import Ingestor
+from oncall_tui.ingest.record import Ingestor
 from oncall_tui.server.sessions_routes import routes
 from oncall_tui.store.journal import Store
 from tests.support.receiver_http import Reply, request

@@ -28,16 +28,16 @@ from jsonschema import Draft202012Validator
 
 from oncall_tui.cli.app_context import AppContext
 from oncall_tui.cli.timeline_cmd import timeline
+from oncall_tui.core.context.render import render_markdown
 from oncall_tui.core.journal_rows import Row
 from oncall_tui.core.models import Link
-from oncall_tui.core.render import render_markdown
-from oncall_tui.core.replay import walk
-from oncall_tui.core.replay_context import session_context
-from oncall_tui.core.timeline import Timeline
-from oncall_tui.core.timeline_html import timeline_html
-from oncall_tui.core.timeline_md import condensed, timeline_markdown
-from oncall_tui.core.timeline_report import build_timeline
-from oncall_tui.core.timeline_schema import TimelineDocument, timeline_json, timeline_json_schema
+from oncall_tui.core.replay.context import session_context
+from oncall_tui.core.replay.cursor import walk
+from oncall_tui.core.timeline.html import timeline_html
+from oncall_tui.core.timeline.md import condensed, timeline_markdown
+from oncall_tui.core.timeline.model import Timeline
+from oncall_tui.core.timeline.report import build_timeline
+from oncall_tui.core.timeline.schema import TimelineDocument, timeline_json, timeline_json_schema
 from oncall_tui.store.context import build_session_context
 from oncall_tui.store.journal import Store
 from oncall_tui.store.meta import fence_key
@@ -315,7 +315,7 @@ def test_the_replay_follows_a_journal_being_written(tmp_path: Path) -> None:
     from oncall_tui.core.agents import AgentKind
     from oncall_tui.demo.command import demo_settings
     from oncall_tui.demo.scenario import SAMPLE_DATA
-    from oncall_tui.ingest import Ingestor
+    from oncall_tui.ingest.record import Ingestor
 
     settings = demo_settings(tmp_path)
     store = Store.open(settings.db)

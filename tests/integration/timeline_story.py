@@ -19,7 +19,7 @@ from oncall_tui.actions import Rules
 from oncall_tui.actions import notes as note_actions
 from oncall_tui.actions import pushes as push_actions
 from oncall_tui.actions import sessions as session_actions
-from oncall_tui.agents.export import CONTEXT_MD, SESSIONS, sync
+from oncall_tui.agents.export.sync import CONTEXT_MD, SESSIONS, sync
 from oncall_tui.config import Settings
 from oncall_tui.core.agents import NoteKind, PushState
 from oncall_tui.core.clock import FixedClock

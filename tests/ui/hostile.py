@@ -22,7 +22,7 @@ from oncall_tui.config import Settings
 from oncall_tui.core.agents import AgentKind, NoteKind
 from oncall_tui.core.clock import Clock
 from oncall_tui.demo.command import demo_settings
-from oncall_tui.ingest import Ingestor
+from oncall_tui.ingest.record import Ingestor
 from oncall_tui.store.journal import Store
 from oncall_tui.store.meta import FENCE_KEY
 from tests.support.samples import SAMPLES

@@ -24,7 +24,7 @@ from textual.widgets import DataTable
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import FixedClock
 from oncall_tui.core.sanitize import display_text
-from oncall_tui.ingest import Ingestor
+from oncall_tui.ingest.record import Ingestor
 from oncall_tui.store.journal import Store
 from oncall_tui.tui.app import OncallApp
 from oncall_tui.tui.screens.main import MainScreen

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import FixedClock
-from oncall_tui.ingest import Ingestor
+from oncall_tui.ingest.record import Ingestor
 from oncall_tui.store.journal import Store
 from oncall_tui.tui.app import AppOptions, OncallApp
 from tests.ui.conftest import NOW, settle

@@ -15,7 +15,9 @@ FORBIDDEN_IN_CORE = ("textual", "rich", "sqlite3", "sqlite_utils", "httpx", "sta
 
 
 def test_core_imports_no_ui_storage_or_network() -> None:
-    modules = [f"oncall_tui.core.{m.name}" for m in pkgutil.iter_modules(oncall_tui.core.__path__)]
+    modules = [
+        m.name for m in pkgutil.walk_packages(oncall_tui.core.__path__, prefix="oncall_tui.core.")
+    ]
     script = (
         "import sys\n"
         + "".join(f"import {m}\n" for m in modules)

@@ -19,7 +19,7 @@ PACKAGE_ROOT = Path(oncall_tui.__file__).resolve().parent
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"", "core", "paths"}),
     frozenset({"store", "sources", "config"}),
-    frozenset({"ingest", "folding", "actions"}),
+    frozenset({"ingest", "actions"}),
     frozenset({"agents", "server", "scenario"}),
     frozenset({"tui"}),
     frozenset({"cli", "demo"}),

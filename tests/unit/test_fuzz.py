@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from oncall_tui.config import Settings
-from oncall_tui.ingest import Ingestor
+from oncall_tui.ingest.record import Ingestor
 from oncall_tui.sources import SOURCE_MODULES, get_source
 from oncall_tui.sources.base import ParseError, RawDelivery, ServiceMapping
 from oncall_tui.store import deliveries

@@ -22,8 +22,16 @@ from oncall_tui.core.agents import (
     PushKind,
     PushState,
 )
-from oncall_tui.core.context import IncidentContext, SessionContext
-from oncall_tui.core.context_schema import (
+from oncall_tui.core.context.model import IncidentContext, SessionContext
+from oncall_tui.core.context.render import (
+    NO_INCIDENTS,
+    fence_token,
+    parse_markdown_check,
+    render_delta,
+    render_json,
+    render_markdown,
+)
+from oncall_tui.core.context.schema import (
     MAX_BYTES,
     MAX_TEXT,
     MAX_TITLE,
@@ -39,14 +47,6 @@ from oncall_tui.core.models import (
     Signal,
     SignalKind,
     StoredSignal,
-)
-from oncall_tui.core.render import (
-    NO_INCIDENTS,
-    fence_token,
-    parse_markdown_check,
-    render_delta,
-    render_json,
-    render_markdown,
 )
 from oncall_tui.core.sanitize import identifier
 from tests.factories import PAYMENTS_CATALOG, T0, MemoryJournal, at, make_signal
@@ -496,7 +496,7 @@ def test_parse_markdown_check_catches_a_tampered_document(
 
 def test_render_stays_pure() -> None:
     code = (
-        "import sys, oncall_tui.core.render\n"
+        "import sys, oncall_tui.core.context.render\n"
         "banned = ('textual', 'rich', 'sqlite3', 'sqlite_utils')\n"
         "print(sorted(m for m in banned if m in sys.modules))"
     )

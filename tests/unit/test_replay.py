@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from oncall_tui.core import incidents, projection, pushes
 from oncall_tui.core.agents import AgentKind, AgentSession, PushState
-from oncall_tui.core.exposure import ContextStatus, Interval, exposure, incident_times
 from oncall_tui.core.journal import (
     ContextDelivered,
     JournalBody,
@@ -25,8 +24,9 @@ from oncall_tui.core.journal import (
 from oncall_tui.core.journal_rows import Row
 from oncall_tui.core.memory import MemoryTables
 from oncall_tui.core.models import IncidentState, Severity, SignalKind, SignalStatus
-from oncall_tui.core.replay import Cursor, state_at, until
-from oncall_tui.core.timeline import NAMED_JUMPS, Milestone, Timeline
+from oncall_tui.core.replay.cursor import Cursor, state_at, until
+from oncall_tui.core.timeline.exposure import ContextStatus, Interval, exposure, incident_times
+from oncall_tui.core.timeline.model import NAMED_JUMPS, Milestone, Timeline
 from tests.factories import PAYMENTS_CATALOG, T0, MemoryJournal, make_signal
 
 SESSIONS = {

@@ -132,7 +132,7 @@ def test_a_delivery_failing_midway_leaves_the_rest_of_its_batch_whole(
     """Each delivery of a batch folds inside its own savepoint; the rows the projection holds
     back (signals, alerts) of the deliveries before it must survive its rollback."""
     from oncall_tui.config import Settings
-    from oncall_tui.ingest import Ingestor
+    from oncall_tui.ingest.record import Ingestor
 
     good = (SAMPLES / "alertmanager" / "firing.json").read_bytes()
     failing = good.replace(b"2ee254fac5aceac5", b"1111111111111111").replace(

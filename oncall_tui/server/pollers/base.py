@@ -12,7 +12,7 @@ borrowing either.
 Threading contract: pollers never touch a SQLite connection themselves. They call the ``ingest``
 function they are given, from their own threads, so it must be thread-safe: pass
 ``IngestWriter.ingest`` (:mod:`oncall_tui.server.writer`, one writer thread) or an
-:class:`~oncall_tui.ingest.Ingestor`'s ``ingest`` wrapped in a lock. A bare ``Ingestor.ingest``
+:class:`~oncall_tui.ingest.record.Ingestor`'s ``ingest`` wrapped in a lock. A bare ``Ingestor.ingest``
 is fine only for one poller driven from one thread (``poll_once`` in tests, ``--once``).
 """
 
@@ -26,7 +26,8 @@ from typing import Any, Literal, Protocol
 
 import httpx
 
-from oncall_tui.ingest import IngestResult, Verify
+from oncall_tui.ingest.prepare import Verify
+from oncall_tui.ingest.record import IngestResult
 
 PollerName = Literal["alertmanager", "pagerduty"]
 

@@ -24,9 +24,9 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Label, Static, TextArea
 from textual.worker import get_current_worker
 
-from oncall_tui.core.replay import Cursor
+from oncall_tui.core.replay.cursor import Cursor
 from oncall_tui.core.sanitize import clean, display_text
-from oncall_tui.core.timeline import NAMED_JUMPS
+from oncall_tui.core.timeline.model import NAMED_JUMPS
 from oncall_tui.tui.format import plain
 from oncall_tui.tui.messages import ReplayFailed, ReplayFrameReady
 from oncall_tui.tui.replay_loader import Move, ReplayFrame, ReplaySession, seek_clock

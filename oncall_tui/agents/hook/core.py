@@ -3,11 +3,11 @@
 Claude Code runs the hook at session start, on every prompt and before every edit, and waits
 for it. Two rules follow. It never breaks the agent: any failure prints nothing and exits 0.
 And it answers fast: the common answers ("nothing new", "this file is fine", "ask about this
-edit") come from plain SQL (:mod:`~oncall_tui.agents.hook_view`,
-:mod:`~oncall_tui.agents.edit_guard`); the store, the actions, the settings and the renderer
+edit") come from plain SQL (:mod:`~oncall_tui.store.hook_queries`,
+:mod:`~oncall_tui.agents.hook.edit_guard`); the store, the actions, the settings and the renderer
 are imported only when something must be written (a new session, a new file, a heartbeat due)
 or delivered. Heartbeats are coalesced to one per :data:`HEARTBEAT_EVERY`, far below the idle
-threshold, so a burst of edits costs no writes. :mod:`~oncall_tui.agents.hook_entry` starts all
+threshold, so a burst of edits costs no writes. :mod:`~oncall_tui.agents.hook.entry` starts all
 this without loading the rest of the command line.
 
 Output: SessionStart and UserPromptSubmit print Markdown, which Claude Code adds to the model's
@@ -27,9 +27,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from oncall_tui.agents import hook_view
-from oncall_tui.agents.edit_guard import edit_warning
+from oncall_tui.agents.hook.edit_guard import edit_warning
 from oncall_tui.agents.repo import RepoInfo, relative_paths, repo_info, repo_slug, tool_paths
+from oncall_tui.store import hook_queries
 from oncall_tui.store.schema import SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -117,25 +117,25 @@ def answer(hook: HookInput, db: Path, rules: RulesFactory, clock: Clock) -> str:
     """Register or refresh the session, then say what is new (or judge the edit)."""
     if not db.is_file() or db.stat().st_size == 0:
         # Nobody has started oncall-tui with this DB (an empty file is what ``touch`` leaves):
-        # nothing to say, and nothing to create (see hook_view.initialised).
+        # nothing to say, and nothing to create (see hook_queries.initialised).
         return ""
     repo = repo_info(hook.cwd)
     paths: list[str] = []
     if hook.event == PRE_TOOL_USE:
         paths = relative_paths(tool_paths(hook.tool_input), repo.root or Path(hook.cwd), hook.cwd)
-    with hook_view.connection(db) as conn:
-        version = hook_view.schema_version(conn)
+    with hook_queries.connection(db) as conn:
+        version = hook_queries.schema_version(conn)
         if version == 0 or version > SCHEMA_VERSION:
             return ""  # not an oncall-tui DB, or a newer oncall-tui owns it (the slow path refuses)
         # An older schema is migrated by the slow path; its tables cannot be read as they are.
         session = (
-            hook_view.read_session(conn, hook.session_id) if version == SCHEMA_VERSION else None
+            hook_queries.read_session(conn, hook.session_id) if version == SCHEMA_VERSION else None
         )
         write = _needs_write(hook, session, repo, paths, clock)
         if session is not None and not write:
             if hook.is_edit:
                 return _ask(edit_warning(conn, hook.session_id, session.repo, paths))
-            if hook.event == PRE_TOOL_USE or not hook_view.has_new_context(
+            if hook.event == PRE_TOOL_USE or not hook_queries.has_new_context(
                 conn, hook.session_id, session.last_context_seq
             ):
                 return ""
@@ -144,7 +144,7 @@ def answer(hook: HookInput, db: Path, rules: RulesFactory, clock: Clock) -> str:
 
 def _needs_write(
     hook: HookInput,
-    session: hook_view.SessionRow | None,
+    session: hook_queries.SessionRow | None,
     repo: RepoInfo,
     paths: list[str],
     clock: Clock,
@@ -223,7 +223,7 @@ class _LockProbe(threading.Thread):
         self.free = False
 
     def run(self) -> None:
-        self.free = hook_view.write_lock_free(self.db, WRITE_BUSY_TIMEOUT_MS / 1000)
+        self.free = hook_queries.write_lock_free(self.db, WRITE_BUSY_TIMEOUT_MS / 1000)
 
 
 def _record_session(
@@ -271,7 +271,7 @@ def deliver_context(
     """
     from oncall_tui.actions.notes import stale_notes
     from oncall_tui.actions.pushes import record_delivery
-    from oncall_tui.core.render import render_delta, render_markdown
+    from oncall_tui.core.context.render import render_delta, render_markdown
     from oncall_tui.store.context import build_session_context
     from oncall_tui.store.db import StoreUnavailableError
     from oncall_tui.store.meta import fence_key

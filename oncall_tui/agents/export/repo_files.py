@@ -21,7 +21,7 @@ from typing import Literal, get_args
 
 import yaml
 
-from oncall_tui.agents.atomic import (
+from oncall_tui.agents.export.atomic import (
     Planned,
     UnsafePathError,
     contained,
@@ -179,7 +179,7 @@ def plan_file(root: Path, writer: RepoWriter, sessions: list[CheckoutSession]) -
     """The state one writer's file in ``root`` should be in (``None``: leave it as it is).
 
     Reads the current file to splice into it. Raises :class:`MarkerError` or
-    :class:`~oncall_tui.agents.atomic.UnsafePathError` for a file that must not be touched.
+    :class:`~oncall_tui.agents.export.atomic.UnsafePathError` for a file that must not be touched.
     """
     active = sorted((s for s in sessions if s.incidents), key=lambda s: s.session_id)
     if writer == "cursor":

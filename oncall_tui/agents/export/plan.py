@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from oncall_tui.agents.atomic import Planned, is_temp_name, remove_file, write_atomic
+from oncall_tui.agents.export.atomic import Planned, is_temp_name, remove_file, write_atomic
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def folder_extras(
     Everything in the folder of a session not in ``live`` (ended), and anything but the ``own``
     files in the folder of a live one. Folders in ``keep`` (whose new documents failed) or
     outside ``only`` are left as they are; symlinks are removed as links, never followed.
-    Temp files are left to :func:`~oncall_tui.agents.atomic.stray_temp_files`.
+    Temp files are left to :func:`~oncall_tui.agents.export.atomic.stray_temp_files`.
     """
     if not base.is_dir():
         return []

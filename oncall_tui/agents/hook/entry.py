@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from oncall_tui.agents.hooks import answer, emit, parse_hook_input, report_internal_error
+from oncall_tui.agents.hook.core import answer, emit, parse_hook_input, report_internal_error
 from oncall_tui.paths import default_config_path, default_db_path
 
 if TYPE_CHECKING:

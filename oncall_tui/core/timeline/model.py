@@ -24,7 +24,7 @@ from typing import Any, overload
 from oncall_tui.core.journal import INCIDENT_KINDS, PUSH_KINDS, SESSION_KINDS, JournalEntry, Kind
 from oncall_tui.core.journal_rows import Row, attachment
 from oncall_tui.core.models import SignalKind
-from oncall_tui.core.timeline_text import Names, describe
+from oncall_tui.core.timeline.text import Names, describe
 
 _UNPARSED = Kind.SIGNAL_RECORDED
 """The bulk kind: parsed only for linked changes, for a summary, or to be folded."""

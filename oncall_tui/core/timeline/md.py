@@ -12,9 +12,9 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 
-from oncall_tui.core.exposure import duration
 from oncall_tui.core.journal import Kind
-from oncall_tui.core.timeline_schema import Event, IncidentTimeline, TimelineDocument
+from oncall_tui.core.timeline.exposure import duration
+from oncall_tui.core.timeline.schema import Event, IncidentTimeline, TimelineDocument
 
 HIDDEN_KINDS = (Kind.INCIDENT_SIGNAL_ATTACHED, Kind.SESSION_SEEN)
 """Left out of the review's table: the signal row already says it, and heartbeats are summed up

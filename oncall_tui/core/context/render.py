@@ -1,6 +1,6 @@
 """Context documents for agents: Markdown for the model, JSON for tools, deltas for hooks.
 
-Pure (a :class:`~oncall_tui.core.context.SessionContext` and the DB's fence key in, text out), so
+Pure (a :class:`~oncall_tui.core.context.model.SessionContext` and the DB's fence key in, text out), so
 files, hook output and MCP say the same thing and a test can pin every byte.
 
 Outside the fence stands only what is ours: ids, enums, times, names passed through
@@ -32,8 +32,8 @@ from itertools import count
 from types import MappingProxyType
 
 from oncall_tui.core.agents import SESSION_ID, Push
-from oncall_tui.core.context import SessionContext
-from oncall_tui.core.context_schema import (
+from oncall_tui.core.context.model import SessionContext
+from oncall_tui.core.context.schema import (
     MAX_BYTES,
     MAX_ITEMS,
     ContextDocument,

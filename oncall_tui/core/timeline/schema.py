@@ -14,9 +14,9 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from oncall_tui.core.agents import PushKind, PushState
-from oncall_tui.core.exposure import ContextStatus
 from oncall_tui.core.models import IncidentState, Severity
-from oncall_tui.core.timeline import Milestone
+from oncall_tui.core.timeline.exposure import ContextStatus
+from oncall_tui.core.timeline.model import Milestone
 
 SCHEMA_VERSION: Final = "1"
 SCHEMA_ID = f"urn:oncall-tui:schema:timeline:{SCHEMA_VERSION}"

@@ -8,7 +8,7 @@ import time
 from collections import Counter, deque
 from pathlib import Path
 
-from oncall_tui.agents.export import ExportReport, sync
+from oncall_tui.agents.export.sync import ExportReport, sync
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import Clock
 from oncall_tui.core.journal import CHANGING_NO_FILES

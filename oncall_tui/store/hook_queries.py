@@ -1,20 +1,25 @@
-"""The hook's quick look at the DB: is the session known and fresh, is there anything new for it.
+"""The hook's quick look at the DB: is the session known and fresh, is there anything new for it,
+which rows an edit warning depends on.
 
 These reads decide whether a hook can answer at once or must go through the actions (a write, a
 render). They use plain SQL on indexed columns and the standard library: importing the pydantic
 models alone would cost more than the whole answer may. The state names below are the stored
-values of ``PushState`` and ``IncidentState``.
+values of ``PushState`` and ``IncidentState``. The decisions taken on them live in
+the hook package of the agents.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 LIVE = "('approved', 'delivered', 'acknowledged')"
 """``PushState.is_live``: approved by a human or a rule, and not replaced."""
@@ -23,6 +28,10 @@ ACTIVE = "('triggered', 'acknowledged', 'mitigated')"
 BUSY_TIMEOUT_S = 0.2
 """Readers wait for a lock only in rare moments of a WAL database (recovery, an exclusive
 locking mode): the agent waits for the hook, so a read that cannot start at once is given up."""
+GUARD_CACHE_KEY = "hook_edit_warnings"
+"""The ``meta`` row holding the edit guard's cached answers."""
+GUARD_CACHE_BUSY_TIMEOUT_MS = 50
+"""Caching is optional: it never waits long for a writer that holds the lock."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +50,7 @@ class SessionRow:
 def connection(db: Path) -> Iterator[sqlite3.Connection]:
     """A plain connection to an existing DB, in autocommit mode: no read transaction lingers to
     pin the WAL. It never migrates or creates the DB (the caller checked that the file exists);
-    its one write is the edit-guard cache row (:mod:`~oncall_tui.agents.edit_guard`)."""
+    its one write is the edit-guard cache row (:func:`write_guard_cache`)."""
     with closing(sqlite3.connect(db, timeout=BUSY_TIMEOUT_S, isolation_level=None)) as conn:
         yield conn
 
@@ -120,3 +129,63 @@ def has_new_context(conn: sqlite3.Connection, session_id: str, since_seq: int) -
         (session_id, since_seq, since_seq, session_id),
     ).fetchone()
     return row is not None
+
+
+@dataclass(frozen=True)
+class GuardInputs:
+    """Every row an edit warning depends on, as stored: the cache key is their digest, so any
+    change to an active incident, the catalog or the session's live pushes gives a new key."""
+
+    incidents: list[str]
+    """Active incidents' JSON, most severe first."""
+    catalog: list[tuple[str, str]]
+    told: list[tuple[str, str | None, str | None, str | None]]
+    """The session's live updates: incident, services (JSON), edited_by, guidance."""
+
+    @cached_property
+    def state_key(self) -> str:
+        return _digest([self.incidents, self.catalog])
+
+    def answer_key(self, repo: str | None, path: str) -> str:
+        return _digest([self.state_key, self.told, repo, path])
+
+
+def read_guard_inputs(conn: sqlite3.Connection, session_id: str) -> GuardInputs:
+    incidents = conn.execute(
+        f"SELECT data FROM incidents WHERE state IN {ACTIVE} ORDER BY severity_rank DESC, number"
+    ).fetchall()
+    if not incidents:
+        return GuardInputs([], [], [])
+    catalog = conn.execute("SELECT name, data FROM catalog ORDER BY name").fetchall()
+    told = conn.execute(
+        f"SELECT incident_id, json_extract(data, '$.services'), json_extract(data, '$.edited_by'),"
+        f" json_extract(data, '$.guidance') FROM pushes"
+        f" WHERE session_id = ? AND +state IN {LIVE} AND kind = 'update' ORDER BY number",
+        (session_id,),
+    ).fetchall()
+    return GuardInputs([r[0] for r in incidents], [tuple(r) for r in catalog], told)
+
+
+def read_guard_cache(conn: sqlite3.Connection) -> dict[str, Any]:
+    """The edit guard's cached answers as last stored; empty when there are none."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (GUARD_CACHE_KEY,)).fetchone()
+    cache: dict[str, Any] = json.loads(row[0]) if row else {}
+    return cache
+
+
+def write_guard_cache(conn: sqlite3.Connection, cache: dict[str, Any]) -> None:
+    """Best effort, in autocommit: a busy DB or a read-only file just means no cache this time."""
+    previous = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
+    conn.execute(f"PRAGMA busy_timeout = {GUARD_CACHE_BUSY_TIMEOUT_MS}")
+    try:
+        with suppress(sqlite3.Error):
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                (GUARD_CACHE_KEY, json.dumps(cache, separators=(",", ":"))),
+            )
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {previous}")
+
+
+def _digest(value: object) -> str:
+    return hashlib.sha256(json.dumps(value, separators=(",", ":")).encode()).hexdigest()[:32]

@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
-from oncall_tui.core.exposure import duration
-from oncall_tui.core.timeline import NAMED_JUMPS
-from oncall_tui.core.timeline_md import clock, condensed
-from oncall_tui.core.timeline_report import safe_url
-from oncall_tui.core.timeline_schema import IncidentTimeline, TimelineDocument
+from oncall_tui.core.timeline.exposure import duration
+from oncall_tui.core.timeline.md import clock, condensed
+from oncall_tui.core.timeline.model import NAMED_JUMPS
+from oncall_tui.core.timeline.report import safe_url
+from oncall_tui.core.timeline.schema import IncidentTimeline, TimelineDocument
 
 CHART_W, CHART_H, CHART_PAD = 600, 140, 18
 _CSS = """

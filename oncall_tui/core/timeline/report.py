@@ -12,17 +12,22 @@ import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from oncall_tui.core.exposure import IDLE_AFTER, ContextStatus, ExposureTracker, incident_times
+from oncall_tui.core.context.render import render_markdown
 from oncall_tui.core.guidance import change_summary
 from oncall_tui.core.journal import ContextDelivered, Kind, PushApproved, PushRejected
 from oncall_tui.core.memory import MemoryTables
 from oncall_tui.core.models import Incident
-from oncall_tui.core.render import render_markdown
-from oncall_tui.core.replay import walk
-from oncall_tui.core.replay_context import session_context
+from oncall_tui.core.replay.context import session_context
+from oncall_tui.core.replay.cursor import walk
 from oncall_tui.core.sanitize import clean, display_text
-from oncall_tui.core.timeline import Timeline, TimelineEvent
-from oncall_tui.core.timeline_schema import (
+from oncall_tui.core.timeline.exposure import (
+    IDLE_AFTER,
+    ContextStatus,
+    ExposureTracker,
+    incident_times,
+)
+from oncall_tui.core.timeline.model import Timeline, TimelineEvent
+from oncall_tui.core.timeline.schema import (
     Change,
     Decision,
     Delivery,

@@ -10,63 +10,27 @@ pushes gives a new key, and the row is dropped when the incidents or catalog cha
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
-from contextlib import suppress
-from dataclasses import dataclass
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from oncall_tui.agents.hook_view import ACTIVE, LIVE
 from oncall_tui.core.sanitize import display_text, identifier
+from oncall_tui.store.hook_queries import (
+    GuardInputs,
+    read_guard_cache,
+    read_guard_inputs,
+    write_guard_cache,
+)
 
 if TYPE_CHECKING:
     from oncall_tui.core.models import Incident
 
-CACHE_KEY = "hook_edit_warnings"
 CACHE_ENTRIES = 512
 """Cached answers per state of the incidents and catalog; past it the cache starts over."""
-CACHE_BUSY_TIMEOUT_MS = 50
-"""Caching is optional: it never waits long for a writer that holds the lock."""
 DEFAULT_ADVICE = (
     "Until it is resolved keep its timeouts, retries and circuit breakers as they are and make no"
     " refactors or optimisations there; go ahead only if the on-call engineer agrees."
 )
-
-
-@dataclass(frozen=True)
-class GuardInputs:
-    """Every row a warning depends on, as stored: the cache key is their digest."""
-
-    incidents: list[str]
-    """Active incidents' JSON, most severe first."""
-    catalog: list[tuple[str, str]]
-    told: list[tuple[str, str | None, str | None, str | None]]
-    """The session's live updates: incident, services (JSON), edited_by, guidance."""
-
-    @cached_property
-    def state_key(self) -> str:
-        return _digest([self.incidents, self.catalog])
-
-    def answer_key(self, repo: str | None, path: str) -> str:
-        return _digest([self.state_key, self.told, repo, path])
-
-
-def read_inputs(conn: sqlite3.Connection, session_id: str) -> GuardInputs:
-    incidents = conn.execute(
-        f"SELECT data FROM incidents WHERE state IN {ACTIVE} ORDER BY severity_rank DESC, number"
-    ).fetchall()
-    if not incidents:
-        return GuardInputs([], [], [])
-    catalog = conn.execute("SELECT name, data FROM catalog ORDER BY name").fetchall()
-    told = conn.execute(
-        f"SELECT incident_id, json_extract(data, '$.services'), json_extract(data, '$.edited_by'),"
-        f" json_extract(data, '$.guidance') FROM pushes"
-        f" WHERE session_id = ? AND +state IN {LIVE} AND kind = 'update' ORDER BY number",
-        (session_id,),
-    ).fetchall()
-    return GuardInputs([r[0] for r in incidents], [tuple(r) for r in catalog], told)
 
 
 def edit_warning(
@@ -82,12 +46,11 @@ def edit_warning(
     the caller knows another process holds the write lock: caching the answer would only wait."""
     if not paths:
         return None
-    inputs = read_inputs(conn, session_id)
+    inputs = read_guard_inputs(conn, session_id)
     if not inputs.incidents:
         return None
     state = inputs.state_key
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (CACHE_KEY,)).fetchone()
-    cache: dict[str, Any] = json.loads(row[0]) if row else {}
+    cache = read_guard_cache(conn)
     answers: dict[str, str | None] = cache.get("answers", {}) if cache.get("state") == state else {}
     keys = {path: inputs.answer_key(repo, path) for path in paths}
     missing = [path for path in paths if keys[path] not in answers]
@@ -97,7 +60,7 @@ def edit_warning(
             {keys[p]: w for p, w in zip(missing, compute(inputs, repo, missing), strict=True)}
         )
         if remember:
-            _store(conn, {"state": state, "answers": answers})
+            write_guard_cache(conn, {"state": state, "answers": answers})
     return next((answers[keys[p]] for p in paths if answers[keys[p]] is not None), None)
 
 
@@ -157,21 +120,3 @@ def _reason(incident: Incident, path: str, chain: list[str], advice: str | None)
         f" {identifier(path, 200)} belongs to {identifier(chain[0])}, {relation}."
     )
     return f"{head} {advice or DEFAULT_ADVICE}"
-
-
-def _store(conn: sqlite3.Connection, cache: dict[str, Any]) -> None:
-    """Best effort, in autocommit: a busy DB or a read-only file just means no cache this time."""
-    previous = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
-    conn.execute(f"PRAGMA busy_timeout = {CACHE_BUSY_TIMEOUT_MS}")
-    try:
-        with suppress(sqlite3.Error):
-            conn.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                (CACHE_KEY, json.dumps(cache, separators=(",", ":"))),
-            )
-    finally:
-        conn.execute(f"PRAGMA busy_timeout = {previous}")
-
-
-def _digest(value: object) -> str:
-    return hashlib.sha256(json.dumps(value, separators=(",", ":")).encode()).hexdigest()[:32]

@@ -26,8 +26,8 @@ from oncall_tui.core.journal import (
 from oncall_tui.core.memory import MemoryTables
 from oncall_tui.core.models import Severity
 from oncall_tui.core.pushes import SessionTiming
-from oncall_tui.core.replay import walk
-from oncall_tui.core.timeline import Milestone, Timeline, TimelineEvent
+from oncall_tui.core.replay.cursor import walk
+from oncall_tui.core.timeline.model import Milestone, Timeline, TimelineEvent
 
 IDLE_AFTER = SessionTiming().idle_after
 _RECHECK = PUSH_KINDS | {Kind.CONTEXT_DELIVERED, Kind.INCIDENT_OPENED, Kind.INCIDENT_STATE_CHANGED}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC
 
 from oncall_tui.core.agents import Push
-from oncall_tui.core.context import SessionContext
+from oncall_tui.core.context.model import SessionContext
 from oncall_tui.core.models import Incident
 from oncall_tui.core.sanitize import identifier
 

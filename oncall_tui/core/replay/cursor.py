@@ -3,7 +3,7 @@
 The state at a point is :func:`~oncall_tui.core.projection.fold` of the journal up to it, the
 fold the live projection runs, so a replay shows what the dashboard knew then. The cursor makes
 it interactive on large incidents: it folds forward from where it stands, and keeps snapshots of
-the state every ``snapshot_every`` rows (:mod:`~oncall_tui.core.snapshots`), so going back is a
+the state every ``snapshot_every`` rows (:mod:`~oncall_tui.core.replay.snapshots`), so going back is a
 short fold from the nearest one rather than one from zero. :meth:`Cursor.warm` folds ahead in
 small slices (the screen calls it while idle), so that far jumps also land within one interval.
 """
@@ -20,8 +20,8 @@ from oncall_tui.core.journal import JournalEntry
 from oncall_tui.core.journal_rows import Row
 from oncall_tui.core.memory import MemoryTables
 from oncall_tui.core.projection import apply, fold
-from oncall_tui.core.snapshots import Snapshots
-from oncall_tui.core.timeline import Milestone, Timeline, TimelineEvent
+from oncall_tui.core.replay.snapshots import Snapshots
+from oncall_tui.core.timeline.model import Milestone, Timeline, TimelineEvent
 
 SNAPSHOT_EVERY = 250
 """Rows between two snapshots of the state: a step back folds at most this many rows."""

@@ -1,32 +1,27 @@
-"""One path for every delivery: HTTP webhooks, pollers, ``oncall-tui ingest`` and reruns.
+"""Recording deliveries: store the raw bytes, fold their signals, reject, rerun.
 
-Order matters and is the point of this module: check credentials, parse, store the raw bytes,
-then fold the signals into incidents. A delivery that fails anywhere after the credentials check
-is still stored, with the reason. Local callers (``oncall-tui ingest``, reruns) fold in the same
-transaction as the store (:meth:`Ingestor.ingest_many`); the receiver commits the raw bytes,
-answers 202, and folds shortly after (:meth:`Ingestor.receive_many`, :mod:`oncall_tui.folding`),
-so a storm is acknowledged at the speed of the store rather than of the fold.
+The store's side of ingestion, after :mod:`oncall_tui.ingest.prepare` checked and parsed a
+delivery. Local callers (``oncall-tui ingest``, reruns) fold in the same transaction as the store
+(:meth:`Ingestor.ingest_many`); the receiver commits the raw bytes, answers 202, and folds shortly
+after (:meth:`Ingestor.receive_many`, :mod:`oncall_tui.ingest.pending`).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import logging
 import sqlite3
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from oncall_tui.actions import Rules, reconcile
-from oncall_tui.config import Settings, SourceSettings
+from oncall_tui.config import Settings
 from oncall_tui.core import incidents
 from oncall_tui.core.journal import DeliveryAccepted, DeliveryRejected
 from oncall_tui.core.models import Signal
-from oncall_tui.core.sanitize import cap
+from oncall_tui.ingest.prepare import Prepared, Preparer, Refusal, Verify, delivery_key
 from oncall_tui.sources import SOURCE_MODULES, UnknownSourceError, get_source
-from oncall_tui.sources.base import AuthError, RawDelivery, Source, SourceError, body_key
+from oncall_tui.sources.base import RawDelivery, SourceError
 from oncall_tui.store import deliveries, refusals
 from oncall_tui.store.journal import Store, Writer
 
@@ -35,57 +30,12 @@ log = logging.getLogger(__name__)
 Status = Literal["accepted", "received", "duplicate", "rejected"]
 """``received``: committed raw, signals not folded yet (the receiver's 202)."""
 
-Verify = Literal["all", "signature", "none"]
-"""Which checks a caller needs: HTTP deliveries get ``all`` (bearer/basic and signatures); local
-deliveries (``oncall-tui ingest``) get ``signature``; pollers, which fetched the data themselves
-with their own credentials, get ``none``."""
-
-_JSON_TYPES = ("json", "text/plain")
 _OUR_SQL_MISTAKES = (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError)
 """SQL errors that mean a bug in our processing, not a store that cannot commit."""
 UNAUTHENTICATED_KEEP_BYTES = 4096
 """Deliveries refused before we know who sent them keep only the start of their headers (as
 stored) and of their body: enough to see what knocked, not enough for anyone without
 credentials to fill the disk (:mod:`oncall_tui.store.refusals` bounds how many are kept)."""
-UNKNOWN_SOURCE_CHARS = 64
-"""An unknown source name from the URL is stored and answered as at most this much."""
-
-
-def is_json_media_type(content_type: str | None) -> bool:
-    """``application/json`` or a structured ``application/...+json`` type (CloudEvents), with
-    any parameters. None of them is a type a web page can send without a CORS preflight, which
-    this receiver never grants: ``text/plain`` and form types are."""
-    if not content_type:
-        return False
-    media = content_type.partition(";")[0].strip().lower()
-    return media == "application/json" or (
-        media.startswith("application/") and media.endswith("+json")
-    )
-
-
-def _unknown_source_label(name: str) -> str:
-    # The name comes from the URL, percent-decoded: it can carry terminal escapes and any
-    # length. Escaped to printable ASCII (``\x1b``) rather than stripped, so what knocked stays
-    # legible and a cleaned-up name can never turn into a known source's.
-    return cap(ascii(name)[1:-1], UNKNOWN_SOURCE_CHARS)
-
-
-@dataclass(frozen=True)
-class Refusal:
-    http_status: int
-    reason: str
-    unauthenticated: bool = False
-    """Refused before we know who sent it: only the start of the body is kept."""
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A delivery checked and parsed, waiting to be stored (:meth:`Ingestor.ingest_many`)."""
-
-    raw: RawDelivery
-    key: str | None = None
-    signals: list[Signal] = field(default_factory=list)
-    refusal: Refusal | None = None
 
 
 @dataclass
@@ -111,6 +61,11 @@ class IngestResult:
 
 
 class Ingestor:
+    """Records prepared deliveries through one store; its preparer needs none.
+
+    Used by one thread at a time (the store's connection is not shared).
+    """
+
     def __init__(
         self, store: Store, settings: Settings, *, require_credentials: bool = False
     ) -> None:
@@ -118,8 +73,7 @@ class Ingestor:
         credential (the receiver sets it when it binds to a non-loopback address)."""
         self.store = store
         self.settings = settings
-        self.require_credentials = require_credentials
-        self.mapping = settings.services.mapping()
+        self.preparer = Preparer(settings, store.clock, require_credentials=require_credentials)
         self.rules = Rules.from_settings(settings)
         self._reconciled: dict[str, dict[str, object]] = {}
 
@@ -138,51 +92,9 @@ class Ingestor:
         verify: Verify = "all",
         from_http: bool = False,
     ) -> Prepared:
-        """Everything that needs no store: credentials, identity and parsing.
-
-        Kept apart so a busy receiver can prepare deliveries in parallel and commit many in one
-        transaction (:meth:`ingest_many`). ``from_http``: it came to the webhook route, where
-        anything that can reach the receiver may have sent it, a web page included.
-        """
-        raw = RawDelivery(
-            source=source_name,
-            body=body,
-            headers={k.lower(): v for k, v in headers.items()},
-            received_at=self.store.clock.now(),
-        )
-        try:
-            source = get_source(source_name)
-        except UnknownSourceError:
-            label = _unknown_source_label(source_name)
-            known = ", ".join(sorted(SOURCE_MODULES))
-            reason = f"unknown source '{label}' (known: {known})"
-            return Prepared(
-                replace(raw, source=label), refusal=Refusal(404, reason, unauthenticated=True)
-            )
-        try:
-            self._authenticate(source, raw, self.settings.source(source_name), verify)
-        except AuthError as exc:
-            return Prepared(raw, refusal=Refusal(exc.status, exc.reason, unauthenticated=True))
-        content_type = raw.header("content-type")
-        if from_http:
-            # Only what a sender sends, never what a web page can post cross-site.
-            # A CloudEvent in binary mode may carry data of any type, but only beside ce-*
-            # headers, which a page cannot add without a preflight either.
-            binary_event = source_name == "cloudevents" and raw.header("ce-specversion")
-            if not binary_event and not is_json_media_type(content_type):
-                shown = "none" if content_type is None else repr(content_type[:80])
-                reason = f"unsupported content type {shown}; send application/json"
-                return Prepared(raw, refusal=Refusal(415, reason))
-        elif content_type and not any(kind in content_type.lower() for kind in _JSON_TYPES):
-            reason = f"unsupported content type {content_type[:80]!r}; send JSON"
-            return Prepared(raw, refusal=Refusal(415, reason))
-        signals, failure = self._parse(source, raw)
-        if failure is not None:
-            return Prepared(raw, refusal=Refusal(failure.status, failure.reason))
-        # Every adapter stamps its signals with the delivery's key (tests/unit/sources hold
-        # it for each sample): reading it back spares parsing the body a second time.
-        key = signals[0].delivery_key if signals else _delivery_key(source, raw)
-        return Prepared(raw, key=key, signals=signals)
+        """:meth:`Preparer.prepare` with this ingestor's settings and store clock, for callers
+        that prepare and record on one thread."""
+        return self.preparer.prepare(source_name, body, headers, verify=verify, from_http=from_http)
 
     def ingest_many(self, batch: Sequence[Prepared]) -> list[IngestResult]:
         """Commit prepared deliveries in one transaction, each isolated by a savepoint.
@@ -197,24 +109,13 @@ class Ingestor:
         """Commit prepared deliveries raw, in one transaction, marked ``received`` for the fold.
 
         This is what the receiver's 202 waits for: the bytes are durable and deduplicated; the
-        signals are folded afterwards by :class:`~oncall_tui.folding.PendingFolds`, which also
+        signals are folded afterwards by :class:`~oncall_tui.ingest.pending.PendingFolds`, which also
         picks up whatever a crash left received but not folded. ``durable``: this commit, the
         acknowledgement, survives a power cut (``synchronous=FULL``); the folds need not, since
         a fold lost with the OS leaves its deliveries received, and they are folded again.
         """
         with self.store.write(durable=durable) as writer:
             return [self._store(writer, prepared, fold=False) for prepared in batch]
-
-    def parse_stored(
-        self, source_name: str, body: bytes, headers: Mapping[str, str]
-    ) -> tuple[list[Signal], SourceError | None]:
-        """Parse a delivery read back from the store (its signals were not kept in memory)."""
-        raw = RawDelivery(source_name, body, headers, self.store.clock.now())
-        try:
-            source = get_source(source_name)
-        except UnknownSourceError as exc:
-            return [], SourceError(str(exc))
-        return self._parse(source, raw)
 
     def _store(self, writer: Writer, prepared: Prepared, *, fold: bool) -> IngestResult:
         raw = prepared.raw
@@ -257,11 +158,11 @@ class Ingestor:
             source = get_source(stored.source)
         except UnknownSourceError as exc:
             return IngestResult("rejected", 404, delivery_id, str(exc))
-        signals, failure = self._parse(source, raw)
+        signals, failure = self.preparer.parse(source, raw)
         with self.store.write() as writer:
             if failure is not None:
                 return mark_unparsable(writer, delivery_id, failure)
-            key = _delivery_key(source, raw)
+            key = delivery_key(source, raw)
             clash = writer.conn.execute(
                 "SELECT id FROM deliveries WHERE source = ? AND delivery_key = ? AND id != ?",
                 (stored.source, key, delivery_id),
@@ -281,29 +182,6 @@ class Ingestor:
             return result
 
     # --- steps ------------------------------------------------------------------------------
-
-    def _authenticate(
-        self, source: Source, raw: RawDelivery, creds: SourceSettings, verify: Verify
-    ) -> None:
-        if verify == "none":
-            return
-        if verify == "all" and self.require_credentials and not creds.auth_kinds:
-            raise AuthError(
-                f"source {raw.source} has no credentials configured; it is accepted on loopback only"
-            )
-        if verify == "all" and (creds.token is not None or creds.basic_user is not None):
-            check_authorization(raw.header("authorization"), creds)
-        if creds.secret is not None and source.signature_header is not None:
-            source.verify(raw, creds.secret.get_secret_value(), raw.received_at)
-
-    def _parse(self, source: Source, raw: RawDelivery) -> tuple[list[Signal], SourceError | None]:
-        try:
-            return source.parse(raw, self.mapping), None
-        except SourceError as exc:
-            return [], exc
-        except Exception as exc:  # an adapter bug must not lose the delivery or crash the server
-            log.exception("adapter %s failed", raw.source)
-            return [], SourceError(f"adapter error: {type(exc).__name__}: {exc}")
 
     def fold(
         self,
@@ -438,48 +316,3 @@ def mark_unparsable(
         signal_count=signal_count,
     )
     return IngestResult("rejected", failure.status, delivery_id, failure.reason)
-
-
-def _delivery_key(source: Source, raw: RawDelivery) -> str:
-    try:
-        return source.delivery_key(raw)
-    except Exception:  # unreadable body: the bytes themselves identify it
-        return body_key(raw.body)
-
-
-_KNOWN_SCHEMES = frozenset({"basic", "bearer", "digest", "negotiate", "ntlm", "token", "hoba"})
-"""Scheme words a refusal may name. Anything else is the sender's text, and often the
-credential itself (``Authorization: <token>`` with no scheme): it is never quoted back."""
-
-
-def check_authorization(header: str | None, creds: SourceSettings) -> None:
-    """Bearer or basic credentials, compared in constant time.
-
-    No reason given here quotes any part of the header: reasons are stored with the delivery,
-    journaled, and shown by ``deliveries``.
-    """
-    if not header:
-        raise AuthError("missing Authorization header", 401)
-    scheme, _, value = header.strip().partition(" ")
-    scheme = scheme.lower()
-    if scheme == "bearer" and creds.token is not None:
-        if hmac.compare_digest(value.strip().encode(), creds.token.get_secret_value().encode()):
-            return
-        raise AuthError("invalid bearer token", 403)
-    if scheme == "basic" and creds.basic_user is not None and creds.basic_password is not None:
-        try:
-            user, _, password = (
-                base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
-            )
-        except (binascii.Error, UnicodeDecodeError):
-            raise AuthError("malformed basic credentials", 401) from None
-        user_ok = hmac.compare_digest(user.encode(), creds.basic_user.encode())
-        password_ok = hmac.compare_digest(
-            password.encode(), creds.basic_password.get_secret_value().encode()
-        )
-        if user_ok and password_ok:
-            return
-        raise AuthError("invalid basic credentials", 403)
-    expected = " or ".join(k for k in ("bearer", "basic") if k in creds.auth_kinds) or "credentials"
-    named = f" {scheme.capitalize()}" if scheme in _KNOWN_SCHEMES else ""
-    raise AuthError(f"unsupported Authorization scheme{named}: expected {expected}", 401)

@@ -30,14 +30,15 @@ from pydantic import ValidationError
 from oncall_tui.actions import Rules
 from oncall_tui.actions.notes import stale_notes
 from oncall_tui.actions.pushes import record_delivery
-from oncall_tui.agents import repo_files
-from oncall_tui.agents.atomic import (
+from oncall_tui.agents.export import repo_files
+from oncall_tui.agents.export.atomic import (
     Planned,
     UnsafePathError,
     contained,
     stray_temp_files,
 )
-from oncall_tui.agents.file_plan import (
+from oncall_tui.agents.export.index import render_index
+from oncall_tui.agents.export.plan import (
     ExportReport,
     Failure,
     apply,
@@ -45,12 +46,11 @@ from oncall_tui.agents.file_plan import (
     folder_extras,
     remove_empty_folders,
 )
-from oncall_tui.agents.index import render_index
 from oncall_tui.config import Settings
-from oncall_tui.core import render
 from oncall_tui.core.agents import SessionState
-from oncall_tui.core.context import SessionContext
-from oncall_tui.core.context_schema import ContextDocument
+from oncall_tui.core.context import render
+from oncall_tui.core.context.model import SessionContext
+from oncall_tui.core.context.schema import ContextDocument
 from oncall_tui.core.journal import ExportFailed, Kind
 from oncall_tui.core.topology import Catalog
 from oncall_tui.store.context import build_session_context

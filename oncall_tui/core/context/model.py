@@ -1,8 +1,8 @@
 """What one agent session should know right now: the input of the context renderers.
 
-Built by the store (:mod:`oncall_tui.store.context`) from the projection; rendered purely by
-:mod:`oncall_tui.core.render`. Holding it as plain data keeps rendering testable and identical
-for files, hook output and MCP.
+Built by :mod:`oncall_tui.core.context.assemble` from rows the store or replay fetched; rendered
+purely by :mod:`oncall_tui.core.context.render`. Holding it as plain data keeps rendering testable
+and identical for files, hook output and MCP.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from oncall_tui.core.models import Signal
-from oncall_tui.ingest import Ingestor, mark_unparsable
+from oncall_tui.ingest.record import Ingestor, mark_unparsable
 from oncall_tui.store import deliveries
 from oncall_tui.store.journal import Writer
 
@@ -85,7 +85,7 @@ class PendingFolds:
             return pending
         stored = deliveries.get(writer.conn, delivery_id)
         assert stored is not None
-        signals, failure = self._ingestor.parse_stored(source, stored.body, stored.headers)
+        signals, failure = self._ingestor.preparer.parse_stored(source, stored.body, stored.headers)
         if failure is not None:
             # Parsed when received, not now: today's adapter differs from the one that took it.
             mark_unparsable(writer, delivery_id, failure, stored.signal_count)

@@ -4,7 +4,7 @@ Tools (the MCP server, editors, scripts) read this rather than scraping the Mark
 Markdown is written from it, so both always say the same thing. Every field is ours (structured,
 allowlisted, or written by the on-call engineer) except ``untrusted.items``, which carries sender
 text, sanitised and capped, with its provenance. A change that breaks readers bumps
-:data:`SCHEMA_VERSION`. Fencing and fitting to size happen in :mod:`oncall_tui.core.render`.
+:data:`SCHEMA_VERSION`. Fencing and fitting to size happen in :mod:`oncall_tui.core.context.render`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from oncall_tui.core.agents import AgentKind, Note, NoteKind
-from oncall_tui.core.context import IncidentContext, SessionContext
+from oncall_tui.core.context.model import IncidentContext, SessionContext
 from oncall_tui.core.guidance import change_summary
 from oncall_tui.core.models import IncidentState, Severity, Signal, SignalKind
 from oncall_tui.core.sanitize import cap, clean, identifier

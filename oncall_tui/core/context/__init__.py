@@ -1,0 +1,1 @@
+"""What an agent session is told: the model, one assembler for live and replay, and the renderers."""
