@@ -12,11 +12,13 @@ validated where they were made. Decoding a stored row validates those models as 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Self, TypeVar
+
+from pydantic import BaseModel
 
 from oncall_tui.core.agents import AgentSession, Note, Push
 from oncall_tui.core.models import Signal
@@ -102,25 +104,32 @@ class JournalBody:
     """The kind-specific payload of one entry.
 
     ``_KEYS`` are the fields written as JSON keys of the same name, ``_OMITTED_WHEN_NONE``
-    those left out when unset (as the journal always wrote them). Bodies holding a model
-    override :meth:`to_json` and :meth:`from_json`.
+    those left out when unset (as the journal always wrote them), ``_MODELS`` the fields that
+    hold one domain model, written as its JSON. A body of another shape overrides
+    :meth:`to_json` and :meth:`from_json`.
     """
 
     __slots__ = ()
     KIND: ClassVar[Kind]
     _KEYS: ClassVar[tuple[str, ...]] = ()
     _OMITTED_WHEN_NONE: ClassVar[frozenset[str]] = frozenset()
+    _MODELS: ClassVar[Mapping[str, type[BaseModel]]] = {}
 
     def to_json(self) -> dict[str, Any]:
         data = {key: getattr(self, key) for key in self._KEYS}
         for key in self._OMITTED_WHEN_NONE:
             if data[key] is None:
                 del data[key]
+        for key in self._MODELS:
+            data[key] = data[key].model_dump(mode="json")
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
-        return cls(**{key: data[key] for key in cls._KEYS if key in data})
+        values = {key: data[key] for key in cls._KEYS if key in data}
+        for key, model in cls._MODELS.items():
+            values[key] = model.model_validate(values[key])
+        return cls(**values)
 
 
 _BY_KIND: dict[str, type[JournalBody]] = {}
@@ -130,14 +139,19 @@ BodyT = TypeVar("BodyT", bound=JournalBody)
 
 
 def _body(
-    kind: Kind, *, omitted_when_none: Iterable[str] = ()
+    kind: Kind,
+    *,
+    omitted_when_none: Iterable[str] = (),
+    models: Mapping[str, type[BaseModel]] | None = None,
 ) -> Callable[[type[BodyT]], type[BodyT]]:
-    """Register a body class for ``kind`` (its dataclass fields become its JSON keys)."""
+    """Register a body class for ``kind`` (its dataclass fields become its JSON keys; those in
+    ``models`` hold that model)."""
 
     def register(cls: type[BodyT]) -> type[BodyT]:
         cls.KIND = kind
         cls._KEYS = tuple(vars(cls)["__dataclass_fields__"])
         cls._OMITTED_WHEN_NONE = frozenset(omitted_when_none)
+        cls._MODELS = dict(models or {})
         _BY_KIND[kind.value] = cls
         return cls
 
@@ -147,17 +161,10 @@ def _body(
 # --- signals and deliveries ----------------------------------------------------------------
 
 
-@_body(Kind.SIGNAL_RECORDED)
+@_body(Kind.SIGNAL_RECORDED, models={"signal": Signal})
 @dataclass(frozen=True, slots=True)
 class SignalRecorded(JournalBody):
     signal: Signal
-
-    def to_json(self) -> dict[str, Any]:
-        return {"signal": self.signal.model_dump(mode="json")}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Self:
-        return cls(Signal.model_validate(data["signal"]))
 
 
 @_body(Kind.DELIVERY_ACCEPTED)
@@ -249,17 +256,10 @@ class CatalogLoaded(JournalBody):
         return cls(services, data.get("source"))
 
 
-@_body(Kind.SESSION_REGISTERED)
+@_body(Kind.SESSION_REGISTERED, models={"session": AgentSession})
 @dataclass(frozen=True, slots=True)
 class SessionRegistered(JournalBody):
     session: AgentSession
-
-    def to_json(self) -> dict[str, Any]:
-        return {"session": self.session.model_dump(mode="json")}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Self:
-        return cls(AgentSession.model_validate(data["session"]))
 
 
 @_body(Kind.SESSION_SEEN, omitted_when_none=("paths", "branch", "task"))
@@ -280,17 +280,10 @@ class SessionEnded(JournalBody):
 # --- pushes and deliveries of context ------------------------------------------------------
 
 
-@_body(Kind.PUSH_PROPOSED)
+@_body(Kind.PUSH_PROPOSED, models={"push": Push})
 @dataclass(frozen=True, slots=True)
 class PushProposed(JournalBody):
     push: Push
-
-    def to_json(self) -> dict[str, Any]:
-        return {"push": self.push.model_dump(mode="json")}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Self:
-        return cls(Push.model_validate(data["push"]))
 
 
 @_body(Kind.PUSH_APPROVED, omitted_when_none=("rule",))
@@ -343,17 +336,10 @@ class ContextDelivered(JournalBody):
 # --- notes and the exporter ----------------------------------------------------------------
 
 
-@_body(Kind.NOTE_ADDED)
+@_body(Kind.NOTE_ADDED, models={"note": Note})
 @dataclass(frozen=True, slots=True)
 class NoteAdded(JournalBody):
     note: Note
-
-    def to_json(self) -> dict[str, Any]:
-        return {"note": self.note.model_dump(mode="json")}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Self:
-        return cls(Note.model_validate(data["note"]))
 
 
 @_body(Kind.NOTE_ACCEPTED)

@@ -20,7 +20,7 @@ from oncall_tui.config import ServerSettings, Settings
 from oncall_tui.core.clock import Clock
 from oncall_tui.server.app import ReceiverApp, create_app
 from oncall_tui.server.protocol import with_head_deadline
-from oncall_tui.store.db import BUSY_TIMEOUT_MS
+from oncall_tui.store.db import BUSY_TIMEOUT_MS, Synchronous
 
 GRACEFUL_SHUTDOWN_S = 15
 """Upper bound on draining at shutdown; in-flight bodies time out sooner (read timeout)."""
@@ -80,11 +80,14 @@ class ReceiverThread:
         *,
         read_timeout_s: float | None = None,
         busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        synchronous: Synchronous = "FULL",
     ) -> None:
+        """``synchronous``: what an acknowledged delivery survives (FULL: a power cut)."""
         self.settings = settings
         self.clock = clock
         self.read_timeout_s = read_timeout_s
         self.busy_timeout_ms = busy_timeout_ms
+        self.synchronous: Synchronous = synchronous
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -97,6 +100,7 @@ class ReceiverThread:
             self.clock,
             read_timeout_s=self.read_timeout_s,
             busy_timeout_ms=self.busy_timeout_ms,
+            synchronous=self.synchronous,
         )
         ready = threading.Event()
         # The host process owns logging: uvicorn's stderr handlers would draw over the TUI.
@@ -178,13 +182,18 @@ def _prepare(
     *,
     read_timeout_s: float | None = None,
     busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+    synchronous: Synchronous = "FULL",
 ) -> tuple[socket.socket, ReceiverApp]:
     """Check, bind, then open the DB: a refused or busy address leaves no connection behind."""
     check_bind(settings)
     sock = _bind(settings.server)
     try:
         app = create_app(
-            settings, clock, read_timeout_s=read_timeout_s, busy_timeout_ms=busy_timeout_ms
+            settings,
+            clock,
+            read_timeout_s=read_timeout_s,
+            busy_timeout_ms=busy_timeout_ms,
+            synchronous=synchronous,
         )
     except BaseException:
         sock.close()

@@ -53,10 +53,6 @@ class Lease:
     claim: str = field(default_factory=lambda: secrets.token_hex(8))
     """Tells this holder apart from another process that reused the pid."""
 
-    @property
-    def key(self) -> str:
-        return f"lease:{self.name}"
-
     def hold(self, conn: sqlite3.Connection, now: float | None = None) -> bool:
         """Take the lease if it is free or has run out, renew it if it is ours.
 
@@ -64,12 +60,10 @@ class Lease:
         seen with one read, without taking the write lock.
         """
         now = time.time() if now is None else now
-        current = self._read(conn)
-        if current is not None and current[0] != self.claim and current[1].until > now:
+        if self._held_by_another(conn, now):
             return False
         with write_transaction(conn) as tx:
-            current = self._read(tx)  # again under the write lock: someone may have taken it
-            if current is not None and current[0] != self.claim and current[1].until > now:
+            if self._held_by_another(tx, now):  # again under the write lock: it may be taken
                 return False
             value = {
                 "claim": self.claim,
@@ -81,24 +75,25 @@ class Lease:
             tx.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?)"
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (self.key, json.dumps(value, sort_keys=True)),
+                (_key(self.name), json.dumps(value, sort_keys=True)),
             )
         return True
+
+    def _held_by_another(self, conn: sqlite3.Connection, now: float) -> bool:
+        current = read_lease(conn, self.name)
+        return current is not None and current[0] != self.claim and current[1].until > now
 
     def release(self, conn: sqlite3.Connection) -> None:
         """Give the lease up (only if it is still ours), so another process takes over now."""
         with write_transaction(conn) as tx:
-            current = self._read(tx)
+            current = read_lease(tx, self.name)
             if current is not None and current[0] == self.claim:
-                tx.execute("DELETE FROM meta WHERE key = ?", (self.key,))
-
-    def _read(self, conn: sqlite3.Connection) -> tuple[str, LeaseHolder] | None:
-        return read_lease(conn, self.name)
+                tx.execute("DELETE FROM meta WHERE key = ?", (_key(self.name),))
 
 
 def read_lease(conn: sqlite3.Connection, name: str) -> tuple[str, LeaseHolder] | None:
     """The claim and holder of lease ``name``, live or run out; None when nobody took it."""
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (f"lease:{name}",)).fetchone()
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (_key(name),)).fetchone()
     if row is None:
         return None
     try:
@@ -112,6 +107,10 @@ def read_lease(conn: sqlite3.Connection, name: str) -> tuple[str, LeaseHolder] |
         return str(value["claim"]), holder
     except (ValueError, KeyError, TypeError):
         return None  # an unreadable lease is no lease: the next holder overwrites it
+
+
+def _key(name: str) -> str:
+    return f"lease:{name}"
 
 
 def live_holder(

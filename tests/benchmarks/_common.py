@@ -402,8 +402,11 @@ class TimingMiddleware:
 
 
 @contextmanager
-def timed_receiver(settings: Any, clock: Any) -> Iterator[tuple[int, TimingMiddleware]]:
-    """Our receiver (``ReceiverThread``) with a :class:`TimingMiddleware` around its app."""
+def timed_receiver(
+    settings: Any, clock: Any, **options: Any
+) -> Iterator[tuple[int, TimingMiddleware]]:
+    """Our receiver (``ReceiverThread``, with ``options``) with a :class:`TimingMiddleware`
+    around its app."""
     from oncall_tui.server import runner
 
     original = runner.create_app
@@ -416,7 +419,7 @@ def timed_receiver(settings: Any, clock: Any) -> Iterator[tuple[int, TimingMiddl
 
     runner.create_app = wrapped  # type: ignore[assignment]
     try:
-        receiver = runner.ReceiverThread(settings, clock)
+        receiver = runner.ReceiverThread(settings, clock, **options)
         port = receiver.start()
     finally:
         runner.create_app = original

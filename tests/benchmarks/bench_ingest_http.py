@@ -13,12 +13,9 @@ process only), in the same run, so the cost of the fsync per batch is read off t
 
 from __future__ import annotations
 
-import functools
 import sqlite3
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
@@ -35,9 +32,6 @@ from tests.benchmarks._common import (
     wait_folded,
     workdir,
 )
-
-if TYPE_CHECKING:
-    from oncall_tui.store.db import Synchronous
 
 TARGET_RATE = 1000.0
 TARGET_P99_MS = 25.0
@@ -64,19 +58,6 @@ def _measure(
     return report, timing.samples[-count:]
 
 
-@contextmanager
-def writer_durability(synchronous: Synchronous) -> Iterator[None]:
-    """A receiver started inside this commits with ``synchronous`` (FULL unless told)."""
-    from oncall_tui.server import app, runner
-
-    with_durability = functools.partial(app.create_app, synchronous=synchronous)
-    runner.create_app = with_durability  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        runner.create_app = app.create_app  # type: ignore[attr-defined]
-
-
 def run(quick: bool = False) -> list[Result]:
     from oncall_tui.core.clock import SystemClock
 
@@ -92,12 +73,9 @@ def run(quick: bool = False) -> list[Result]:
             folded_at = wait_folded(tmp / "oncall.db", count + warmup)
         normal_db = tmp / "normal.db"
         normal_settings = receiver_settings(tmp, db=normal_db)
-        with (
-            writer_durability("NORMAL"),
-            timed_receiver(normal_settings, SystemClock()) as (
-                normal_port,
-                normal_timing,
-            ),
+        with timed_receiver(normal_settings, SystemClock(), synchronous="NORMAL") as (
+            normal_port,
+            normal_timing,
         ):
             normal, normal_samples = _measure(normal_port, normal_timing, count, warmup, "n")
         with closing(sqlite3.connect(normal_db)) as conn:
