@@ -116,8 +116,24 @@ class SessionSettings(Section):
 
 class PolicySettings(Section):
     mode: Literal["observe", "approve", "auto"] = "approve"
-    auto_approve: list[str] = Field(default_factory=list)
+    auto_approve: list[str] | None = None
+    """Unset: stand-downs in ``approve`` mode, everything in ``auto``; ``[]``: no rule."""
     rate_limit_per_hour: int = Field(12, ge=1)
+
+
+class OncallSettings(Section):
+    contact: str | None = Field(None, max_length=120)
+    """Who agents are told to ask when no engineer has approved their guidance yet: a name, a
+    handle or a channel (``#payments-oncall``). Shown in every context document."""
+
+
+class CatalogSettings(Section):
+    owners: dict[str, str | list[str]] = Field(default_factory=dict)
+    """CODEOWNERS owner → service name(s), e.g. ``"@acme/payments-team" = "payment-processor"``:
+    for owners the catalog does not list, or to be more precise than a team owning several."""
+
+    def owner_map(self) -> dict[str, list[str]]:
+        return {k: [v] if isinstance(v, str) else list(v) for k, v in self.owners.items()}
 
 
 class ExportSettings(Section):
@@ -129,6 +145,19 @@ class ExportSettings(Section):
     repo_writers: list[Literal["agents-md", "claude-md", "cursor"]] = Field(default_factory=list)
     """Opt-in pointers in the sessions' checkouts: an AGENTS.md block, a CLAUDE.md import block,
     ``.cursor/rules/oncall.mdc``. Off by default: these files belong to the repository."""
+
+
+class DiscoverSettings(Section):
+    """Sessions found from the agents' own transcript files, for agents without our hook."""
+
+    claude_projects: Path = Path("~/.claude/projects")
+    """Claude Code's transcripts, ``<project>/<session-id>.jsonl`` (``~`` is expanded)."""
+    codex_sessions: Path = Path("~/.codex/sessions")
+    """Codex's rollouts, ``YYYY/MM/DD/rollout-*.jsonl``."""
+    active_within_s: float = Field(3600, gt=0)
+    """Only transcripts written within this long are read; older sessions are over."""
+    interval_s: float = Field(60, ge=0)
+    """How often ``serve`` looks for sessions (0: never)."""
 
 
 class UiSettings(Section):
@@ -159,6 +188,9 @@ class Settings(BaseSettings):
     policy: PolicySettings = Field(default_factory=PolicySettings)
     export: ExportSettings = Field(default_factory=ExportSettings)
     ui: UiSettings = Field(default_factory=UiSettings)
+    oncall: OncallSettings = Field(default_factory=OncallSettings)
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    discover: DiscoverSettings = Field(default_factory=DiscoverSettings)
 
     @field_validator("sources")
     @classmethod

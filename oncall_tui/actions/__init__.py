@@ -29,6 +29,8 @@ class Rules:
     grouping: GroupingRules = field(default_factory=GroupingRules)
     policy: push_engine.Policy = field(default_factory=push_engine.Policy)
     timing: push_engine.SessionTiming = field(default_factory=push_engine.SessionTiming)
+    contact: str | None = None
+    """Who agents should ask while no engineer has approved their guidance (``[oncall]``)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Rules:
@@ -39,13 +41,18 @@ class Rules:
             ),
             policy=push_engine.Policy(
                 mode=settings.policy.mode,
-                auto_approve=tuple(settings.policy.auto_approve),
+                auto_approve=(
+                    None
+                    if settings.policy.auto_approve is None
+                    else tuple(settings.policy.auto_approve)
+                ),
                 rate_limit_per_hour=settings.policy.rate_limit_per_hour,
             ),
             timing=push_engine.SessionTiming(
                 idle_after=timedelta(seconds=settings.sessions.idle_after_s),
                 end_after=timedelta(seconds=settings.sessions.end_after_s),
             ),
+            contact=settings.oncall.contact,
         )
 
 

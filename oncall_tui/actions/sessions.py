@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from oncall_tui.actions import Rules, active_incident_ids, reconcile
 from oncall_tui.core.agents import MAX_SESSION_PATHS, AgentKind, AgentSession, validate_session_id
 from oncall_tui.core.journal import SessionEnded, SessionRegistered, SessionSeen
@@ -39,9 +41,15 @@ def register(
     task: str = "",
     paths: list[str] | None = None,
     actor: str | None = None,
+    source: str | None = None,
+    seen_at: datetime | None = None,
 ) -> AgentSession:
+    """Register (or refresh) a session. ``source`` says how we learned of it when it did not
+    announce itself; ``seen_at`` is when it was last active if that was before now (a session
+    found from its transcript), never later than now."""
     validate_session_id(session_id)
     now = store.clock.now()
+    last_seen = min(seen_at, now) if seen_at is not None else now
     session = AgentSession(
         id=session_id,
         agent=agent,
@@ -50,8 +58,9 @@ def register(
         branch=clean(branch, 200) if branch else None,
         task=clean(task, 300),
         paths=normalize_paths(paths or []),
-        first_seen=now,
-        last_seen=now,
+        first_seen=last_seen,
+        last_seen=last_seen,
+        source=clean(source, 40) if source else None,
     )
     with store.write() as writer:
         writer.append(SessionRegistered(session), actor=actor or f"agent:{session_id}")

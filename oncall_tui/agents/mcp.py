@@ -26,6 +26,7 @@ from oncall_tui.actions import Rules
 from oncall_tui.actions import notes as note_actions
 from oncall_tui.actions import pushes as push_actions
 from oncall_tui.actions.sessions import heartbeat
+from oncall_tui.agents.error_log import record as record_error
 from oncall_tui.config import Settings
 from oncall_tui.core.agents import NoteKind, validate_session_id
 from oncall_tui.core.clock import Clock
@@ -136,11 +137,20 @@ class _Backend:
 
     @contextmanager
     def store(self) -> Iterator[Store]:
-        store = Store.open(self.store_path, self.clock)
+        """A fresh store for one call. A failure that is not the caller's (a bad id, an unknown
+        push) is logged beside the DB: the client is told only that the call failed, and the
+        SDK's traceback on stderr is read by no one."""
         try:
-            yield store
-        finally:
-            store.close()
+            store = Store.open(self.store_path, self.clock)
+            try:
+                yield store
+            finally:
+                store.close()
+        except (LookupError, ValueError):
+            raise
+        except Exception as exc:
+            record_error(self.store_path, "mcp", exc)
+            raise
 
     def session_id(self, given: str | None) -> str:
         """The session a call acts for: the one the server is bound to, or else the one given.
@@ -168,9 +178,8 @@ class _Backend:
             hint = "register it first (the Claude Code hook does so when the session starts)"
             raise NotFoundError(f"no session {session_id}: {hint}") from exc
 
-    @staticmethod
-    def render(store: Store, session_id: str, fmt: Format) -> tuple[str, SessionContext]:
-        ctx = build_session_context(store.conn, session_id)
+    def render(self, store: Store, session_id: str, fmt: Format) -> tuple[str, SessionContext]:
+        ctx = build_session_context(store.conn, session_id, contact=self.rules.contact)
         if ctx is None:
             raise NotFoundError(f"no session {session_id}")
         key = fence_key(store)

@@ -12,6 +12,8 @@ from oncall_tui.cli.config_cmd import config
 from oncall_tui.cli.context_cmd import context, schema
 from oncall_tui.cli.deliveries_cmd import deliveries, ingest
 from oncall_tui.cli.export_cmd import export
+from oncall_tui.cli.guard_cmd import guard
+from oncall_tui.cli.hooks_cmd import hooks
 from oncall_tui.cli.incidents_cmd import incident, incidents
 from oncall_tui.cli.mcp_cmd import mcp
 from oncall_tui.cli.notes_cmd import notes
@@ -19,6 +21,7 @@ from oncall_tui.cli.pushes_cmd import approve, broadcast, edit, pushes, reject
 from oncall_tui.cli.runtime_cmd import dashboard, demo, replay, serve
 from oncall_tui.cli.sessions_cmd import hook, sessions
 from oncall_tui.cli.timeline_cmd import timeline, timeline_schema
+from oncall_tui.cli.watch_cmd import watch
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -69,8 +72,11 @@ for command in (
     context,
     schema,
     export,
+    guard,
     sessions,
     hook,
+    hooks,
+    watch,
     mcp,
     dashboard,
     timeline,

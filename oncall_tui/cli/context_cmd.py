@@ -24,8 +24,9 @@ from oncall_tui.store.meta import fence_key
 @friendly_errors
 def context(session_id: str, fmt: str) -> None:
     """The context document of a session, as its agent reads it now."""
-    store = app_context().store
-    ctx = build_session_context(store.conn, session_id)
+    app = app_context()
+    store = app.store
+    ctx = build_session_context(store.conn, session_id, contact=app.settings.oncall.contact)
     if ctx is None:
         raise click.ClickException(f"no session {display_text(session_id, 128)}")
     key = fence_key(store)

@@ -11,6 +11,7 @@ from oncall_tui.actions.incidents import change_incident_state
 from oncall_tui.cli.app_context import app_context, friendly_errors, print_json
 from oncall_tui.core.clock import age
 from oncall_tui.core.models import Incident, IncidentState
+from oncall_tui.core.opened import first_signal_note
 from oncall_tui.core.sanitize import display_text
 from oncall_tui.store import queries
 
@@ -76,7 +77,8 @@ def show(incident_id: str, as_json: bool) -> None:
     click.echo(f"{display_text(found.id, 16)}  {display_text(found.title, 200)}")
     click.echo(f"  state     {found.state.value}   severity {found.severity.value}")
     click.echo(f"  services  {', '.join(display_text(s, 60) for s in found.services) or '-'}")
-    click.echo(f"  opened    {found.opened_at.isoformat()}")
+    note = first_signal_note(found.opened_at, found.signal_started_at)
+    click.echo(f"  opened    {found.opened_at.isoformat()}" + (f"  ({note})" if note else ""))
     for label, when in (
         ("acked", found.acknowledged_at),
         ("mitigated", found.mitigated_at),

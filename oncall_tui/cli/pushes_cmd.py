@@ -76,8 +76,10 @@ def approve(push_id: str) -> None:
 @click.option("--reason", required=True, help="Why (kept in the journal).")
 @friendly_errors
 def reject(push_id: str, reason: str) -> None:
-    """Reject a pending push."""
-    _show(push_actions.reject(app_context().store, push_id, engineer(), reason))
+    """Reject a pending push: the agent is not told (its "being assessed" notice goes too)."""
+    push = push_actions.reject(app_context().store, push_id, engineer(), reason)
+    _export_after_decision()
+    _show(push)
 
 
 @click.command()
@@ -126,7 +128,7 @@ def broadcast(incident_id: str, message: str, repo: str | None, yes: bool) -> No
 
 
 def _export_after_decision() -> None:
-    """Approved context reaches the files right away (the dashboard and serve also do it)."""
+    """A decision reaches the files right away (the dashboard and serve also do it)."""
     try:
         from oncall_tui.agents.export.sync import sync
     except ImportError:  # pragma: no cover - exporter not installed in this build

@@ -19,7 +19,8 @@ from oncall_tui.cli.app_context import UserError, app_context, friendly_errors
 )
 @friendly_errors
 def serve(host: str | None, port: int | None, export: bool) -> None:
-    """Run the webhook receiver, the pollers and the context export, headless."""
+    """Run the webhook receiver, the pollers, the context export and session discovery."""
+    from oncall_tui.agents.discover.loop import DiscoverLoop
     from oncall_tui.agents.export.loop import ExportLoop
     from oncall_tui.server.runner import BindRefusedError, run_server
 
@@ -30,11 +31,19 @@ def serve(host: str | None, port: int | None, export: bool) -> None:
     )
     settings = settings.model_copy(update={"server": server})
     exporter = ExportLoop(settings.db, settings, clock=app.clock, program="serve")
+    discoverer = DiscoverLoop(settings.db, settings, clock=app.clock)
+
+    def started() -> None:
+        if export:
+            exporter.start()
+        discoverer.start()  # sessions without a hook, every [discover] interval_s
+
     try:
-        run_server(settings, app.clock, on_started=exporter.start if export else None)
+        run_server(settings, app.clock, on_started=started)
     except BindRefusedError as exc:
         raise UserError(str(exc)) from exc
     finally:
+        discoverer.stop()
         exporter.stop()
 
 

@@ -1,4 +1,4 @@
-"""``sessions register|heartbeat|end|list`` and ``hook claude-code``.
+"""``sessions register|heartbeat|end|list`` and ``hook AGENT`` (one command per agent).
 
 The sessions commands are for agents without hooks (Codex, Cursor, Aider, scripts) and for
 engineers; Claude Code registers itself through the hook.
@@ -13,8 +13,10 @@ import click
 
 from oncall_tui.actions import sessions as session_actions
 from oncall_tui.actions.actor import engineer
-from oncall_tui.agents.hook.core import emit, report_internal_error, run_claude_code_hook
+from oncall_tui.agents.hook.adapters import MODULES, adapter
+from oncall_tui.agents.hook.core import emit, report_internal_error, run_hook
 from oncall_tui.cli.app_context import app_context, friendly_errors, print_json
+from oncall_tui.cli.discover_cmd import discover_command
 from oncall_tui.core.agents import AgentKind, AgentSession, SessionState
 from oncall_tui.core.clock import age
 from oncall_tui.core.sanitize import display_text
@@ -125,6 +127,9 @@ def list_(include_ended: bool, as_json: bool) -> None:
         )
 
 
+sessions.add_command(discover_command)
+
+
 def session_json(session: AgentSession, state: SessionState) -> dict[str, Any]:
     """The stable JSON of a session: the stored model plus its derived state."""
     return {**session.model_dump(mode="json"), "state": state.value}
@@ -135,14 +140,30 @@ def hook() -> None:
     """Entry points for agent hooks (they print nothing and exit 0 on any error)."""
 
 
-@hook.command(name="claude-code")
-def claude_code() -> None:
-    """Claude Code hook: SessionStart, UserPromptSubmit and PreToolUse JSON on stdin."""
-    text = ""
-    try:
-        app = app_context()
-        stdin_text = sys.stdin.buffer.read().decode("utf-8", "replace")
-        text = run_claude_code_hook(stdin_text, app.settings, app.clock)
-    except Exception:  # settings, DB, anything: the agent must never be stopped by us
-        report_internal_error()
-    emit(text)
+HOOK_HELP = {
+    "claude-code": "Claude Code hook: SessionStart, UserPromptSubmit, Pre/PostToolUse JSON on stdin.",
+    "codex": "Codex hook: SessionStart, UserPromptSubmit, Pre/PostToolUse JSON on stdin.",
+    "cursor": "Cursor hook: sessionStart, beforeSubmitPrompt, preToolUse, beforeShellExecution, stop.",
+    "gemini": "Gemini CLI hook: SessionStart, BeforeAgent, BeforeTool, AfterTool JSON on stdin.",
+    "copilot": "Copilot CLI hook: sessionStart, userPromptSubmitted, preToolUse, agentStop JSON.",
+}
+
+
+def _hook_command(agent: str) -> click.Command:
+    """``hook AGENT``: the agent's hook JSON on stdin, its answer in the agent's format."""
+
+    def run() -> None:
+        text = ""
+        try:
+            app = app_context()
+            stdin_text = sys.stdin.buffer.read().decode("utf-8", "replace")
+            text = run_hook(adapter(agent), stdin_text, app.settings, app.clock)
+        except Exception:  # settings, DB, anything: the agent must never be stopped by us
+            report_internal_error()
+        emit(text)
+
+    return click.Command(agent, callback=run, help=HOOK_HELP[agent])
+
+
+for _agent in MODULES:
+    hook.add_command(_hook_command(_agent))

@@ -7,13 +7,21 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
 
 from oncall_tui.core.urls import without_userinfo
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 """Session ids name files in the export directory: no separators, no dot-dot, bounded."""
 MAX_SESSION_PATHS = 200
+DIRECT_CHANNELS = frozenset({"hook", "mcp"})
+"""Channels through which an agent is known to have read its context (not files)."""
 
 
 class InvalidIdError(ValueError):
@@ -32,6 +40,8 @@ class AgentKind(StrEnum):
     CLAUDE_CODE = "claude-code"
     CODEX = "codex"
     CURSOR = "cursor"
+    GEMINI = "gemini"
+    COPILOT = "copilot"
     AIDER = "aider"
     OTHER = "other"
 
@@ -60,11 +70,23 @@ class AgentSession(BaseModel):
     last_context_seq: int = 0
     """Journal seq of the last context this session received (hook/MCP deltas start here)."""
     last_context_at: datetime | None = None
+    source: str | None = None
+    """How we learned of it: ``discovered`` when found from the agent's own transcript files;
+    None when the session announced itself (a hook, the CLI, the HTTP API)."""
 
     @field_validator("id")
     @classmethod
     def _check_id(cls, value: str) -> str:
         return validate_session_id(value)
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_source(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Left out when unset, so sessions written before it existed read and write back to
+        # the same text (journal bodies, stored rows, state dumps).
+        data: dict[str, Any] = handler(self)
+        if data.get("source") is None:
+            data.pop("source", None)
+        return data
 
     @field_validator("repo")
     @classmethod
@@ -145,8 +167,36 @@ class Push(BaseModel):
     """Broadcasts: the sessions that were in the audience when it was sent."""
     live_seq: int | None = None
     """Journal seq of its approval: hooks print only what became live after their last read."""
+    notice: bool = False
+    """While pending, the session is told the incident is being assessed (a fixed notice, no
+    guidance): set at proposal unless the policy only observes."""
+    proposed_seq: int | None = None
+    """Journal seq of its proposal: where a pending push's notice became news for hooks."""
+    announced_via: list[str] = Field(default_factory=list)
+    """Channels its notice reached while it was pending (``delivered_*`` wait for approval)."""
     basis: dict[str, Any] = Field(default_factory=dict)
     """The incident facts it was proposed on; a material change to them makes a new version."""
+
+    @property
+    def announced(self) -> bool:
+        """A pending update whose incident the session hears of as a notice meanwhile."""
+        return self.notice and self.state.is_open and self.kind is PushKind.UPDATE
+
+    @property
+    def news_seq(self) -> int | None:
+        """Where it became news to a hook: its approval, or its proposal while it is announced."""
+        return self.proposed_seq if self.announced else self.live_seq
+
+    @property
+    def told_directly(self) -> bool:
+        """Whether a hook printed it or an MCP client read it: a file proves no reading."""
+        reached = [*self.delivered_via, *self.announced_via]
+        return any(channel in DIRECT_CHANNELS for channel in reached)
+
+    @property
+    def reached_via(self) -> list[str]:
+        """The channels what it says now reached: the notice while pending, else the push."""
+        return self.announced_via if self.announced else self.delivered_via
 
 
 class NoteKind(StrEnum):

@@ -18,11 +18,15 @@ services (Systems, Resources, APIs, Groups... are skipped); for them:
 - ``spec.owner`` gives the owner, ``spec.dependsOn`` the dependencies and ``spec.dependencyOf``
   the reverse edges; refs are ``[kind:][namespace/]name``, the name alone is kept, names compare
   case-insensitively as in Backstage, and ``resource:`` refs are skipped (not services);
-- the ``github.com/project-slug`` annotation gives the repo;
-- the ``oncall-tui/paths`` annotation, our own, gives the path globs, comma-separated
-  (``"services/payments/**, libs/payments-client/**"``): Backstage has no field for where in a
-  repository a component lives;
+- the repo and path globs come from Backstage's well-known annotations
+  (``backstage.io/source-location``, ``github.com/project-slug``,
+  ``backstage.io/managed-by-location``, see :mod:`oncall_tui.core.backstage`), or from our own
+  ``oncall-tui/paths`` annotation, which wins: comma-separated globs
+  (``"services/payments/**, libs/payments-client/**"``) for when the source location is too coarse;
 - ``metadata.links`` whose title or type mentions "runbook" become runbooks.
+
+``kind: Location`` entities name other catalog files (``spec.target``, ``spec.targets``);
+:func:`location_targets` lists them for the caller to read, since reading files is not done here.
 
 A catalog is bounded before it can cost much: at most :data:`MAX_CATALOG_BYTES` (UTF-8), and
 composed by :mod:`~oncall_tui.core.bounded_yaml` (64 levels of nesting, 500,000 nodes, an alias
@@ -41,14 +45,23 @@ from dataclasses import dataclass, field
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from oncall_tui.core.backstage import (
+    MANAGED_BY_LOCATION,
+    PROJECT_SLUG,
+    SOURCE_LOCATION,
+    Annotation,
+    component_place,
+    nest_locations,
+)
 from oncall_tui.core.bounded_yaml import LimitExceededError, compose_bounded
 from oncall_tui.core.models import Link
 from oncall_tui.core.topology import Catalog, Service, normalize_glob
 
 MAX_CATALOG_BYTES = 4 * 1024 * 1024
 """About 30,000 services in our format or 7,000 Backstage components: seconds to parse."""
-REPO_ANNOTATION = "github.com/project-slug"
+REPO_ANNOTATION = PROJECT_SLUG
 PATHS_ANNOTATION = "oncall-tui/paths"
+_PLACE_ANNOTATIONS = (PROJECT_SLUG, SOURCE_LOCATION, MANAGED_BY_LOCATION)
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _NULL_TAG = "tag:yaml.org,2002:null"
@@ -107,6 +120,45 @@ def parse_catalogs(files: Iterable[tuple[str, str]]) -> Catalog:
 
 
 @dataclass(frozen=True)
+class LocationTarget:
+    """A catalog file a Backstage ``kind: Location`` names, as written, with where it is named."""
+
+    target: str
+    type: str
+    """``spec.type`` (``url`` or ``file``; empty when absent)."""
+    filename: str
+    line: int
+
+
+_LOCATION_SPEC_KEYS = ("type", "target", "targets", "presence")
+
+
+def location_targets(text: str, filename: str) -> list[LocationTarget]:
+    """Every ``spec.target`` and ``spec.targets`` entry of the ``kind: Location`` entities.
+
+    Files of our own format have none. Errors are raised as by :func:`parse_catalog`.
+    """
+    src = _Source(filename)
+    docs = _read_docs(text, filename)
+    if not docs or not _is_backstage(docs[0]):
+        return []
+    found: list[LocationTarget] = []
+    for doc in docs:
+        entity = src.mapping(doc, "a Backstage entity")
+        if "kind" not in entity or "spec" not in entity:
+            continue
+        if src.string(entity["kind"][1], "'kind'").lower() != "location":
+            continue
+        spec = src.fields(entity["spec"][1], "a Location's 'spec'", _LOCATION_SPEC_KEYS)
+        kind = src.text(spec, "type", "a Location: ") or ""
+        named = src.items(spec, "targets", "a Location: ")
+        if "target" in spec and not _is_null(spec["target"]):
+            named.insert(0, (src.string(spec["target"], "a Location's 'target'"), spec["target"]))
+        found += [LocationTarget(value, kind, filename, _line(node)) for value, node in named]
+    return found
+
+
+@dataclass(frozen=True)
 class _Ref:
     """A dependency as written, kept with its position until every service is known."""
 
@@ -159,7 +211,7 @@ def _link(declared: dict[str, _Declared], source: str) -> Catalog:
         name: d.service.model_copy(update={"depends_on": edges[name]})
         for name, d in declared.items()
     }
-    return Catalog(services=services, source=source)
+    return Catalog(services=nest_locations(services), source=source)
 
 
 def check_size(size: int, filename: str) -> None:
@@ -177,22 +229,30 @@ def _compose(text: str, filename: str) -> list[Node]:
         raise CatalogError(filename, exc.line, exc.problem) from None
 
 
-def _read_file(text: str, filename: str) -> list[_Declared]:
-    src = _Source(filename)
+def _read_docs(text: str, filename: str) -> list[Node]:
     try:
-        docs = _compose(text, filename)
+        return _compose(text, filename)
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, filename) from exc
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         raise CatalogError(filename, line, f"unreadable YAML: {exc.reason}") from exc
+
+
+def _is_backstage(first: Node) -> bool:
+    return isinstance(first, MappingNode) and any(
+        k.value in ("apiVersion", "kind") for k, _ in first.value
+    )
+
+
+def _read_file(text: str, filename: str) -> list[_Declared]:
+    src = _Source(filename)
+    docs = _read_docs(text, filename)
     if not docs:
         problem = "no catalog here: expected a 'services' mapping or Backstage entities"
         raise CatalogError(filename, 1, problem)
     first = docs[0]
-    if isinstance(first, MappingNode) and any(
-        k.value in ("apiVersion", "kind") for k, _ in first.value
-    ):
+    if _is_backstage(first):
         return _read_backstage(src, docs)
     if len(docs) > 1:
         problem = "a 'services' catalog is a single YAML document (or use Backstage entities)"
@@ -272,14 +332,25 @@ def _read_component(src: _Source, doc: Node) -> _Declared:
     entries = src.mapping(meta.get("annotations"), f"{what}'annotations'")
     annotations = {key: value for key, (_, value) in entries.items()}
     globs = (src.text(annotations, PATHS_ANNOTATION, what) or "").split(",")
+    own_paths = [
+        src.glob(g.strip(), annotations[PATHS_ANNOTATION], what) for g in globs if g.strip()
+    ]
+    place = component_place(
+        {
+            key: Annotation(text, _line(annotations[key]))
+            for key in _PLACE_ANNOTATIONS
+            if (text := src.text(annotations, key, what)) is not None
+        },
+        own_paths,
+        src.filename,
+    )
     spec = src.fields(top.get("spec"), f"{what}'spec'", _COMPONENT_SPEC_KEYS)
     owner = src.text(spec, "owner", what)
     service = Service(
         name=name,
-        repo=src.text(annotations, REPO_ANNOTATION, what),
-        paths=[
-            src.glob(g.strip(), annotations[PATHS_ANNOTATION], what) for g in globs if g.strip()
-        ],
+        repo=place.repo,
+        paths=place.paths,
+        path_origins=place.origins,
         owners=[_ref_name(owner)] if owner else [],
         runbooks=_backstage_runbooks(src, meta.get("links"), f"{what}'links'"),
         description=src.text(meta, "description", what) or "",

@@ -40,7 +40,8 @@ Append = Callable[[JournalBody, str], JournalEntry]
 @dataclass(frozen=True)
 class GroupingRules:
     correlation_window: timedelta = timedelta(minutes=30)
-    """A firing signal joins an active incident of the same service opened this recently."""
+    """A firing signal joins an active incident of the same service opened this recently (both
+    by the signals' own times: see :attr:`Incident.signal_time`)."""
     suspect_window: timedelta = timedelta(hours=1)
     """Changes this long before an incident opened are linked to it as suspects."""
 
@@ -207,7 +208,8 @@ def _link_change(
     for incident in lookup.incidents_near_change(
         signal.service, signal.occurred_at, rules.suspect_window
     ):
-        relation = "suspect" if incident.opened_at >= signal.occurred_at else "during"
+        # Both by the senders' clock: the change's own time against the incident's first signal.
+        relation = "suspect" if incident.signal_time >= signal.occurred_at else "during"
         events.append(ChangeLinked(incident.id, signal_id, relation))
     return events
 

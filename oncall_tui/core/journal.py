@@ -51,6 +51,8 @@ class Kind(StrEnum):
     NOTE_ACCEPTED = "note.accepted"
     NOTE_SUPERSEDED = "note.superseded"
     EXPORT_FAILED = "export.failed"
+    GUARD_DECIDED = "guard.decided"
+    GUARD_ALLOWED = "guard.allowed"
 
     @property
     def family(self) -> str:
@@ -83,21 +85,26 @@ CHANGING_NO_FILES = frozenset(
         Kind.DELIVERY_ACCEPTED,
         Kind.DELIVERY_REJECTED,
         Kind.SIGNAL_RECORDED,
+        Kind.GUARD_DECIDED,
+        Kind.GUARD_ALLOWED,
     }
 )
 """Entries that change nothing in an agent's context files by themselves: the exporter writes
-the first two, raw deliveries are bookkeeping, and a signal matters once it is attached to an
-incident, which is its own entry."""
+the first two, raw deliveries are bookkeeping, a signal matters once it is attached to an
+incident, which is its own entry, and the edit guard's decisions and overrides are answered
+to the agent by its hook, not written into its files."""
 
 STORY_KINDS = frozenset(Kind) - {
     Kind.DELIVERY_ACCEPTED,
     Kind.DELIVERY_REJECTED,
     Kind.EXPORT_FAILED,
     Kind.INCIDENT_FREEZE_CHANGED,
+    Kind.GUARD_ALLOWED,
 }
 """Every kind the fold of an incident's story (timeline, replay) reads: raw deliveries and the
 exporter's own failures tell no part of it. A deploy freeze is left out as well: the story has
-never replayed it (the live projection does fold it)."""
+never replayed it (the live projection does fold it). An edit-guard override names a session,
+not an incident: the story tells it through the ``allowed-after-ask`` decision it leads to."""
 
 
 class JournalBody:
@@ -285,6 +292,17 @@ class SessionEnded(JournalBody):
 class PushProposed(JournalBody):
     push: Push
 
+    def to_json(self) -> dict[str, Any]:
+        # ``proposed_seq`` and ``announced_via`` are filled in by the projection (the entry's
+        # own seq, later deliveries); ``notice`` is written only when set, as the journal wrote
+        # proposals before it existed.
+        data = JournalBody.to_json(self)
+        data["push"].pop("proposed_seq", None)
+        data["push"].pop("announced_via", None)
+        if not data["push"].get("notice"):
+            data["push"].pop("notice", None)
+        return data
+
 
 @_body(Kind.PUSH_APPROVED, omitted_when_none=("rule",))
 @dataclass(frozen=True, slots=True)
@@ -362,6 +380,59 @@ class ExportFailed(JournalBody):
     file: str
     problems: list[str]
     session_id: str | None
+
+
+# --- the edit guard ------------------------------------------------------------------------
+
+
+class GuardDecision(StrEnum):
+    """What the edit guard did about one tool call."""
+
+    ASKED = "asked"
+    """The agent asked the engineer first (Claude Code, Cursor, Copilot)."""
+    DENIED = "denied"
+    """The agent cannot ask from a hook (Codex, Gemini CLI): the call was refused."""
+    ALLOWED_AFTER_ASK = "allowed-after-ask"
+    """The file was written after an ask, or under an engineer's explicit override."""
+
+
+class GuardTool(StrEnum):
+    EDIT = "edit"
+    PATCH = "patch"
+    SHELL = "shell"
+
+
+MAX_GUARD_PATHS = 20
+"""Paths one decision keeps: a shell glob can name hundreds, the first few tell the story."""
+
+
+@_body(Kind.GUARD_DECIDED)
+@dataclass(frozen=True, slots=True)
+class GuardDecided(JournalBody):
+    """One edit-guard decision: which files (relative to the repository), no command text, no
+    file contents and no sender text, so the entry can be shown and exported as it is."""
+
+    session_id: str
+    incident_id: str
+    decision: str
+    """A :class:`GuardDecision` value."""
+    tool: str
+    """A :class:`GuardTool` value."""
+    paths: list[str]
+    service: str
+    agent: str
+
+
+@_body(Kind.GUARD_ALLOWED)
+@dataclass(frozen=True, slots=True)
+class GuardAllowed(JournalBody):
+    """An engineer lets one session write the files matching ``path_glob`` until ``until``."""
+
+    session_id: str
+    path_glob: str
+    until: str
+    """ISO time, UTC."""
+    by: str
 
 
 def decode(kind: str, data: dict[str, Any]) -> JournalBody | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from oncall_tui.core.agents import AgentSession, Note, Push
+from oncall_tui.core.journal import GuardAllowed, GuardDecided
 from oncall_tui.core.models import (
     AlertState,
     ChangeLink,
@@ -78,6 +79,15 @@ class MemoryTables:
     def put_note(self, note: Note) -> None:
         self.notes[note.id] = note
 
+    # The edit guard's tables serve the live hook only (repeats, overrides); a replayed story
+    # shows its decisions as events, and no state it folds depends on them.
+
+    def put_guard_decision(self, decision: GuardDecided, at: datetime) -> None:
+        pass
+
+    def put_guard_allowance(self, allowance: GuardAllowed) -> None:
+        pass
+
     # --- Lookup -------------------------------------------------------------------------
 
     def has_signal(self, alert_key: str, status: str, occurred_at: datetime) -> bool:
@@ -92,9 +102,9 @@ class MemoryTables:
         found = [
             i
             for i in self.incidents.values()
-            if i.service == service and i.is_active and i.opened_at >= opened_since
+            if i.service == service and i.is_active and i.signal_time >= opened_since
         ]
-        return max(found, key=lambda i: i.opened_at) if found else None
+        return max(found, key=lambda i: i.signal_time) if found else None
 
     def firing_alert_count(self, incident_id: str) -> int:
         return sum(
@@ -130,8 +140,8 @@ class MemoryTables:
             for i in self.incidents.values()
             if i.service == service
             and (
-                at <= i.opened_at <= at + window
-                or (i.state is not IncidentState.RESOLVED and i.opened_at < at)
+                at <= i.signal_time <= at + window
+                or (i.state is not IncidentState.RESOLVED and i.signal_time < at)
             )
         ]
         return sorted(found, key=lambda i: i.number)

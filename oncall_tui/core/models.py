@@ -160,6 +160,15 @@ class Incident(BaseModel):
     severity: Severity
     state: IncidentState
     opened_at: datetime
+    """THE opened time: when oncall-tui received the signal that opened it (our clock).
+
+    Ages, lists, ``--since`` windows, the timeline and replay all use this one. The receipt is
+    ours and moves with the journal; a sender's clock, or an old alert delivered again, cannot
+    make a new incident look days old or drop it from this week's review.
+    """
+    signal_started_at: datetime | None = None
+    """When that first signal says the problem began, by its sender's clock (Alertmanager
+    ``startsAt``, PagerDuty ``created_at``...). None in projections made before it was kept."""
     updated_at: datetime
     acknowledged_at: datetime | None = None
     mitigated_at: datetime | None = None
@@ -176,6 +185,12 @@ class Incident(BaseModel):
     @property
     def is_active(self) -> bool:
         return self.state.is_active
+
+    @property
+    def signal_time(self) -> datetime:
+        """The start by the senders' clock: what other signals' own times are compared with
+        (the correlation window, suspect changes), so those decisions never mix two clocks."""
+        return self.signal_started_at or self.opened_at
 
 
 class StoredSignal(BaseModel):

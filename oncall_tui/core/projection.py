@@ -94,7 +94,9 @@ def _signal_recorded(body: SignalRecorded, entry: JournalEntry, tables: Tables) 
 
 
 def _incident_opened(body: IncidentOpened, entry: JournalEntry, tables: Tables) -> None:
-    at = at_of(body.at, entry)
+    # Opened when the entry was written (our receipt of the signal); the body's ``at`` is the
+    # signal's own time, kept beside it. Entries of every version carry both.
+    at = entry.ts
     incident = Incident(
         id=body.incident_id,
         number=body.number,
@@ -104,6 +106,7 @@ def _incident_opened(body: IncidentOpened, entry: JournalEntry, tables: Tables) 
         severity=Severity(body.severity),
         state=IncidentState.TRIGGERED,
         opened_at=at,
+        signal_started_at=at_of(body.at, entry),
         updated_at=at,
     )
     tables.put_incident(incident)

@@ -10,6 +10,8 @@ from oncall_tui.core.agents import AgentSession, Note, Push, PushState, merge_pa
 from oncall_tui.core.journal import (
     CatalogLoaded,
     ContextDelivered,
+    GuardAllowed,
+    GuardDecided,
     JournalBody,
     JournalEntry,
     NoteAccepted,
@@ -58,6 +60,8 @@ class AgentTables(Protocol):
     def put_push(self, push: Push) -> None: ...
     def get_note(self, note_id: str) -> Note | None: ...
     def put_note(self, note: Note) -> None: ...
+    def put_guard_decision(self, decision: GuardDecided, at: datetime) -> None: ...
+    def put_guard_allowance(self, allowance: GuardAllowed) -> None: ...
 
 
 def _catalog_loaded(body: CatalogLoaded, entry: JournalEntry, tables: AgentTables) -> None:
@@ -82,6 +86,8 @@ def _session_registered(body: SessionRegistered, entry: JournalEntry, tables: Ag
                 "paths": merge_paths(existing.paths, incoming.paths),
                 "last_seen": max(existing.last_seen, incoming.last_seen),
                 "ended_at": None,
+                # The latest announcement says how we know it: a hook after a discovery wins.
+                "source": incoming.source,
             }
         )
     )
@@ -108,7 +114,7 @@ def _session_ended(body: SessionEnded, entry: JournalEntry, tables: AgentTables)
 
 
 def _push_proposed(body: PushProposed, entry: JournalEntry, tables: AgentTables) -> None:
-    tables.put_push(body.push)
+    tables.put_push(body.push.model_copy(update={"proposed_seq": entry.seq}))
 
 
 def _push_update(
@@ -168,6 +174,10 @@ def _push_acknowledged(body: PushAcknowledged, entry: JournalEntry, tables: Agen
 
 
 def _push_delivered(push: Push, channel: str, at: datetime) -> Push:
+    if push.announced:  # only the notice reached the agent: the push itself is yet to come
+        if channel in push.announced_via:
+            return push
+        return push.model_copy(update={"announced_via": [*push.announced_via, channel]})
     state = PushState.DELIVERED if push.state is PushState.APPROVED else push.state
     return push.model_copy(
         update={
@@ -184,7 +194,7 @@ def _context_delivered(body: ContextDelivered, entry: JournalEntry, tables: Agen
     at = entry.ts
     for push_id in body.push_ids:
         push = tables.get_push(push_id)
-        if push is not None and push.state.is_live:
+        if push is not None and (push.state.is_live or push.announced):
             tables.put_push(_push_delivered(push, body.channel, at))
     session = tables.get_session(body.session_id) if body.session_id else None
     if session is not None:
@@ -212,6 +222,14 @@ def _note_superseded(body: NoteSuperseded, entry: JournalEntry, tables: AgentTab
     _note_update(tables, body.note_id, entry.ts, superseded_by=body.by_note)
 
 
+def _guard_decided(body: GuardDecided, entry: JournalEntry, tables: AgentTables) -> None:
+    tables.put_guard_decision(body, entry.ts)
+
+
+def _guard_allowed(body: GuardAllowed, entry: JournalEntry, tables: AgentTables) -> None:
+    tables.put_guard_allowance(body)
+
+
 AGENT_HANDLERS: Handlers[AgentTables] = {}
 register(AGENT_HANDLERS, CatalogLoaded, _catalog_loaded)
 register(AGENT_HANDLERS, SessionRegistered, _session_registered)
@@ -227,3 +245,5 @@ register(AGENT_HANDLERS, ContextDelivered, _context_delivered)
 register(AGENT_HANDLERS, NoteAdded, _note_added)
 register(AGENT_HANDLERS, NoteAccepted, _note_accepted)
 register(AGENT_HANDLERS, NoteSuperseded, _note_superseded)
+register(AGENT_HANDLERS, GuardDecided, _guard_decided)
+register(AGENT_HANDLERS, GuardAllowed, _guard_allowed)

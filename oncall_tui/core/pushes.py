@@ -35,18 +35,37 @@ class PolicyError(ValueError):
     pass
 
 
+DEFAULT_AUTO_APPROVE = ("stand-down",)
+"""Rules when none are configured in ``approve`` mode: a stand-down carries no guidance, only
+the news that the incident is over, and an agent left in stability mode because nobody thought
+to approve it is the costlier mistake."""
+
+
 @dataclass(frozen=True)
 class Policy:
-    """When pushes may skip a human. ``observe`` never delivers; ``auto`` without rules approves
-    every incident push; broadcasts always need an engineer."""
+    """When pushes may skip a human. ``observe`` never delivers (not even the notice that an
+    incident is being assessed); ``approve`` without rules approves stand-downs only; ``auto``
+    without rules approves every incident push; broadcasts always need an engineer.
+    ``auto_approve=()`` given explicitly means no rule at all."""
 
     mode: PolicyMode = "approve"
-    auto_approve: tuple[str, ...] = ()
+    auto_approve: tuple[str, ...] | None = None
     rate_limit_per_hour: int = 12
 
     def __post_init__(self) -> None:
-        for rule in self.auto_approve:
+        for rule in self.rules:
             _parse_rule(rule)
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        if self.auto_approve is not None:
+            return self.auto_approve
+        return ("all",) if self.mode == "auto" else DEFAULT_AUTO_APPROVE
+
+    @property
+    def announces(self) -> bool:
+        """Whether sessions hear of an incident as soon as a push for them is proposed."""
+        return self.mode != "observe"
 
     def rule_for(self, push: Push, incident: Incident, approved_last_hour: int) -> str | None:
         """The rule that approves ``push`` without a human, or None."""
@@ -54,8 +73,7 @@ class Policy:
             return None
         if approved_last_hour >= self.rate_limit_per_hour:
             return None
-        rules = self.auto_approve or (("all",) if self.mode == "auto" else ())
-        for rule in rules:
+        for rule in self.rules:
             if _matches(rule, push, incident):
                 return rule
         return None
@@ -229,6 +247,7 @@ def _propose_update(
         proposed_at=now,
         supersedes=latest.id if latest else None,
         basis=basis,
+        notice=policy.announces,
     )
     return _proposed(push, incident, mine, lookup, policy, now)
 
@@ -248,7 +267,14 @@ def _stand_down(
         for p in mine
         if p.kind is PushKind.UPDATE and p.state.is_open
     ]
-    told = [p for p in mine if p.kind is PushKind.UPDATE and p.state.is_live]
+    # Told: guidance approved (whether the agent read it is for delivery to judge, see
+    # core.context.assemble), or a notice that the incident was being assessed which a hook
+    # printed or an MCP client read: a notice only written to a file needs no stand-down.
+    told = [
+        p
+        for p in mine
+        if p.kind is PushKind.UPDATE and (p.state.is_live or (p.announced and p.told_directly))
+    ]
     already = [
         p for p in mine if p.kind is PushKind.STAND_DOWN and p.state is not PushState.EXPIRED
     ]
@@ -270,7 +296,8 @@ def _stand_down(
         supersedes=told[-1].id,
         basis=basis,
     )
-    return events + _proposed(push, incident, told, lookup, policy, now)
+    live = [p for p in told if p.state.is_live]  # the announced ones expire above
+    return events + _proposed(push, incident, live, lookup, policy, now)
 
 
 def _proposed(

@@ -14,6 +14,16 @@ Path globs are CODEOWNERS-like and always relative to the repository root:
   real file names), and matching is case-sensitive, as git is;
 - unlike gitignore, a pattern without a slash is still anchored at the root: a service owns a
   place in the tree, not a file name everywhere (write ``**/Dockerfile`` for that).
+
+A service owns a file when one of its ``paths`` matches it, or when one of its
+:class:`PathRuleSet` says so. A rule set is an ordered file of rules where the last matching rule
+decides (CODEOWNERS): a file matched by an early rule of the service and a later rule of another
+team is not the service's. Each service keeps, per such file, the suffix of the rules that starts
+at its own first rule: its rules marked ``owned``, the later rules of others that can overlap
+them marked not owned (see :mod:`oncall_tui.core.codeowners`). That keeps every service
+self-contained (a service's ownership can be read, stored and explained alone) at the cost of
+repeating the other teams' later rules in each service, which pruning by literal prefix keeps
+small. A union of globs with exclusions could not say "owned again by a still later rule".
 """
 
 from __future__ import annotations
@@ -21,13 +31,55 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from oncall_tui.core.models import Link
 
 WHOLE_REPO = "**"
 """The glob reported for a service with a repo but no ``paths``: it owns the whole repo."""
+
+
+class PathRule(BaseModel):
+    """One rule of an ordered, last-match-wins ownership file, as one service sees it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    glob: str
+    owned: bool = True
+    """Whether the service owns the files this rule is the last match of; ``False`` for a later
+    rule of other owners (or of nobody), which takes the files it matches away."""
+    origin: str = ""
+    """Where the rule is written and for whom, for ``catalog show --explain``."""
+
+    @field_validator("glob")
+    @classmethod
+    def _normalise_glob(cls, glob: str) -> str:
+        return normalize_glob(glob)
+
+
+class PathRuleSet(BaseModel):
+    """The rules of one ownership file (a repository's CODEOWNERS) that concern one service."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    repo: str | None
+    """The repository the file governs; its globs are relative to that repo's root."""
+    source: str
+    rules: list[PathRule]
+
+
+_OMITTED_WHEN_EMPTY = ("path_rules", "path_origins")
 
 
 class Service(BaseModel):
@@ -44,11 +96,37 @@ class Service(BaseModel):
     runbooks: list[Link] = Field(default_factory=list)
     depends_on: list[str] = Field(default_factory=list)
     description: str = ""
+    path_rules: list[PathRuleSet] = Field(default_factory=list)
+    """Ordered ownership files (CODEOWNERS) that give the service files, last match wins."""
+    path_origins: dict[str, str] = Field(default_factory=dict)
+    """Why each of ``paths`` is there (file, line, annotation), for ``catalog show --explain``."""
 
     @field_validator("paths")
     @classmethod
     def _normalise_paths(cls, paths: list[str]) -> list[str]:
         return [normalize_glob(p) for p in paths]
+
+    @model_serializer(mode="wrap")
+    def _omit_empty_provenance(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Catalogs journaled before these fields existed must encode back to the same text.
+        data: dict[str, Any] = handler(self)
+        for key in _OMITTED_WHEN_EMPTY:
+            if key in data and not data[key]:
+                del data[key]
+        return data
+
+    def owns_whole_repo(self) -> bool:
+        """A service with a repo and no paths owns it all, unless an ownership file says more."""
+        return (
+            self.repo is not None
+            and not self.paths
+            and not any(repo_matches(rs.repo, self.repo) for rs in self.path_rules)
+        )
+
+    def repos(self) -> list[str]:
+        """Every repository the service explicitly has code in."""
+        named = [self.repo, *(rs.repo for rs in self.path_rules)]
+        return list(dict.fromkeys(r for r in named if r is not None))
 
 
 class Catalog(BaseModel):
@@ -146,7 +224,7 @@ def services_for_repo(catalog: Catalog, repo: str | None) -> list[str]:
     return sorted(
         s.name
         for s in catalog.services.values()
-        if s.repo is not None and repo_matches(s.repo, repo)
+        if any(repo_matches(declared, repo) for declared in s.repos())
     )
 
 
@@ -164,6 +242,13 @@ def repo_matches(declared: str | None, actual: str | None) -> bool:
     a, b = _repo_segments(declared), _repo_segments(actual)
     shorter, longer = sorted((a, b), key=len)
     return bool(shorter) and longer[len(longer) - len(shorter) :] == shorter
+
+
+def glob_matches(glob: str, path: str) -> bool:
+    """Whether one catalog glob matches a repo-relative path (as :func:`match_path` decides)."""
+    segments = _path_segments(path)
+    regex = _compile_glob(normalize_glob(glob))[0]
+    return bool(segments) and regex.fullmatch("/".join(segments)) is not None
 
 
 def normalize_glob(pattern: str) -> str:
@@ -285,33 +370,81 @@ class _GlobTree:
         return [(name, found[name].pattern) for name in sorted(found)]
 
 
+@dataclass(frozen=True)
+class _CompiledRule:
+    pattern: str
+    owned: bool
+    regex: re.Pattern[str]
+
+
+@dataclass
+class _RepoView:
+    """What decides ownership in one repo: a tree of plain globs, and the ordered rule sets."""
+
+    tree: _GlobTree = field(default_factory=_GlobTree)
+    rule_sets: list[tuple[str, list[_CompiledRule]]] = field(default_factory=list)
+
+    def match(self, segments: list[str]) -> list[tuple[str, str]]:
+        found = dict(self.tree.match(segments))
+        joined = "/".join(segments)
+        seen: dict[str, bool] = {}  # the same rule is repeated in every service it concerns
+
+        def matches(rule: _CompiledRule) -> bool:
+            hit = seen.get(rule.pattern)
+            if hit is None:
+                hit = seen[rule.pattern] = rule.regex.fullmatch(joined) is not None
+            return hit
+
+        for service, rules in self.rule_sets:
+            if service in found:
+                continue
+            last = next((rule for rule in reversed(rules) if matches(rule)), None)
+            if last is not None and last.owned:
+                found[service] = last.pattern
+        return [(name, found[name]) for name in sorted(found)]
+
+
 class _PathIndex:
     """Every glob of a catalog compiled once, with a per-repo view built on first use."""
 
     def __init__(self, services: Mapping[str, Service]) -> None:
         self._services = services
         self._globs: list[tuple[Service, list[_Glob]]] = []
+        compiled: dict[str, re.Pattern[str]] = {}
+        self._rule_sets: list[tuple[str, str | None, list[_CompiledRule]]] = []
         for service in services.values():
-            patterns = service.paths or ([WHOLE_REPO] if service.repo is not None else [])
+            patterns = service.paths or ([WHOLE_REPO] if service.owns_whole_repo() else [])
             globs = [_Glob(service.name, p, i, *_compile_glob(p)) for i, p in enumerate(patterns)]
             self._globs.append((service, globs))
-        self._repos: dict[str | None, _GlobTree] = {}
+            for rule_set in service.path_rules:
+                rules = []
+                for rule in rule_set.rules:
+                    if rule.glob not in compiled:
+                        compiled[rule.glob] = _compile_glob(rule.glob)[0]
+                    rules.append(_CompiledRule(rule.glob, rule.owned, compiled[rule.glob]))
+                self._rule_sets.append((service.name, rule_set.repo, rules))
+        self._repos: dict[str | None, _RepoView] = {}
 
     def serves(self, services: Mapping[str, Service]) -> bool:
         return services is self._services
 
-    def for_repo(self, repo: str | None) -> _GlobTree:
-        index = self._repos.get(repo)
-        if index is None:
-            index = _GlobTree()
+    def for_repo(self, repo: str | None) -> _RepoView:
+        view = self._repos.get(repo)
+        if view is None:
+            view = _RepoView()
             for service, globs in self._globs:
                 # Owning "the whole repo" says nothing about a file whose repo is unknown.
                 if not repo_matches(service.repo, repo) or (repo is None and not service.paths):
                     continue
                 for glob in globs:
-                    index.add(glob)
-            self._repos[repo] = index
-        return index
+                    view.tree.add(glob)
+            view.rule_sets = [
+                (name, rules)
+                for name, rs_repo, rules in self._rule_sets
+                if repo_matches(rs_repo, repo)
+            ]
+            self._repos[repo] = view
+        return view
 
 
 class _IndexSlot:

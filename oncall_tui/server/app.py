@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from oncall_tui.agents.error_log import recent_errors
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import Clock
 from oncall_tui.server.body import Receive
@@ -79,6 +80,10 @@ def create_app(
         # Refusals of senders we could not authenticate, this minute: counted, few stored.
         health["refused_last_minute"] = {"count": refused, "stored": kept}
         health["refused_requests"] = dict(door.refused)  # Host and Origin, since start
+        # The hooks and MCP servers swallow their failures (the agent must go on): counted here.
+        errors = await anyio.to_thread.run_sync(recent_errors, settings.db, clock.now())
+        health["agent_errors_24h"] = errors.count
+        health["last_agent_error_at"] = errors.last_at.isoformat() if errors.last_at else None
         if local and writer.wal_alarm is not None:
             health["wal_alarm"] = writer.wal_alarm
         return JSONResponse(health)

@@ -13,6 +13,7 @@ from oncall_tui.core.context.assemble import (
     SIGNAL_WINDOW,
     assemble_session_context,
     assume_approval,
+    context_incident_ids,
 )
 from oncall_tui.core.context.model import SessionContext
 from oncall_tui.core.models import Incident
@@ -32,32 +33,37 @@ def session_pushes(conn: sqlite3.Connection, session_id: str) -> list[Push]:
 
 
 def build_session_context(
-    conn: sqlite3.Connection, session_id: str, *, assume_approved: Push | None = None
+    conn: sqlite3.Connection,
+    session_id: str,
+    *,
+    assume_approved: Push | None = None,
+    contact: str | None = None,
 ) -> SessionContext | None:
     """The session's context now, or — with ``assume_approved`` — as it would be once that push
-    is approved: the preview an engineer sees before deciding."""
+    is approved: the preview an engineer sees before deciding. ``contact`` names the on-call
+    engineer where no human approved the guidance (``[oncall] contact``)."""
     tables = SqlTables(conn)
     session = tables.get_session(session_id)
     if session is None:
         return None
-    live = [p for p in session_pushes(conn, session_id) if p.state.is_live]
+    pushes = session_pushes(conn, session_id)
     if assume_approved is not None:
-        live = assume_approval(live, assume_approved)
+        pushes = assume_approval(pushes, assume_approved)
     incidents: dict[str, Incident] = {}
-    for push in live:
-        if push.incident_id not in incidents:
-            incident = tables.get_incident(push.incident_id)
-            if incident is not None:
-                incidents[incident.id] = incident
+    for incident_id in sorted(context_incident_ids(pushes)):
+        incident = tables.get_incident(incident_id)
+        if incident is not None:
+            incidents[incident.id] = incident
     active = [i.id for i in incidents.values() if i.is_active]
     return assemble_session_context(
         session,
-        live,
+        pushes,
         incidents,
         changes={i: tables.suspect_changes(i) for i in active},
         signals={i: incident_signals(conn, i, limit=SIGNAL_WINDOW) for i in active},
         catalog=Catalog(services=tables.get_catalog(), source="store"),
         notes=_current_notes(conn),
+        contact=contact,
     )
 
 

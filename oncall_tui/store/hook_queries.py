@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +24,8 @@ from typing import Any
 LIVE = "('approved', 'delivered', 'acknowledged')"
 """``PushState.is_live``: approved by a human or a rule, and not replaced."""
 ACTIVE = "('triggered', 'acknowledged', 'mitigated')"
+DIRECT = "('hook', 'mcp')"
+"""``DIRECT_CHANNELS``: the channels that prove an agent read its context."""
 """``IncidentState.is_active``, spelled out so that the ``incidents_state`` index serves it."""
 BUSY_TIMEOUT_S = 0.2
 """Readers wait for a lock only in rare moments of a WAL database (recovery, an exclusive
@@ -110,23 +112,53 @@ def read_session(conn: sqlite3.Connection, session_id: str) -> SessionRow | None
 
 
 def has_new_context(conn: sqlite3.Connection, session_id: str, since_seq: int) -> bool:
-    """Whether a push the session's context shows became live after ``since_seq``.
+    """Whether something the session's context shows became news after ``since_seq``.
 
     Mirrors what :func:`~oncall_tui.store.context.build_session_context` shows: updates and
-    broadcasts of active incidents, stand-downs of resolved ones. An update whose incident has
-    resolved meanwhile is not news, and counting it would send every prompt down the slow path
-    until the stand-down is approved. ``+p.state`` keeps the planner on the session index.
+    broadcasts of active incidents once live; while no update of an incident is live, the notice
+    of its announced pending update; stand-downs of resolved incidents the session heard of
+    through a hook or MCP. An update whose incident has resolved meanwhile is not news, and
+    counting it would send every prompt down the slow path until the stand-down is approved.
+    ``+p.state`` keeps the planner on the session index.
     """
-    shown = "(p.kind = 'stand-down') = (i.state = 'resolved')"
     newer = "json_extract(p.data, '$.live_seq') > ?"
+    live_update = (
+        f"SELECT 1 FROM pushes q WHERE q.session_id = p.session_id"
+        f" AND q.incident_id = p.incident_id AND q.kind = 'update' AND +q.state IN {LIVE}"
+    )
+    heard = (
+        "SELECT 1 FROM pushes q, json_each(q.data, '$.delivered_via') v"
+        " WHERE q.session_id = p.session_id AND q.incident_id = p.incident_id"
+        f" AND q.kind != 'stand-down' AND v.value IN {DIRECT}"
+        " UNION ALL SELECT 1 FROM pushes q, json_each(q.data, '$.announced_via') v"
+        " WHERE q.session_id = p.session_id AND q.incident_id = p.incident_id"
+        f" AND v.value IN {DIRECT}"
+    )
     row = conn.execute(
         f"SELECT 1 FROM pushes p JOIN incidents i ON i.id = p.incident_id"
-        f" WHERE p.session_id = ? AND +p.state IN {LIVE} AND {newer} AND {shown}"
+        f" WHERE p.session_id = ? AND +p.state IN {LIVE} AND {newer} AND p.kind != 'stand-down'"
+        f" AND i.state IN {ACTIVE}"
         f" UNION ALL SELECT 1 FROM pushes p JOIN incidents i ON i.id = p.incident_id"
-        f" WHERE p.session_id IS NULL AND +p.state IN {LIVE} AND {newer} AND {shown}"
+        f" WHERE p.session_id = ? AND +p.state IN {LIVE} AND {newer} AND p.kind = 'stand-down'"
+        f" AND i.state = 'resolved' AND EXISTS ({heard})"
+        f" UNION ALL SELECT 1 FROM pushes p JOIN incidents i ON i.id = p.incident_id"
+        f" WHERE p.session_id = ? AND +p.state = 'pending' AND p.kind = 'update'"
+        f" AND json_extract(p.data, '$.notice') AND json_extract(p.data, '$.proposed_seq') > ?"
+        f" AND i.state IN {ACTIVE} AND NOT EXISTS ({live_update})"
+        f" UNION ALL SELECT 1 FROM pushes p JOIN incidents i ON i.id = p.incident_id"
+        f" WHERE p.session_id IS NULL AND +p.state IN {LIVE} AND {newer} AND i.state IN {ACTIVE}"
         f" AND EXISTS (SELECT 1 FROM json_each(p.data, '$.recipients') WHERE value = ?)"
         f" LIMIT 1",
-        (session_id, since_seq, since_seq, session_id),
+        (
+            session_id,
+            since_seq,
+            session_id,
+            since_seq,
+            session_id,
+            since_seq,
+            since_seq,
+            session_id,
+        ),
     ).fetchone()
     return row is not None
 
@@ -185,6 +217,64 @@ def write_guard_cache(conn: sqlite3.Connection, cache: dict[str, Any]) -> None:
             )
     finally:
         conn.execute(f"PRAGMA busy_timeout = {previous}")
+
+
+def guard_paths_key(paths: Sequence[str]) -> str:
+    """How a decision's paths are keyed in ``guard_decisions`` (the order as given)."""
+    return json.dumps(list(paths), separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class GuardRow:
+    """One stored edit-guard decision, as the hook reads it back."""
+
+    incident_id: str
+    tool: str
+    paths: list[str]
+    decision: str
+    service: str
+    at: datetime
+
+
+def guard_decided_at(
+    conn: sqlite3.Connection,
+    session_id: str,
+    incident_id: str,
+    tool: str,
+    paths: Sequence[str],
+    decision: str,
+) -> datetime | None:
+    """When this very decision was last journalled, if ever (one primary-key lookup)."""
+    row = conn.execute(
+        "SELECT at FROM guard_decisions WHERE session_id = ? AND incident_id = ? AND tool = ?"
+        " AND paths = ? AND decision = ?",
+        (session_id, incident_id, tool, guard_paths_key(paths), decision),
+    ).fetchone()
+    return datetime.fromisoformat(row[0]) if row else None
+
+
+def guard_decisions_since(
+    conn: sqlite3.Connection, session_id: str, since: datetime
+) -> list[GuardRow]:
+    """The session's decisions journalled at or after ``since``, newest first."""
+    rows = conn.execute(
+        "SELECT incident_id, tool, paths, decision, service, at FROM guard_decisions"
+        " WHERE session_id = ? ORDER BY at DESC",
+        (session_id,),
+    ).fetchall()
+    found = [
+        GuardRow(str(i), str(t), list(json.loads(p)), str(d), str(s), datetime.fromisoformat(a))
+        for i, t, p, d, s, a in rows
+    ]
+    return [row for row in found if row.at >= since]
+
+
+def guard_allowances(conn: sqlite3.Connection, session_id: str, now: datetime) -> list[str]:
+    """The path globs an engineer lets the session write at ``now``."""
+    rows = conn.execute(
+        "SELECT path_glob, until FROM guard_allowances WHERE session_id = ?", (session_id,)
+    ).fetchall()
+    return [str(glob) for glob, until in rows if datetime.fromisoformat(until) > now]
 
 
 def _digest(value: object) -> str:

@@ -162,7 +162,76 @@ def _v3(conn: sqlite3.Connection) -> None:
     _run_script(conn, SCHEMA_V3)
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3]
+def _v4(conn: sqlite3.Connection) -> None:
+    """Incidents keep two times: ``opened_at`` becomes our receipt and the first signal's own
+    time moves to ``signal_started_at``, the one grouping compares other signals' times with.
+
+    Rows projected before held the signal's own time as ``opened_at``; their receipt is when the
+    journal wrote their ``incident.opened`` entry, as a fold from scratch now projects it.
+    """
+    from oncall_tui.core.clock import from_iso, iso
+    from oncall_tui.core.journal import Kind
+    from oncall_tui.core.models import Incident
+
+    conn.execute("ALTER TABLE incidents ADD COLUMN signal_started_at TEXT")
+    conn.execute(
+        "CREATE INDEX incidents_signal_time ON incidents(service, state, signal_started_at)"
+    )
+    received: dict[str, str] = dict(
+        conn.execute(
+            "SELECT json_extract(body, '$.incident_id'), min(ts) FROM journal WHERE kind = ?"
+            " GROUP BY 1",
+            (Kind.INCIDENT_OPENED.value,),
+        ).fetchall()
+    )
+    for incident_id, data in conn.execute("SELECT id, data FROM incidents").fetchall():
+        old = Incident.model_validate_json(data)
+        receipt = received.get(incident_id)
+        opened_at = from_iso(receipt) if receipt else old.opened_at
+        incident = old.model_copy(
+            update={"opened_at": opened_at, "signal_started_at": old.opened_at}
+        )
+        conn.execute(
+            "UPDATE incidents SET opened_at = ?, signal_started_at = ?, data = ? WHERE id = ?",
+            (
+                iso(incident.opened_at),
+                iso(incident.signal_time),
+                incident.model_dump_json(),
+                incident_id,
+            ),
+        )
+
+
+SCHEMA_V5 = """
+-- The edit guard's latest decision per session, incident, tool and files: what the hook reads
+-- with plain SQL to journal a burst of identical asks once, and to see that a file asked about
+-- was then written (allowed-after-ask).
+CREATE TABLE IF NOT EXISTS guard_decisions (
+    session_id TEXT NOT NULL,
+    incident_id TEXT NOT NULL,
+    tool TEXT NOT NULL,
+    paths TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    service TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (session_id, incident_id, tool, paths, decision)
+) WITHOUT ROWID;
+-- Engineers' overrides: this session may write files matching this glob until then.
+CREATE TABLE IF NOT EXISTS guard_allowances (
+    session_id TEXT NOT NULL,
+    path_glob TEXT NOT NULL,
+    until TEXT NOT NULL,
+    by TEXT NOT NULL,
+    PRIMARY KEY (session_id, path_glob)
+) WITHOUT ROWID
+"""
+
+
+def _v5(conn: sqlite3.Connection) -> None:
+    _run_script(conn, SCHEMA_V5)
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5]
 """``MIGRATIONS[n - 1]`` upgrades a DB at version ``n - 1`` to version ``n``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -176,6 +245,8 @@ PROJECTION_TABLES = (
     "sessions",
     "pushes",
     "notes",
+    "guard_decisions",
+    "guard_allowances",
 )
 """Tables derived from the journal; a fold from scratch rebuilds exactly these."""
 

@@ -11,6 +11,7 @@ from typing import Generic, TypeVar
 
 from oncall_tui.core.agents import AgentSession, Note, Push
 from oncall_tui.core.clock import iso
+from oncall_tui.core.journal import GuardAllowed, GuardDecided
 from oncall_tui.core.models import (
     AlertState,
     ChangeLink,
@@ -20,6 +21,7 @@ from oncall_tui.core.models import (
     StoredSignal,
 )
 from oncall_tui.core.topology import Service
+from oncall_tui.store.hook_queries import guard_paths_key
 
 _CHANGE_KINDS = tuple(k.value for k in SignalKind if k.is_change)
 K = TypeVar("K")
@@ -137,11 +139,12 @@ class SqlTables:
             # it with every index entry, once per signal attached. (A number never moves to
             # another id: ids are made from numbers.)
             "INSERT INTO incidents (id, number, state, severity_rank, service, opened_at,"
-            " updated_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
+            " signal_started_at, updated_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(id) DO UPDATE SET"
             " number = excluded.number, state = excluded.state,"
             " severity_rank = excluded.severity_rank, service = excluded.service,"
-            " opened_at = excluded.opened_at, updated_at = excluded.updated_at,"
-            " data = excluded.data",
+            " opened_at = excluded.opened_at, signal_started_at = excluded.signal_started_at,"
+            " updated_at = excluded.updated_at, data = excluded.data",
             (
                 incident.id,
                 incident.number,
@@ -149,6 +152,7 @@ class SqlTables:
                 incident.severity.rank,
                 incident.service,
                 iso(incident.opened_at),
+                iso(incident.signal_time),
                 iso(incident.updated_at),
                 incident.model_dump_json(),
             ),
@@ -256,6 +260,29 @@ class SqlTables:
             (note.id, note.number, note.service, note.incident_id, note.model_dump_json()),
         )
 
+    def put_guard_decision(self, decision: GuardDecided, at: datetime) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO guard_decisions"
+            " (session_id, incident_id, tool, paths, decision, service, at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                decision.session_id,
+                decision.incident_id,
+                decision.tool,
+                guard_paths_key(decision.paths),
+                decision.decision,
+                decision.service,
+                iso(at),
+            ),
+        )
+
+    def put_guard_allowance(self, allowance: GuardAllowed) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO guard_allowances (session_id, path_glob, until, by)"
+            " VALUES (?, ?, ?, ?)",
+            (allowance.session_id, allowance.path_glob, allowance.until, allowance.by),
+        )
+
     # --- Lookup -------------------------------------------------------------------------
 
     def has_signal(self, alert_key: str, status: str, occurred_at: datetime) -> bool:
@@ -276,9 +303,10 @@ class SqlTables:
         return row is not None
 
     def active_incident_for_service(self, service: str, opened_since: datetime) -> Incident | None:
+        # By the senders' clock, as ``opened_since`` is (see Incident.signal_time).
         row = self.conn.execute(
             "SELECT id, data FROM incidents WHERE service = ? AND state != 'resolved'"
-            " AND opened_at >= ? ORDER BY opened_at DESC LIMIT 1",
+            " AND signal_started_at >= ? ORDER BY signal_started_at DESC LIMIT 1",
             (service, iso(opened_since)),
         ).fetchone()
         return self._incident_row(row[0], row[1]) if row else None
@@ -319,7 +347,8 @@ class SqlTables:
     ) -> list[Incident]:
         rows = self.conn.execute(
             "SELECT data FROM incidents WHERE service = ? AND ("
-            " (opened_at BETWEEN ? AND ?) OR (state != 'resolved' AND opened_at < ?))"
+            " (signal_started_at BETWEEN ? AND ?)"
+            " OR (state != 'resolved' AND signal_started_at < ?))"
             " ORDER BY number",
             (service, iso(at), iso(at + window), iso(at)),
         ).fetchall()

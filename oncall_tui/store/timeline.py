@@ -123,6 +123,8 @@ def _pick(raw: list[_RawRow], scope: Scope) -> tuple[list[Row], set[int]]:
                 mine = data["push"]["id"] in scope.pushes
             elif kind in PUSH_KINDS:
                 mine = data.get("push_id") in scope.pushes
+            elif kind == Kind.GUARD_DECIDED:
+                mine = data.get("incident_id") in scope.incidents
             elif kind in SESSION_KINDS or kind == Kind.CONTEXT_DELIVERED:
                 mine = (
                     data.get("session_id") or data.get("session", {}).get("id")

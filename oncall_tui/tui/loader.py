@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from oncall_tui.agents.error_log import RecentErrors, recent_errors
 from oncall_tui.core.agents import AgentSession, Note, Push
 from oncall_tui.core.clock import Clock
 from oncall_tui.core.context.render import render_markdown
@@ -40,12 +41,19 @@ class Snapshot:
 class Loader:
     """Opens the DB per call: worker threads must not share a sqlite connection."""
 
-    def __init__(self, db_path: Path, clock: Clock) -> None:
+    def __init__(self, db_path: Path, clock: Clock, *, contact: str | None = None) -> None:
         self.db_path = db_path
         self.clock = clock
+        self.contact = contact
+        """Who agents are told to ask (``[oncall] contact``), for the preview."""
 
     def open(self) -> Store:
         return Store.open(self.db_path, self.clock)
+
+    def agent_errors(self) -> RecentErrors:
+        """The hooks' and MCP servers' internal errors of the last 24 h, from their log
+        beside the DB (a stat and a short read: cheap enough for every refresh tick)."""
+        return recent_errors(self.db_path, self.clock.now())
 
     def max_seq(self) -> int:
         store = self.open()
@@ -81,7 +89,9 @@ class Loader:
             session_id = push.session_id or (push.recipients[0] if push.recipients else None)
             if session_id is None:
                 return ""
-            ctx = build_session_context(store.conn, session_id, assume_approved=push)
+            ctx = build_session_context(
+                store.conn, session_id, assume_approved=push, contact=self.contact
+            )
             if ctx is None:
                 return ""
             header = ""

@@ -23,6 +23,14 @@ class SnapshotLoaded(Message, bubble=False):
         self.asked = asked
 
 
+class AgentErrorsCounted(Message, bubble=False):
+    """The agents' internal errors of the last 24 h changed: the header shows the count."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.count = count
+
+
 class PreviewLoaded(Message, bubble=False):
     """The document a push's session will read once it is approved ("" for none)."""
 

@@ -182,7 +182,7 @@ def event_detail(event: TimelineEvent, state: MemoryTables, key: bytes) -> str:
         f" · journal #{event.seq}",
     ]
     data = event.entry().data if event.kind in PUSH_KINDS or _delivery(event) else None
-    push_id = _push_named(data)
+    push_id = _push_named(data, state, event.incident_id)
     push = state.get_push(push_id) if push_id else None
     if push is not None:
         lines += ["", f"Guidance of {push.id} v{push.version} ({push.state.value}):"]
@@ -219,14 +219,22 @@ def _delivery(event: TimelineEvent) -> bool:
     return event.kind == Kind.CONTEXT_DELIVERED
 
 
-def _push_named(data: JournalBody | None) -> str | None:
-    """The push an entry is about: the one proposed, the first one delivered, or the one moved."""
+def _push_named(
+    data: JournalBody | None, state: MemoryTables, incident_id: str | None
+) -> str | None:
+    """The push an entry is about: the one proposed, the first delivered of the replayed
+    incident (a document may carry others' too), or the one moved."""
     if isinstance(data, PushProposed):
         return data.push.id
     if isinstance(data, ContextDelivered):
-        return next(iter(data.push_ids), None)
+        own = [p for p in data.push_ids if _push_of(state.get_push(p), incident_id)]
+        return next(iter(own or data.push_ids), None)
     push_id = getattr(data, "push_id", None)
     return str(push_id) if push_id else None
+
+
+def _push_of(push: Push | None, incident_id: str | None) -> bool:
+    return push is not None and push.incident_id == incident_id
 
 
 def seek_clock(text: str, around: datetime) -> datetime:

@@ -189,8 +189,11 @@ async def test_alert_to_agents_and_back(world: World) -> None:
         )
         assert json.loads(ask)["hookSpecificOutput"]["permissionDecision"] == "ask"
 
-        # Nothing reaches an agent before approval.
-        assert "INC-1" not in world.hook("UserPromptSubmit", "s-processor", prompt="continue")
+        # Before approval the agent hears only our fixed notice: no guidance, no sender text.
+        notice = world.hook("UserPromptSubmit", "s-processor", prompt="continue")
+        assert "INC-1: payment-processor (critical, triggered)" in notice
+        assert "### Being assessed by the on-call engineer" in notice
+        assert "Guidance from the on-call engineer" not in notice and "UNTRUSTED" not in notice
 
         # Approve: the file, the next prompt, and MCP all carry it; the prompt only once.
         first = world.pending("s-processor")

@@ -27,10 +27,12 @@ from oncall_tui.actions import Rules
 from oncall_tui.actions.catalog import load_catalog_file
 from oncall_tui.actions.incidents import change_incident_state
 from oncall_tui.actions.pushes import approve, edit
+from oncall_tui.actions.sessions import register
 from oncall_tui.agents.hook.core import PRE_TOOL_USE, SESSION_START, USER_PROMPT_SUBMIT
 from oncall_tui.agents.hook.entry import dispatch, resolve_db
 from oncall_tui.agents.repo import RepoInfo, repo_info, slug_from_url
 from oncall_tui.config import Settings, load_settings
+from oncall_tui.core.agents import AgentKind
 from oncall_tui.core.clock import SystemClock
 from oncall_tui.core.models import IncidentState
 from oncall_tui.ingest.record import Ingestor
@@ -187,7 +189,8 @@ def world(tmp_path: Path) -> Iterator[World]:
 def started(world: World) -> World:
     """The session has started in the checkout and its first push is approved."""
     first = world.hook(world.event("SessionStart", source="startup"))
-    assert (first.returncode, first.stdout, first.stderr) == (0, "", "")
+    assert (first.returncode, first.stderr) == (0, "")
+    assert "### Being assessed by the on-call engineer" in first.stdout, "told while pending"
     assert world.approve_pending(), "registering in the repo should target the session"
     return world
 
@@ -198,7 +201,9 @@ def started(world: World) -> World:
 def test_session_start_registers_the_session_with_repo_slug_and_branch(world: World) -> None:
     run = world.hook(world.event("SessionStart", source="startup"))
 
-    assert (run.returncode, run.stdout, run.stderr) == (0, "", "")
+    assert (run.returncode, run.stderr) == (0, "")
+    assert "INC-1: payment-processor (critical, triggered)" in run.stdout
+    assert "Guidance from the on-call engineer" not in run.stdout, "nothing approved yet"
     session = world.session()
     assert session["agent"] == "claude-code"
     assert session["repo"] == "acme-payments/payments-api"
@@ -229,16 +234,17 @@ def test_an_approved_push_is_printed_at_the_next_prompt_and_only_once(started: W
     assert first.returncode == 0 and first.stderr == ""
     assert first.stdout.startswith(f"# Production update for session {SESSION}")
     assert "INC-1" in first.stdout and "payment-processor" in first.stdout
+    assert "Being assessed" not in first.stdout, "the guidance replaces the notice"
     delivered = started.rows("SELECT actor, body FROM journal WHERE kind = 'context.delivered'")
-    assert len(delivered) == 1
-    actor, body = delivered[0][0], json.loads(delivered[0][1])
+    assert len(delivered) == 2, "the notice at session start, then the guidance"
+    actor, body = delivered[-1][0], json.loads(delivered[-1][1])
     assert (actor, body["channel"], body["session_id"]) == (f"agent:{SESSION}", "hook", SESSION)
     assert body["push_ids"] == ["P-1"]
     assert started.rows("SELECT state FROM pushes WHERE id = 'P-1'") == [("delivered",)]
 
     again = started.hook(started.event("UserPromptSubmit", prompt="and the tests"))
     assert (again.returncode, again.stdout) == (0, "")
-    assert len(started.rows("SELECT 1 FROM journal WHERE kind = 'context.delivered'")) == 1
+    assert len(started.rows("SELECT 1 FROM journal WHERE kind = 'context.delivered'")) == 2
 
 
 def test_session_start_prints_the_full_context_of_a_concerned_session(started: World) -> None:
@@ -262,13 +268,13 @@ def test_a_resumed_session_hears_the_open_incident_and_the_stand_down(started: W
     change_incident_state(
         started.store, "INC-1", IncidentState.RESOLVED, "user:alice", started.rules
     )
-    started.approve_pending()
+    assert not started.approve_pending(), "the stand-down needs no engineer"
 
     resumed = started.hook(started.event("SessionStart", source="resume"))
 
-    full, _, update = resumed.stdout.partition(f"# Production update for session {SESSION}")
-    assert "## INC-2" in full and "## INC-1" not in full
-    assert "INC-1 is resolved" in update
+    assert "## INC-2" in resumed.stdout and "## INC-1" not in resumed.stdout
+    assert "INC-1 is resolved, but INC-2 still concerns this session" in resumed.stdout
+    assert "normal work may resume" not in resumed.stdout, "INC-2 still holds"
     assert started.hook(started.event("UserPromptSubmit", prompt="again")).stdout == ""
 
 
@@ -277,13 +283,37 @@ def test_a_stand_down_after_resolve_is_printed_once(started: World) -> None:
     change_incident_state(
         started.store, "INC-1", IncidentState.RESOLVED, "user:alice", started.rules
     )
-    assert started.approve_pending(), "resolving should propose a stand-down"
+    downs = started.rows("SELECT state FROM pushes WHERE kind = 'stand-down'")
+    assert downs == [("approved",)], "resolving stands down without an engineer"
 
     told = started.hook(started.event("UserPromptSubmit", prompt="next"))
     again = started.hook(started.event("UserPromptSubmit", prompt="next again"))
 
-    assert "INC-1 is resolved" in told.stdout
+    assert "INC-1 is resolved: stand down, normal work may resume." in told.stdout
     assert again.stdout == ""
+
+
+def test_no_stand_down_for_an_incident_the_agent_never_heard_of(world: World) -> None:
+    """Registered without the hook (so told nothing), approved, resolved before the agent's
+    first prompt: its first message must not be a stand-down for an incident it never heard
+    of, and the next prompts take the fast path (nothing new)."""
+    register(
+        world.store,
+        world.rules,
+        SESSION,
+        agent=AgentKind.CLAUDE_CODE,
+        repo="acme-payments/payments-api",
+        cwd=str(world.repo),
+        paths=[],
+    )
+    assert world.approve_pending()
+    change_incident_state(world.store, "INC-1", IncidentState.RESOLVED, "user:alice", world.rules)
+    assert world.rows("SELECT state FROM pushes WHERE kind = 'stand-down'") == [("approved",)]
+
+    first = world.hook(world.event("UserPromptSubmit", prompt="hello"))
+
+    assert (first.returncode, first.stdout, first.stderr) == (0, "", "")
+    assert not world.rows("SELECT 1 FROM journal WHERE kind = 'context.delivered'")
 
 
 # --- edits ----------------------------------------------------------------------------------

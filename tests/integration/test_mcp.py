@@ -194,7 +194,8 @@ async def test_incident_resources_follow_active_incidents(prepared: Prepared) ->
     assert (
         "`payment-processor`" in summary
         and "None linked." in summary
-        and "Opened: 2026-11-23 11:54:30 UTC" in summary
+        # Opened when oncall-tui received the alert (the store's clock), not at its startsAt.
+        and "Opened: 2026-11-23 12:00:17 UTC" in summary
     )
     assert SENDER_TITLE not in summary  # sender text is left out of the unfenced summary
 

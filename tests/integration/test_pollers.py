@@ -550,7 +550,8 @@ def test_pagerduty_incident_opened_and_resolved_between_polls(
     assert (report.fetched, report.signals) == (1, 2)  # triggered, then resolved
     [incident] = db.incidents(include_resolved=True)
     assert (incident.service, incident.state) == ("checkout", IncidentState.RESOLVED)
-    assert incident.opened_at == T0 + timedelta(seconds=20)
+    # Opened when polled (our receipt); PagerDuty's created_at is kept as the signal's own time.
+    assert incident.signal_started_at == T0 + timedelta(seconds=20)
     poller.close()
 
 

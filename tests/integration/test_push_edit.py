@@ -21,6 +21,7 @@ from oncall_tui.cli import cli
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import FixedClock
 from oncall_tui.core.models import IncidentState
+from oncall_tui.core.pushes import Policy
 from oncall_tui.ingest.record import Ingestor
 from oncall_tui.store.journal import Store
 from tests.integration.conftest import STORY_TIME
@@ -34,8 +35,9 @@ REFUSAL = (
 
 @pytest.fixture
 def resolved(tmp_path: Path) -> Iterator[Store]:
-    """INC-1 resolved after session s1 was told about it (P-1 approved); P-2, its stand-down."""
-    rules = Rules()
+    """INC-1 resolved after session s1 was told about it (P-1 approved); P-2, its stand-down,
+    left for an engineer (no auto-approval rule) so that it can still be worded."""
+    rules = Rules(policy=Policy(auto_approve=()))
     store = Store.open(tmp_path / "oncall.db", FixedClock(STORY_TIME))
     try:
         body = sample("alertmanager/firing.json").read_bytes()
@@ -65,7 +67,8 @@ def test_the_action_refuses_to_edit_an_update_of_a_resolved_incident(resolved: S
     assert pushes(resolved) == before
     # The stand-down is what concerns the agents now, and it can still be worded.
     reworded = edit(resolved, "P-2", "user:alice", "Resolved; the 2 s timeout stays as it is.")
-    assert approve(resolved, reworded.id, "user:alice", Rules()).state.value == "approved"
+    rules = Rules(policy=Policy(auto_approve=()))
+    assert approve(resolved, reworded.id, "user:alice", rules).state.value == "approved"
 
 
 def test_the_cli_refuses_before_the_editor_opens(

@@ -111,6 +111,8 @@ def test_healthz_reports_the_journal_and_503_when_the_db_is_unreadable(
         "durability": "full",
         "refused_last_minute": {"count": 0, "stored": 0},
         "refused_requests": {"misdirected_host": 0, "browser_origin": 0},
+        "agent_errors_24h": 0,
+        "last_agent_error_at": None,
     }
     assert max_seq > 0
     assert unreadable.status == 503

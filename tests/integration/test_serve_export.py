@@ -16,9 +16,11 @@ from pathlib import Path
 
 from oncall_tui.actions import Rules
 from oncall_tui.actions.catalog import load_catalog_file
+from oncall_tui.actions.pushes import approve
 from oncall_tui.agents.export.loop import ExportLoop
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import SystemClock
+from oncall_tui.core.context.render import NO_INCIDENTS
 from oncall_tui.store.journal import Store
 from oncall_tui.store.lease import LEASE_TTL_S, Lease, live_holder
 from tests.integration.conftest import ServeFactory, ServeProcess
@@ -26,6 +28,8 @@ from tests.integration.test_hook import CATALOG, SESSION, hook_event, make_repo,
 from tests.support.samples import sample
 
 WAIT_S = 10.0
+ASSESSING = "### Being assessed by the on-call engineer"
+GUIDANCE = "### Guidance from the on-call engineer"
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = WAIT_S) -> None:
@@ -72,17 +76,42 @@ def post(server: ServeProcess, relative: str) -> None:
 def test_serve_alone_writes_the_context_files_through_an_incident(
     serve_process: ServeFactory, tmp_path: Path
 ) -> None:
+    """The whole story with only ``serve`` running: the notice while the engineer assesses,
+    the guidance within a second of the approval, the stand-down with nobody approving it,
+    and a clean file at the end, the same in the file and at the agent's prompt."""
     server, db, context_md = start_serving(serve_process, tmp_path)
     wait_for(context_md.exists, "the session's CONTEXT.md")
+    repo = tmp_path / "payments-api"
+
+    def prompt(text: str) -> str:
+        run = run_hook(db, hook_event("UserPromptSubmit", SESSION, repo, prompt=text), cwd=repo)
+        assert (run.returncode, run.stderr) == (0, "")
+        return run.stdout
 
     post(server, "alertmanager/firing.json")
-    cli(db, "approve", "P-1")
-    wait_for(lambda: "payment-processor" in context_md.read_text(), "the approved guidance")
-    assert "triggered" in context_md.read_text()
+    wait_for(lambda: ASSESSING in context_md.read_text(), "the notice in the file")
+    heard = prompt("continue")
+    assert ASSESSING in heard and "INC-1: payment-processor (critical, triggered)" in heard
+    assert GUIDANCE not in heard and "UNTRUSTED" not in heard, "our words only, no sender text"
+
+    store = Store.open(db, SystemClock())
+    try:
+        approve(store, "P-1", "user:alice", Rules())
+    finally:
+        store.close()
+    wait_for(lambda: GUIDANCE in context_md.read_text(), "the approved guidance", timeout_s=1.0)
+    assert ASSESSING not in context_md.read_text(), "the guidance replaces the notice"
+    told = prompt("and now?")
+    assert GUIDANCE in told and ASSESSING not in told
 
     post(server, "scenario/alertmanager_resolved_all.json")
-    wait_for(lambda: "triggered" not in context_md.read_text(), "the file to stand down")
-    assert "critical" not in context_md.read_text()
+    said = prompt("status?")
+    assert "INC-1 is resolved: stand down, normal work may resume." in said
+    assert cli(db, "pushes", "--state", "pending").strip() == "no pushes in state pending"
+    # Said at the prompt, the stand-down leaves the file too: nothing is left but the all-clear.
+    wait_for(lambda: "INC-1" not in context_md.read_text(), "the file to stand down")
+    final = context_md.read_text()
+    assert NO_INCIDENTS in final and "critical" not in final and "triggered" not in final
 
 
 def test_one_exporter_per_db_and_a_takeover_when_it_dies(

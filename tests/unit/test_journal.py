@@ -3,7 +3,8 @@
 ``tests/fixtures/journal_before_typed.jsonl`` holds every kind as the code before the typed
 journal wrote it (through its actions and its writer, on a fixed clock), one row a line with
 the body as the exact text stored; ``.state.json`` beside it is the state that code folded
-from those rows.
+from those rows, except that an incident now opens at our receipt (the ``incident.opened``
+entry's time) and keeps the first signal's own time as ``signal_started_at``.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import pytest
 
 from oncall_tui.core import pushes
 from oncall_tui.core.agents import PushKind, PushState
-from oncall_tui.core.journal import FreezeChanged, PushApproved
+from oncall_tui.core.journal import ContextDelivered, FreezeChanged, PushApproved
 from oncall_tui.core.models import Severity, SignalKind, SignalStatus
 from tests.factories import PAYMENTS_CATALOG, MemoryJournal, make_signal
 
@@ -93,11 +93,53 @@ def test_resolve_stands_down_told_sessions_and_expires_the_rest(journal: MemoryJ
     journal.reconcile("INC-1", minute=30)
     by_session = _by_session(journal)
     assert [p.kind for p in by_session["direct"]] == [PushKind.UPDATE, PushKind.STAND_DOWN]
-    assert by_session["direct"][1].state is PushState.PENDING
-    assert "is resolved" in by_session["direct"][1].guidance
+    down = by_session["direct"][1]
+    assert down.state is PushState.APPROVED, "stand-downs need no engineer by default"
+    assert down.auto_approved_by == "stand-down"
+    assert "is resolved" in down.guidance
     for other in ("dependent", "transitive", "repo-only"):
+        # Their notice never reached them through a hook or MCP: nothing to stand down.
         assert [p.state for p in by_session[other]] == [PushState.EXPIRED]
     assert journal.reconcile("INC-1", minute=31) == []
+
+
+def test_a_notice_read_at_a_prompt_is_stood_down_too(journal: MemoryJournal) -> None:
+    journal.record(make_signal("a1"))
+    journal.reconcile("INC-1")
+    (notice,) = _by_session(journal)["dependent"]
+    assert notice.announced
+    journal.append(ContextDelivered("dependent", [notice.id], "hook", 9), "agent:dependent")
+    journal.record(make_signal("a1", status=SignalStatus.RESOLVED, minute=30))
+    journal.reconcile("INC-1", minute=30)
+    assert [(p.kind, p.state) for p in _by_session(journal)["dependent"]] == [
+        (PushKind.UPDATE, PushState.EXPIRED),
+        (PushKind.STAND_DOWN, PushState.APPROVED),
+    ]
+
+
+def test_observe_mode_announces_nothing_so_stands_down_nobody(journal: MemoryJournal) -> None:
+    policy = pushes.Policy(mode="observe")
+    journal.record(make_signal("a1"))
+    journal.reconcile("INC-1", policy)
+    assert not any(p.notice for p in journal.tables.pushes.values())
+    journal.record(make_signal("a1", status=SignalStatus.RESOLVED, minute=30))
+    journal.reconcile("INC-1", policy, minute=30)
+    kinds = {p.kind for p in journal.tables.pushes.values()}
+    assert kinds == {PushKind.UPDATE}
+    assert {p.state for p in journal.tables.pushes.values()} == {PushState.EXPIRED}
+
+
+def test_stand_downs_wait_for_an_engineer_when_rules_are_set_to_none(
+    journal: MemoryJournal,
+) -> None:
+    policy = pushes.Policy(auto_approve=())
+    journal.record(make_signal("a1"))
+    journal.reconcile("INC-1", policy)
+    told = _by_session(journal)["direct"][0]
+    journal.append(PushApproved(told.id, "alice"), "user:alice")
+    journal.record(make_signal("a1", status=SignalStatus.RESOLVED, minute=30))
+    journal.reconcile("INC-1", policy, minute=30)
+    assert _by_session(journal)["direct"][1].state is PushState.PENDING
 
 
 def test_auto_policy_rules(journal: MemoryJournal) -> None:

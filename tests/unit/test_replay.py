@@ -112,14 +112,15 @@ class Night(MemoryJournal):
         for event in pushes.approval_events(push, live, by):
             self.append(event, by)
 
-    def deliver(self, session_id: str) -> None:
+    def deliver(self, session_id: str, channel: str = "hook") -> None:
+        """A hook print of the session's live pushes: what tells an agent (a file does not)."""
         ids = [
             p.id
             for p in self.tables.pushes.values()
             if p.state.is_live and (p.session_id == session_id or session_id in p.recipients)
         ]
         if ids:
-            body = ContextDelivered(session_id, ids, "file", 0)
+            body = ContextDelivered(session_id, ids, channel, 0)
             self.append(body, f"agent:{session_id}")
 
     def acknowledge(self, push_id: str) -> None:
@@ -305,7 +306,7 @@ def test_summaries_are_built_from_structured_fields(cursor: Cursor) -> None:
     summaries = [e.summary for e in cursor.timeline.events if e.milestone is not None]
     assert summaries[4:7] == [
         "P-1 (for s-payments) approved by user:bob",
-        "P-1 delivered to s-payments via file",
+        "P-1 printed to s-payments by the hook",
         "P-1 (for s-payments) acknowledged by agent",
     ]
     assert summaries[2] == "INC-1 opened on payment-processor (critical): a1 on payment-processor"

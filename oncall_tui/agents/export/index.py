@@ -43,7 +43,7 @@ def render_index(incidents: list[Incident], contexts: list[SessionContext]) -> b
     for ctx in sorted(contexts, key=lambda c: c.session.id):
         session = ctx.session
         where = f", `{identifier(session.repo)}`" if session.repo else ""
-        pushes = [p for ic in ctx.incidents for p in ic.pushes] + ctx.stand_downs
+        pushes = [p for ic in ctx.incidents for p in ic.carried] + ctx.stand_downs
         told = "; ".join(_push_line(p) for p in pushes) or "nothing active"
         lines.append(
             f"- `{session.id}` ({session.agent.value}{where}): {told}"
@@ -68,6 +68,8 @@ def render_index(incidents: list[Incident], contexts: list[SessionContext]) -> b
 def _push_line(push: Push) -> str:
     by = push.decided_by or push.auto_approved_by
     approved = f", approved by {identifier(by)}" if by else ""
+    if push.announced:
+        approved = ", being assessed (notice only)"
     return (
         f"{identifier(push.id)} {push.kind.value} v{push.version}"
         f" on {identifier(push.incident_id)}{approved}"

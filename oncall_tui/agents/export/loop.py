@@ -10,8 +10,9 @@ from pathlib import Path
 
 from oncall_tui.agents.export.sync import ExportReport, sync
 from oncall_tui.config import Settings
+from oncall_tui.core.agents import DIRECT_CHANNELS
 from oncall_tui.core.clock import Clock
-from oncall_tui.core.journal import CHANGING_NO_FILES
+from oncall_tui.core.journal import CHANGING_NO_FILES, Kind
 from oncall_tui.core.window import SlidingCount
 from oncall_tui.store import deliveries
 from oncall_tui.store.journal import Store
@@ -205,12 +206,18 @@ class WritePacer:
 
 
 def _touched_since(store: Store, seq: int) -> Counter[str]:
-    """Journal entries since ``seq`` per incident ("" for changes of no incident)."""
+    """Journal entries since ``seq`` per incident ("" for changes of no incident).
+
+    A delivery through a hook or MCP is not quiet: a stand-down once said there leaves the
+    files (a file's own delivery stays quiet, or each write would call for the next).
+    """
     marks = ",".join("?" * len(QUIET_KINDS))
+    direct = ",".join("?" * len(DIRECT_CHANNELS))
     rows = store.conn.execute(
         "SELECT coalesce(json_extract(body, '$.incident_id'), json_extract(body, '$.push.incident_id'),"
         " (SELECT incident_id FROM pushes WHERE id = json_extract(journal.body, '$.push_id')), '')"
-        f" FROM journal WHERE seq > ? AND kind NOT IN ({marks})",
-        (seq, *QUIET_KINDS),
+        f" FROM journal WHERE seq > ? AND (kind NOT IN ({marks})"
+        f" OR (kind = ? AND json_extract(body, '$.channel') IN ({direct})))",
+        (seq, *QUIET_KINDS, Kind.CONTEXT_DELIVERED.value, *sorted(DIRECT_CHANNELS)),
     ).fetchall()
     return Counter(str(row[0]) for row in rows)

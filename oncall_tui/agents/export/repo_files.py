@@ -95,7 +95,15 @@ def cursor_globs(catalog: Catalog, repo: str | None, degraded: Iterable[str]) ->
         service = catalog.services.get(name)
         if service is None or service.repo is None or not repo_matches(service.repo, repo):
             continue
-        for pattern in service.paths or [WHOLE_REPO]:
+        # CODEOWNERS-derived rules: their owned globs (a superset, later exceptions aside).
+        ruled = [
+            rule.glob
+            for rule_set in service.path_rules
+            if repo_matches(rule_set.repo, repo)
+            for rule in rule_set.rules
+            if rule.owned
+        ]
+        for pattern in service.paths or ruled or [WHOLE_REPO]:
             glob = pattern + "**" if pattern.endswith("/") else pattern
             if glob not in globs:
                 globs.append(glob)

@@ -146,13 +146,14 @@ def _render_sessions(
 ) -> dict[str, _Session]:
     """Every session not ended, rendered and checked; what fails goes to the report."""
     key = fence_key(store)
-    timing = Rules.from_settings(settings).timing
+    rules = Rules.from_settings(settings)
+    timing = rules.timing
     now = store.clock.now()
     rendered: dict[str, _Session] = {}
     for session in store.tables().open_sessions():
         if session.state(now, timing.idle_after, timing.end_after) is SessionState.ENDED:
             continue
-        ctx = build_session_context(store.conn, session.id)
+        ctx = build_session_context(store.conn, session.id, contact=rules.contact)
         if ctx is None:
             continue
         stale = stale_notes(ctx.notes, now)
@@ -268,8 +269,8 @@ def _record_deliveries(
             continue
         if any(str(p.path) in failed for p in files):
             continue
-        pushes = [p for ic in item.ctx.incidents for p in ic.pushes] + item.ctx.stand_downs
-        new = list(dict.fromkeys(p.id for p in pushes if FILE_CHANNEL not in p.delivered_via))
+        pushes = [p for ic in item.ctx.incidents for p in ic.carried] + item.ctx.stand_downs
+        new = list(dict.fromkeys(p.id for p in pushes if FILE_CHANNEL not in p.reached_via))
         if new:
             record_delivery(store, sid, new, FILE_CHANNEL, through_seq=0)
             report.delivered[sid] = new

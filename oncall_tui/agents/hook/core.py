@@ -1,49 +1,56 @@
-"""``oncall-tui hook claude-code``: what a Claude Code session hears from us, and when.
+"""Every agent's hook: what a session hears from us, and when; one decision for all agents.
 
-Claude Code runs the hook at session start, on every prompt and before every edit, and waits
-for it. Two rules follow. It never breaks the agent: any failure prints nothing and exits 0.
-And it answers fast: the common answers ("nothing new", "this file is fine", "ask about this
-edit") come from plain SQL (:mod:`~oncall_tui.store.hook_queries`,
+An agent runs its hook at session start, on prompts, around tool calls and at the end of a
+turn, and waits for it. Two rules follow. It never breaks the agent: any failure prints nothing
+and exits 0. And it answers fast: the common answers ("nothing new", "this file is fine", "ask
+about this edit") come from plain SQL (:mod:`~oncall_tui.store.hook_queries`,
 :mod:`~oncall_tui.agents.hook.edit_guard`); the store, the actions, the settings and the renderer
 are imported only when something must be written (a new session, a new file, a heartbeat due)
 or delivered. Heartbeats are coalesced to one per :data:`HEARTBEAT_EVERY`, far below the idle
 threshold, so a burst of edits costs no writes. :mod:`~oncall_tui.agents.hook.entry` starts all
 this without loading the rest of the command line.
 
-Output: SessionStart and UserPromptSubmit print Markdown, which Claude Code adds to the model's
-context on exit 0 (plain stdout rather than ``additionalContext``, which some clients drop);
-PreToolUse prints a ``permissionDecision`` of ``ask`` with the reason, or nothing.
+The decision takes a normalised :class:`~oncall_tui.agents.hook.model.HookInput` and returns a
+:class:`~oncall_tui.agents.hook.model.HookAnswer`; each agent's adapter
+(:mod:`~oncall_tui.agents.hook.adapters`) parses its own JSON and renders the answer in its own
+output format.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from oncall_tui.agents.hook.edit_guard import edit_warning
-from oncall_tui.agents.repo import RepoInfo, relative_paths, repo_info, repo_slug, tool_paths
+from oncall_tui.agents.hook.claude_code import PRE_TOOL_USE, SESSION_START, USER_PROMPT_SUBMIT
+from oncall_tui.agents.hook.guard_log import after_write, journal_records, judge
+from oncall_tui.agents.hook.model import (
+    NOTHING,
+    Action,
+    ActionKind,
+    Adapter,
+    Event,
+    HookAnswer,
+    HookInput,
+)
+from oncall_tui.agents.repo import RepoInfo, relative_paths, repo_info, repo_slug
 from oncall_tui.store import hook_queries
 from oncall_tui.store.schema import SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from oncall_tui.actions import Rules
+    from oncall_tui.agents.hook.guard_log import GuardRecord
     from oncall_tui.config import Settings
     from oncall_tui.core.agents import AgentSession, Push
     from oncall_tui.core.clock import Clock
     from oncall_tui.store.journal import Store
 
-SESSION_START = "SessionStart"
-USER_PROMPT_SUBMIT = "UserPromptSubmit"
-PRE_TOOL_USE = "PreToolUse"
-HOOK_EVENTS = frozenset({SESSION_START, USER_PROMPT_SUBMIT, PRE_TOOL_USE})
-EDIT_TOOLS = frozenset({"Edit", "Write", "MultiEdit", "NotebookEdit"})
+__all__ = ["PRE_TOOL_USE", "SESSION_START", "USER_PROMPT_SUBMIT", "answer", "run_hook"]
+
 HEARTBEAT_EVERY = timedelta(seconds=120)
 WRITE_BUSY_TIMEOUT_MS = 200
 """How long a hook's write waits for another process's lock: the agent waits for the hook, and
@@ -54,51 +61,10 @@ RulesFactory = Callable[[], "Rules"]
 """Rules are built only on the slow path: they need the full settings (pydantic-settings)."""
 
 
-@dataclass(frozen=True)
-class HookInput:
-    """The fields of Claude Code's hook JSON that we act on."""
-
-    event: str
-    session_id: str
-    cwd: str
-    tool_name: str = ""
-    tool_input: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def is_edit(self) -> bool:
-        return self.event == PRE_TOOL_USE and self.tool_name in EDIT_TOOLS
-
-
-def parse_hook_input(text: str) -> HookInput | None:
-    """The hook JSON, or None for anything we do not handle (which then prints nothing).
-
-    The session id is checked against the stored sessions (whose ids were validated when they
-    were registered) or by :func:`~oncall_tui.actions.sessions.register`, never trusted as is.
-    """
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    event, session_id, cwd = data.get("hook_event_name"), data.get("session_id"), data.get("cwd")
-    if event not in HOOK_EVENTS or not isinstance(session_id, str) or not session_id:
-        return None
-    tool_name, tool_input = data.get("tool_name"), data.get("tool_input")
-    return HookInput(
-        event=event,
-        session_id=session_id,
-        # Claude Code starts hooks in the project directory, so that is the fallback.
-        cwd=cwd if isinstance(cwd, str) and cwd else os.getcwd(),
-        tool_name=tool_name if isinstance(tool_name, str) else "",
-        tool_input=tool_input if isinstance(tool_input, dict) else {},
-    )
-
-
-def run_claude_code_hook(stdin_text: str, settings: Settings, clock: Clock) -> str:
+def run_hook(adapter: Adapter, stdin_text: str, settings: Settings, clock: Clock) -> str:
     """The text to print for one hook invocation; empty on any error (the agent must go on)."""
     try:
-        hook = parse_hook_input(stdin_text)
+        hook = adapter.parse(stdin_text)
         if hook is None:
             return ""
 
@@ -107,39 +73,86 @@ def run_claude_code_hook(stdin_text: str, settings: Settings, clock: Clock) -> s
 
             return Rules.from_settings(settings)
 
-        return answer(hook, settings.db, rules, clock)
+        return adapter.render(hook, answer(hook, settings.db, rules, clock))
     except Exception:
-        report_internal_error()
+        report_internal_error(settings.db, component=f"hook {adapter.agent}")
         return ""
 
 
-def answer(hook: HookInput, db: Path, rules: RulesFactory, clock: Clock) -> str:
-    """Register or refresh the session, then say what is new (or judge the edit)."""
+def written_paths(action: Action) -> list[str]:
+    """The files a tool call would write (or, for other tools, names), as the agent named them.
+
+    A shell command whose writes cannot be told for sure counts every path it mentions as
+    written: asking once too often is the price of a guard that ``sed -i`` cannot walk around.
+    """
+    if action.kind is ActionKind.PATCH:
+        from oncall_tui.agents.hook.patch_paths import patch_paths
+
+        return patch_paths(action.text)
+    if action.kind is ActionKind.SHELL:
+        from oncall_tui.agents.hook.shell_writes import shell_write_targets
+
+        writes = shell_write_targets(action.text)
+        named = writes.paths + (writes.mentioned if writes.uncertain else ())
+        return list(dict.fromkeys(named))
+    return list(action.paths)
+
+
+def answer(hook: HookInput, db: Path, rules: RulesFactory, clock: Clock) -> HookAnswer:
+    """Register or refresh the session, then say what is new (or judge the tool call)."""
     if not db.is_file() or db.stat().st_size == 0:
         # Nobody has started oncall-tui with this DB (an empty file is what ``touch`` leaves):
         # nothing to say, and nothing to create (see hook_queries.initialised).
-        return ""
+        return NOTHING
     repo = repo_info(hook.cwd)
     paths: list[str] = []
-    if hook.event == PRE_TOOL_USE:
-        paths = relative_paths(tool_paths(hook.tool_input), repo.root or Path(hook.cwd), hook.cwd)
+    if hook.event is Event.PRE_TOOL:
+        paths = _relative_written(hook, repo)
     with hook_queries.connection(db) as conn:
         version = hook_queries.schema_version(conn)
         if version == 0 or version > SCHEMA_VERSION:
-            return ""  # not an oncall-tui DB, or a newer oncall-tui owns it (the slow path refuses)
+            return NOTHING  # not an oncall-tui DB, or a newer oncall-tui owns it
         # An older schema is migrated by the slow path; its tables cannot be read as they are.
         session = (
             hook_queries.read_session(conn, hook.session_id) if version == SCHEMA_VERSION else None
         )
         write = _needs_write(hook, session, repo, paths, clock)
         if session is not None and not write:
-            if hook.is_edit:
-                return _ask(edit_warning(conn, hook.session_id, session.repo, paths))
-            if hook.event == PRE_TOOL_USE or not hook_queries.has_new_context(
-                conn, hook.session_id, session.last_context_seq
-            ):
-                return ""
+            if _guarded(hook):
+                reason, due = judge(conn, hook, session.repo, paths, clock.now())
+                if due is None:
+                    return HookAnswer(guard=reason)
+                # A decision to journal: the slow path writes it if it gets the lock.
+            else:
+                allowed = _wrote(hook) and after_write(
+                    conn, hook, _relative_written(hook, repo), clock.now()
+                )
+                news = _delivers(hook) and hook_queries.has_new_context(
+                    conn, hook.session_id, session.last_context_seq
+                )
+                if not allowed and not news:
+                    return NOTHING
     return _write_and_answer(hook, repo, paths, db, rules, clock, write=write)
+
+
+def _relative_written(hook: HookInput, repo: RepoInfo) -> list[str]:
+    """The files the tool call writes, relative to the repository (or the cwd outside one)."""
+    return relative_paths(written_paths(hook.action), repo.root or Path(hook.cwd), hook.cwd)
+
+
+def _wrote(hook: HookInput) -> bool:
+    """A tool call that writes files has just run (whether an ask before it was answered yes
+    is what :func:`~oncall_tui.agents.hook.guard_log.after_write` tells)."""
+    return hook.event is Event.POST_TOOL and hook.action.guarded
+
+
+def _guarded(hook: HookInput) -> bool:
+    return hook.event is Event.PRE_TOOL and hook.action.guarded
+
+
+def _delivers(hook: HookInput) -> bool:
+    """Context goes out only on events whose output reaches the model."""
+    return hook.hears and hook.event is not Event.PRE_TOOL
 
 
 def _needs_write(
@@ -150,7 +163,7 @@ def _needs_write(
     clock: Clock,
 ) -> bool:
     """Register at session start and for strangers; heartbeat when due or when there is news."""
-    if hook.event == SESSION_START or session is None or session.ended:
+    if hook.event is Event.SESSION_START or session is None or session.ended:
         return True
     moved = repo.branch is not None and repo.branch != session.branch
     due = clock.now() - session.last_seen >= HEARTBEAT_EVERY
@@ -166,7 +179,7 @@ def _write_and_answer(
     clock: Clock,
     *,
     write: bool,
-) -> str:
+) -> HookAnswer:
     """The slow path, through the same actions as the CLI and HTTP (journal, reconcile).
 
     It writes only if it gets the write lock within :data:`WRITE_BUSY_TIMEOUT_MS`, tried once
@@ -197,21 +210,42 @@ def _write_and_answer(
             try:
                 session = _record_session(store, hook, repo, paths, rules, known, write=write)
             except StoreUnavailableError:
-                report_internal_error()
+                report_internal_error(db, component=f"hook {hook.agent}", event=hook.event.value)
                 writable = False
-        if hook.event == PRE_TOOL_USE:
-            if not hook.is_edit:
-                return ""
+        if hook.event is Event.PRE_TOOL:
+            if not _guarded(hook):
+                return NOTHING
             owner = session.repo if session else (repo_slug(repo.root) if repo.root else None)
-            warning = edit_warning(store.conn, hook.session_id, owner, paths, remember=writable)
-            return _ask(warning)
-        if session is None:
-            return ""  # not registered (the lock is held): no context can be addressed to it yet
+            now = clock.now()
+            warning, due = judge(store.conn, hook, owner, paths, now, remember=writable)
+            if writable and due is not None:
+                _journal_guard(store, [due], hook)
+            return HookAnswer(guard=warning)
+        if writable and _wrote(hook):
+            written = _relative_written(hook, repo)
+            _journal_guard(store, after_write(store.conn, hook, written, clock.now()), hook)
+        if session is None or not _delivers(hook):
+            return NOTHING  # not registered (the lock is held), or the event cannot carry it
         since = known.last_context_seq if known is not None else 0
-        full = hook.event == SESSION_START
-        return deliver_context(store, session.id, since, full=full, record=writable)
+        full = hook.event is Event.SESSION_START
+        context = deliver_context(
+            store, session.id, since, full=full, record=writable, contact=rules().contact
+        )
+        return HookAnswer(context=context)
     finally:
         store.close()
+
+
+def _journal_guard(store: Store, records: list[GuardRecord], hook: HookInput) -> None:
+    """Journal the guard's decisions; a failed write is left to the next identical call."""
+    from oncall_tui.store.db import StoreUnavailableError
+
+    if not records:
+        return
+    try:
+        journal_records(store, records)
+    except StoreUnavailableError:
+        report_internal_error(store.path, component=f"hook {hook.agent}", event=hook.event.value)
 
 
 class _LockProbe(threading.Thread):
@@ -240,12 +274,12 @@ def _record_session(
     from oncall_tui.actions import sessions as session_actions
     from oncall_tui.core.agents import AgentKind
 
-    if hook.event == SESSION_START or known is None:
+    if hook.event is Event.SESSION_START or known is None:
         return session_actions.register(
             store,
             rules(),
             hook.session_id,
-            agent=AgentKind.CLAUDE_CODE,
+            agent=AgentKind(hook.agent),
             repo=repo_slug(repo.root) if repo.root else None,
             cwd=hook.cwd,
             branch=repo.branch,
@@ -259,7 +293,13 @@ def _record_session(
 
 
 def deliver_context(
-    store: Store, session_id: str, since_seq: int, *, full: bool, record: bool
+    store: Store,
+    session_id: str,
+    since_seq: int,
+    *,
+    full: bool,
+    record: bool,
+    contact: str | None = None,
 ) -> str:
     """What the session has not seen yet, recorded as delivered through the hook if non-empty.
 
@@ -276,46 +316,29 @@ def deliver_context(
     from oncall_tui.store.db import StoreUnavailableError
     from oncall_tui.store.meta import fence_key
 
-    ctx = build_session_context(store.conn, session_id)
+    ctx = build_session_context(store.conn, session_id, contact=contact)
     if ctx is None:
         return ""
     key = fence_key(store)
 
     def new(push: Push) -> bool:
-        return (push.live_seq or 0) > since_seq
+        return (push.news_seq or 0) > since_seq
 
-    stand_downs = [p for p in ctx.stand_downs if new(p)]
     if full and ctx.incidents:
-        shown = [p for ic in ctx.incidents for p in ic.pushes] + stand_downs
-        parts = [render_markdown(ctx, key, stale_notes=stale_notes(ctx.notes, store.clock.now()))]
-        if stand_downs:  # the full document names active incidents only: say the rest once
-            parts.append(render_delta(replace(ctx, incidents=[]), key, since_seq) or "")
-        text = "\n".join(parts)
+        shown = ctx.push_ids
+        text = render_markdown(ctx, key, stale_notes=stale_notes(ctx.notes, store.clock.now()))
     else:
-        shown = [p for ic in ctx.incidents for p in ic.pushes if new(p)] + stand_downs
+        carried = [p for ic in ctx.incidents for p in ic.carried] + ctx.stand_downs
+        shown = [p.id for p in carried if new(p)]
         text = render_delta(ctx, key, since_seq) or ""
     if not text.strip():
         return ""
     if record:
         try:
-            push_ids = [p.id for p in shown]
-            record_delivery(store, session_id, push_ids, channel="hook", through_seq=ctx.seq)
+            record_delivery(store, session_id, shown, channel="hook", through_seq=ctx.seq)
         except StoreUnavailableError:
-            report_internal_error()
+            report_internal_error(store.path)
     return text
-
-
-def _ask(reason: str | None) -> str:
-    if reason is None:
-        return ""
-    output = {
-        "hookSpecificOutput": {
-            "hookEventName": PRE_TOOL_USE,
-            "permissionDecision": "ask",
-            "permissionDecisionReason": reason,
-        }
-    }
-    return json.dumps(output, ensure_ascii=False)
 
 
 def emit(text: str) -> None:
@@ -329,8 +352,15 @@ def emit(text: str) -> None:
         report_internal_error()
 
 
-def report_internal_error() -> None:
-    """A traceback on stderr when ONCALL_TUI_DEBUG is set; silence otherwise: the agent goes on."""
+def report_internal_error(
+    db: Path | None = None, *, component: str = "hook", event: str | None = None
+) -> None:
+    """Log the error being handled beside ``db`` (class and frames, never its message: see
+    :mod:`~oncall_tui.agents.error_log`), and print its traceback on stderr when
+    ONCALL_TUI_DEBUG is set; nothing reaches the agent, which goes on."""
+    from oncall_tui.agents.error_log import record
+
+    record(db, component, sys.exc_info()[1], event=event)
     if os.environ.get(DEBUG_ENV):
         import traceback
 

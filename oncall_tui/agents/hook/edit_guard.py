@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from oncall_tui.core.sanitize import display_text, identifier
@@ -27,20 +28,38 @@ if TYPE_CHECKING:
 
 CACHE_ENTRIES = 512
 """Cached answers per state of the incidents and catalog; past it the cache starts over."""
+CACHE_FORMAT = 2
+"""Each cached answer is ``[reason, incident id, service]`` (or null); a cache written in
+another form is read as empty."""
 DEFAULT_ADVICE = (
     "Until it is resolved keep its timeouts, retries and circuit breakers as they are and make no"
     " refactors or optimisations there; go ahead only if the on-call engineer agrees."
 )
 
 
-def edit_warning(
+Answer = list[str] | None
+"""``[reason, incident id, service]`` for a path under an incident, else None (JSON-friendly)."""
+
+
+@dataclass(frozen=True)
+class GuardFinding:
+    """Why a tool call needs the engineer: the first guarded path's reason, its incident and
+    service, and every path of the call that the same incident guards (in the order given)."""
+
+    reason: str
+    incident_id: str
+    service: str
+    paths: tuple[str, ...]
+
+
+def edit_finding(
     conn: sqlite3.Connection,
     session_id: str,
     repo: str | None,
     paths: list[str],
     *,
     remember: bool = True,
-) -> str | None:
+) -> GuardFinding | None:
     """Why an edit of ``paths`` needs the human's eye, or None when no active incident concerns
     it; the first path that concerns one, in the order given, is named. ``remember=False`` when
     the caller knows another process holds the write lock: caching the answer would only wait."""
@@ -51,7 +70,8 @@ def edit_warning(
         return None
     state = inputs.state_key
     cache = read_guard_cache(conn)
-    answers: dict[str, str | None] = cache.get("answers", {}) if cache.get("state") == state else {}
+    fresh = cache.get("state") == state and cache.get("format") == CACHE_FORMAT
+    answers: dict[str, Answer] = cache.get("answers", {}) if fresh else {}
     keys = {path: inputs.answer_key(repo, path) for path in paths}
     missing = [path for path in paths if keys[path] not in answers]
     if missing:
@@ -60,11 +80,29 @@ def edit_warning(
             {keys[p]: w for p, w in zip(missing, compute(inputs, repo, missing), strict=True)}
         )
         if remember:
-            write_guard_cache(conn, {"state": state, "answers": answers})
-    return next((answers[keys[p]] for p in paths if answers[keys[p]] is not None), None)
+            write_guard_cache(conn, {"state": state, "format": CACHE_FORMAT, "answers": answers})
+    found = [(p, answer) for p in paths if (answer := answers[keys[p]]) is not None]
+    if not found:
+        return None
+    reason, incident_id, service = found[0][1]
+    same = tuple(p for p, answer in found if answer[1] == incident_id)
+    return GuardFinding(reason, incident_id, service, same)
 
 
-def compute(inputs: GuardInputs, repo: str | None, paths: list[str]) -> list[str | None]:
+def edit_warning(
+    conn: sqlite3.Connection,
+    session_id: str,
+    repo: str | None,
+    paths: list[str],
+    *,
+    remember: bool = True,
+) -> str | None:
+    """The reason of :func:`edit_finding` alone."""
+    finding = edit_finding(conn, session_id, repo, paths, remember=remember)
+    return finding.reason if finding else None
+
+
+def compute(inputs: GuardInputs, repo: str | None, paths: list[str]) -> list[Answer]:
     """The warning for each path, from the rows alone (no IO).
 
     The most severe incident wins. The reason holds only our structured facts: incident titles
@@ -89,13 +127,14 @@ def _warning(
     matches: list[tuple[str, str]],
     radii: list[tuple[Incident, dict[str, list[str]]]],
     told: dict[str, tuple[set[str], str | None]],
-) -> str | None:
+) -> Answer:
     owned = [name for name, _glob in matches]
     for incident, chains in radii:
         services_told, advice = told.get(incident.id, (set(), None))
         for service in owned:
             if service in chains or service in services_told:
-                return _reason(incident, path, chains.get(service, [service]), advice)
+                reason = _reason(incident, path, chains.get(service, [service]), advice)
+                return [reason, incident.id, service]
     return None
 
 

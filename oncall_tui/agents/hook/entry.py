@@ -1,9 +1,10 @@
-"""The ``hook claude-code`` command line, answered before the rest of the CLI is imported.
+"""The ``hook AGENT`` command lines, answered before the rest of the CLI is imported.
 
 ``oncall_tui.cli`` imports every command, the settings (pydantic-settings) and the store before
 it parses anything: that alone takes longer than a hook may. ``python -m oncall_tui`` and the
-``oncall-tui`` script call :func:`dispatch` first; it takes only the exact hook command line and
-hands everything else back. Standard library only, like the fast path it starts.
+``oncall-tui`` script call :func:`dispatch` first; it takes only the exact hook command lines
+(one per agent, :data:`~oncall_tui.agents.hook.adapters.MODULES`) and hands everything else
+back. Standard library only, like the fast path it starts.
 """
 
 from __future__ import annotations
@@ -14,24 +15,29 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from oncall_tui.agents.hook.core import answer, emit, parse_hook_input, report_internal_error
+from oncall_tui.agents.hook.adapters import MODULES, adapter
+from oncall_tui.agents.hook.core import answer, emit, report_internal_error
 from oncall_tui.paths import default_config_path, default_db_path
 
 if TYPE_CHECKING:
     from oncall_tui.actions import Rules
+    from oncall_tui.agents.hook.model import HookInput
 
 
 def dispatch(argv: Sequence[str]) -> bool:
-    """Answer ``[--db PATH] [--config PATH] hook claude-code``; False for any other command line
+    """Answer ``[--db PATH] [--config PATH] hook AGENT``; False for any other command line
     (the caller hands it to the CLI). Once it has taken the call it always answers, and the
     process exits 0."""
     options = _hook_options(argv)
     if options is None:
         return False
-    db_arg, config_arg = options
+    db_arg, config_arg, agent = options
     text = ""
+    hook: HookInput | None = None
+    db: Path | None = None
     try:
-        hook = parse_hook_input(sys.stdin.buffer.read().decode("utf-8", "replace"))
+        chosen = adapter(agent)
+        hook = chosen.parse(sys.stdin.buffer.read().decode("utf-8", "replace"))
         if hook is not None:
             db = resolve_db(db_arg, config_arg)
 
@@ -44,11 +50,24 @@ def dispatch(argv: Sequence[str]) -> bool:
 
             from oncall_tui.core.clock import SystemClock
 
-            text = answer(hook, db, rules, SystemClock())
+            text = chosen.render(hook, answer(hook, db, rules, SystemClock()))
     except Exception:
-        report_internal_error()
+        report_internal_error(
+            db or _db_for_the_log(db_arg, config_arg),
+            component=f"hook {agent}",
+            event=hook.event.value if hook is not None else None,
+        )
     emit(text)
     return True
+
+
+def _db_for_the_log(db_arg: str | None, config_arg: str | None) -> Path | None:
+    """The DB beside which a failure before it was resolved is logged; None if it cannot be
+    told (a missing config file: the failure being handled may be that very one)."""
+    try:
+        return resolve_db(db_arg, config_arg)
+    except Exception:
+        return None
 
 
 def resolve_db(db_arg: str | None, config_arg: str | None) -> Path:
@@ -74,8 +93,8 @@ def resolve_db(db_arg: str | None, config_arg: str | None) -> Path:
     return default_db_path()
 
 
-def _hook_options(argv: Sequence[str]) -> tuple[str | None, str | None] | None:
-    """(db, config) when ``argv`` is exactly the hook command with root options, else None."""
+def _hook_options(argv: Sequence[str]) -> tuple[str | None, str | None, str] | None:
+    """(db, config, agent) when ``argv`` is exactly a hook command with root options, else None."""
     values: dict[str, str | None] = {"--db": None, "--config": None}
     rest = list(argv)
     while rest and rest[0].startswith("--"):
@@ -87,6 +106,6 @@ def _hook_options(argv: Sequence[str]) -> tuple[str | None, str | None] | None:
                 return None
             value = rest.pop(0)
         values[name] = value
-    if rest != ["hook", "claude-code"]:
+    if len(rest) != 2 or rest[0] != "hook" or rest[1] not in MODULES:
         return None
-    return values["--db"], values["--config"]
+    return values["--db"], values["--config"], rest[1]

@@ -22,6 +22,7 @@ from oncall_tui.core.context.model import IncidentContext, SessionContext
 from oncall_tui.core.guidance import change_summary
 from oncall_tui.core.models import IncidentState, Severity, Signal, SignalKind
 from oncall_tui.core.sanitize import cap, clean, identifier
+from oncall_tui.core.urls import without_userinfo
 
 SCHEMA_VERSION: Final = "1"
 SCHEMA_ID = f"urn:oncall-tui:schema:context:{SCHEMA_VERSION}"
@@ -46,6 +47,12 @@ _LOOKALIKE = re.compile(f"({_MARKS.join('untrusted')}){_MARKS}\\s*[{_DASHES}]")
 _CONFUSABLES = str.maketrans("тτνεеѕԁսυ", "ttneesduu")
 """Cyrillic, Greek and Armenian letters that look like the Latin ones of ``untrusted``: NFKC
 leaves them as they are, a reader does not tell them apart."""
+_WEB_URL = re.compile(r"https?://[^\s]+\Z", re.IGNORECASE)
+_URL_UNSAFE = re.compile(r"[\s<>()\[\]`\"'\\]|[^\x21-\x7e]")
+"""What may end a Markdown link or code span, or hide in one: refused in catalog URLs."""
+MAX_URL = 500
+MAX_LINKS = 3
+"""Sender links per item: a runbook and a dashboard or two, not a link farm."""
 _REASON_UNSAFE = re.compile(r"[^A-Za-z0-9 ._/@:+,()\u2192-]")
 """Anything but what our targeting reasons are made of (names, paths, words, ``→``)."""
 MAX_REASON = 500
@@ -95,6 +102,10 @@ class UntrustedItem(_Model):
     occurred_at: datetime
     title: str = Field(description="Sanitised, at most 300 characters.")
     text: str = Field(description="Sanitised, at most 1024 characters.")
+    links: list[str] = Field(
+        default_factory=list,
+        description="http(s) links the sender attached (runbook, dashboard), sanitised.",
+    )
 
 
 class UntrustedBlock(_Model):
@@ -102,6 +113,13 @@ class UntrustedBlock(_Model):
     notice: str = Field(description="The standing instruction shown before the fenced text.")
     items: list[UntrustedItem] = Field(default_factory=list)
     omitted: int = Field(0, description="Older items left out by the per-incident or size cap.")
+
+
+class Runbook(_Model):
+    """A runbook of a degraded service, from the team's own catalog."""
+
+    url: str
+    title: str = ""
 
 
 class IncidentSection(_Model):
@@ -112,9 +130,20 @@ class IncidentSection(_Model):
     state: IncidentState
     opened_at: datetime
     why: str | None = Field(None, description="Why it concerns this session (the push reason).")
+    assessing: bool = Field(
+        False, description="No guidance yet: the on-call engineer is assessing the incident."
+    )
+    notice: str | None = Field(
+        None, description="While assessing: the fixed product notice of what to do meanwhile."
+    )
     guidance: str | None = Field(None, description="The engineer-approved Markdown, verbatim.")
     push_id: str | None = None
     push_version: int | None = None
+    owners: list[str] = Field(default_factory=list, description="Owning teams, from the catalog.")
+    runbooks: list[Runbook] = Field(default_factory=list, description="From the catalog.")
+    contact: str | None = Field(
+        None, description="The on-call engineer: who approved the guidance, or the configured one."
+    )
     broadcasts: list[Broadcast] = Field(default_factory=list)
     suspect_changes: list[SuspectChange] = Field(default_factory=list)
     untrusted: UntrustedBlock
@@ -210,19 +239,38 @@ def build_document(ctx: SessionContext, stale_notes: Mapping[str, list[str]]) ->
             StandDown(
                 incident_id=identifier(p.incident_id),
                 push_id=identifier(p.id),
-                message=stand_down_line(p.incident_id),
+                message=stand_down_line(p.incident_id, ctx.still_concerned),
             )
             for p in ctx.stand_downs
         ],
     )
 
 
-def stand_down_line(incident_id: str) -> str:
-    return f"{identifier(incident_id)} is resolved: stand down, normal work may resume."
+def stand_down_line(incident_id: str, still_concerned: list[str]) -> str:
+    """The stand-down, which never lifts stability mode while another incident concerns you."""
+    resolved = f"{identifier(incident_id)} is resolved"
+    others = [identifier(i) for i in still_concerned if i != incident_id]
+    if not others:
+        return f"{resolved}: stand down, normal work may resume."
+    return (
+        f"{resolved}, but {', '.join(others)} still {'concerns' if len(others) == 1 else 'concern'}"
+        " this session: keep following what it says; normal work does not resume yet."
+    )
+
+
+def assessing_notice(services: list[str]) -> str:
+    """What a session hears while the on-call engineer has not decided: our words only."""
+    code = ", ".join(f"`{identifier(s)}`" for s in services) or "the affected services"
+    return (
+        "The on-call engineer is assessing this incident; guidance will follow here. Until then,"
+        f" ask the engineer before you change the code of {code}, and keep its timeouts, retries"
+        " and circuit breakers as they are."
+    )
 
 
 def _incident(ic: IncidentContext) -> IncidentSection:
-    incident, push = ic.incident, ic.push
+    incident, push, notice = ic.incident, ic.push, ic.notice
+    told = push or notice
     recent = ic.signals[-MAX_ITEMS:]
     return IncidentSection(
         id=identifier(incident.id),
@@ -231,10 +279,15 @@ def _incident(ic: IncidentContext) -> IncidentSection:
         severity=incident.severity,
         state=incident.state,
         opened_at=incident.opened_at,
-        why=_reason(push.reason) if push else None,
+        why=_reason(told.reason) if told else None,
+        assessing=push is None and notice is not None,
+        notice=assessing_notice(notice.services) if push is None and notice else None,
         guidance=push.guidance if push else None,
         push_id=identifier(push.id) if push else None,
         push_version=push.version if push else None,
+        owners=[n for n in (_name(o, 120) for o in ic.owners) if n],
+        runbooks=[r for r in (_runbook(link.href, link.text) for link in ic.runbooks) if r],
+        contact=_line(ic.contact)[:120] or None,
         broadcasts=[
             Broadcast(
                 id=identifier(b.id), decided_by=_line(b.decided_by) or None, message=b.guidance
@@ -274,7 +327,21 @@ def _item(signal: Signal) -> UntrustedItem:
         occurred_at=signal.occurred_at,
         title=_untrusted(signal.title, MAX_TITLE),
         text=_untrusted(signal.text, MAX_TEXT),
+        links=[
+            _untrusted(url, MAX_URL)
+            for url in dict.fromkeys(without_userinfo(link.href) for link in signal.links)
+            if _WEB_URL.match(url)
+        ][:MAX_LINKS],
     )
+
+
+def _runbook(url: str, title: str) -> Runbook | None:
+    """A catalog runbook fit to stand outside the fence: an http(s) URL without credentials,
+    whitespace or Markdown-significant characters, and a title on one line."""
+    href = without_userinfo(url.strip())
+    if not _WEB_URL.match(href) or _URL_UNSAFE.search(href) or len(href) > MAX_URL:
+        return None
+    return Runbook(url=href, title=cap(_reason(title) or "", 120))
 
 
 def _note(note: Note, stale_reasons: list[str]) -> NoteEntry:

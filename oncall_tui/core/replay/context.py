@@ -9,7 +9,11 @@ uses too, so that rendering it gives the exact document the agent read when a pu
 from __future__ import annotations
 
 from oncall_tui.core.agents import Push
-from oncall_tui.core.context.assemble import SIGNAL_WINDOW, assemble_session_context
+from oncall_tui.core.context.assemble import (
+    SIGNAL_WINDOW,
+    assemble_session_context,
+    context_incident_ids,
+)
 from oncall_tui.core.context.model import SessionContext
 from oncall_tui.core.memory import MemoryTables
 from oncall_tui.core.models import Incident, StoredSignal
@@ -26,26 +30,29 @@ def session_pushes(tables: MemoryTables, session_id: str) -> list[Push]:
     return sorted(found, key=lambda p: p.number)
 
 
-def session_context(tables: MemoryTables, session_id: str) -> SessionContext | None:
+def session_context(
+    tables: MemoryTables, session_id: str, *, contact: str | None = None
+) -> SessionContext | None:
     """What the session's context document said at this state (None if it was not registered)."""
     session = tables.get_session(session_id)
     if session is None:
         return None
-    live = [p for p in session_pushes(tables, session_id) if p.state.is_live]
+    pushes = session_pushes(tables, session_id)
     incidents: dict[str, Incident] = {}
-    for push in live:
-        incident = tables.get_incident(push.incident_id)
+    for incident_id in sorted(context_incident_ids(pushes)):
+        incident = tables.get_incident(incident_id)
         if incident is not None:
-            incidents.setdefault(incident.id, incident)
+            incidents[incident.id] = incident
     active = [i.id for i in incidents.values() if i.is_active]
     return assemble_session_context(
         session,
-        live,
+        pushes,
         incidents,
         changes={i: tables.suspect_changes(i) for i in active},
         signals={i: _latest_signals(tables, i) for i in active},
         catalog=Catalog(services=tables.get_catalog(), source="store"),
         notes=tables.notes.values(),
+        contact=contact,
     )
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from oncall_tui.core.agents import Push, PushKind, PushState
+from oncall_tui.core.agents import DIRECT_CHANNELS, Push, PushKind, PushState
 from oncall_tui.core.journal import (
     PUSH_KINDS,
     SESSION_KINDS,
@@ -72,6 +72,9 @@ class IncidentTimes:
     opened_at: datetime | None
     first_approved_at: datetime | None
     first_delivered_at: datetime | None
+    """The first time an agent was told: a hook print or an MCP read, never a file write."""
+    first_file_delivery_at: datetime | None
+    """The first write of the incident into a session's context file (no proof of reading)."""
     first_acknowledged_at: datetime | None
     """The first acknowledgement of a push by an agent."""
     acknowledged_at: datetime | None
@@ -100,6 +103,7 @@ def incident_times(timeline: Timeline) -> IncidentTimes:
         opened_at=first.get(Milestone.OPENED),
         first_approved_at=first.get(Milestone.APPROVED),
         first_delivered_at=first.get(Milestone.FIRST_TOLD),
+        first_file_delivery_at=first.get(Milestone.FILE),
         first_acknowledged_at=first.get(Milestone.ACKNOWLEDGED),
         acknowledged_at=first.get(Milestone.INCIDENT_ACKNOWLEDGED),
         resolved_at=resolved,
@@ -132,10 +136,12 @@ class ExposureTracker:
             if push.kind is PushKind.UPDATE and str(push.session_id) not in self._sessions:
                 fresh = str(push.session_id)
                 self._sessions[fresh] = _Session(push.services[0] if push.services else None)
-        elif isinstance(data, ContextDelivered):
+        elif isinstance(data, ContextDelivered) and data.channel in DIRECT_CHANNELS:
+            # Told means read: a file write proves nothing, and a pending push's notice carries
+            # no guidance, so only approved pushes a hook printed or an MCP client read count.
             known = self._sessions.get(data.session_id)
             if known is not None:
-                known.told.update(data.push_ids)
+                known.told.update(p for p in data.push_ids if _is_live(tables.get_push(p)))
         if event.kind in SESSION_KINDS or fresh is not None:
             for session_id, tracked in self._sessions.items():
                 self._seen(session_id, tracked, tables)
@@ -196,6 +202,10 @@ def exposure(
         incident = tables.get_incident(timeline.incident_id)
         service = incident.service if incident is not None else service
     return tracker.result(service, until)
+
+
+def _is_live(push: Push | None) -> bool:
+    return push is not None and push.state.is_live
 
 
 def _status(

@@ -12,8 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
+from oncall_tui.core.opened import first_signal_note
 from oncall_tui.core.timeline.exposure import duration
-from oncall_tui.core.timeline.md import clock, condensed
+from oncall_tui.core.timeline.md import FIRST_TOLD, agent_step, clock, condensed
 from oncall_tui.core.timeline.model import NAMED_JUMPS
 from oncall_tui.core.timeline.report import safe_url
 from oncall_tui.core.timeline.schema import IncidentTimeline, TimelineDocument
@@ -95,7 +96,7 @@ def _incident(t: IncidentTimeline) -> str:
         "<h2>Timeline</h2>",
         '<ol class="timeline">',
     ]
-    for event, count in condensed(t.events):
+    for event, count in condensed(t.events, t.deliveries):
         more = f" (and {count - 1} more signals)" if count > 1 else ""
         tag = f'<span class="tag">{_e(event.milestone.value)}</span>' if event.milestone else ""
         parts.append(
@@ -103,7 +104,8 @@ def _incident(t: IncidentTimeline) -> str:
             f'<time datetime="{event.ts.isoformat()}">{_e(clock(event.ts, dated))}</time>'
             f'<p>{tag}{_e(event.summary)}{_e(more)} <span class="kind">{_e(event.kind)}</span></p></li>'
         )
-    parts += ["</ol>", "<h2>What agents were told</h2>", *_told(t)]
+    parts += ["</ol>", "<h2>What agents were told</h2>", *_told(t, told=True)]
+    parts += ["<h2>Context files written</h2>", *_told(t, told=False)]
     parts += ["<h2>Decisions</h2>", _decisions(t, dated), "<h2>Exposure</h2>", _exposure(t)]
     parts += ["<h2>Follow-ups</h2>", _follow_ups(t), "</article>"]
     return "\n".join(parts)
@@ -116,14 +118,17 @@ def _summary(t: IncidentTimeline) -> str:
         f" {_e(info.severity.value)}, {_e(info.state.value)}; {info.signal_count} signals from"
         f" {_e(', '.join(info.sources) or 'no source')}."
     ]
+    note = first_signal_note(info.opened_at, info.signal_started_at)
+    items.append(f"Opened {_e(clock(info.opened_at, True))}" + (f" ({_e(note)})." if note else "."))
     agent = [
         ("first push approved", times.to_first_approval_s),
-        ("first agent told", times.to_first_delivery_s),
+        (FIRST_TOLD, times.to_first_delivery_s),
+        ("first context file written", times.to_first_file_delivery_s),
         ("first acknowledgement by an agent", times.to_first_acknowledgement_s),
         ("resolved", times.to_resolution_s),
     ]
-    after = [f"{name} after {duration(s)}" for name, s in agent if s is not None]
-    items.append("From the first signal: " + _e(", ".join(after) or "no agent was told") + ".")
+    after = [agent_step(n, s) for n, s in agent if s is not None or n == FIRST_TOLD]
+    items.append("From the first signal: " + _e(", ".join(after)) + ".")
     items += [_e(c.summary) + f" ({_e(c.relation)})" for c in t.changes]
     for link in filter(None, (safe_url(href) for href in info.links)):
         items.append(f'<a href="{_e(link)}" rel="noopener noreferrer">{_e(link)}</a>')
@@ -170,12 +175,17 @@ def _chart(t: IncidentTimeline) -> str:
     )
 
 
-def _told(t: IncidentTimeline) -> list[str]:
-    if not t.deliveries:
-        return ["<p>No context reached an agent.</p>"]
+def _told(t: IncidentTimeline, *, told: bool) -> list[str]:
+    """Hook prints and MCP reads (``told``), or file writes: a file proves no reading."""
+    shown = [d for d in t.deliveries if d.told is told]
+    if not shown:
+        none = "No context reached an agent" if told else "No context file was written"
+        return [f"<p>{none}.</p>"]
     blocks = []
-    for d in t.deliveries:
+    for d in shown:
         head = f"{clock(d.at, True)}: {', '.join(d.push_ids)} to {d.session_id} via {d.channel}"
+        if d.count > 1:
+            head += f", {d.count} times until {clock(d.last_at, True)}"
         document = d.document if d.document is not None else "(the session was unknown then)"
         blocks.append(f"<details><summary>{_e(head)}</summary><pre>{_e(document)}</pre></details>")
     return blocks

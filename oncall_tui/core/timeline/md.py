@@ -1,9 +1,9 @@
 """The timeline as Markdown shaped for a post-incident review.
 
-Summary, impact, the timeline table, what agents were told (each delivered document verbatim in
-a collapsed block), decisions and who made them, exposure, follow-ups. Text that someone typed
-is escaped wherever Markdown would act on it, so an alert title cannot add a link, an image
-(which a viewer would fetch) or a table column to the review.
+Summary, impact, the timeline table, what agents were told and, apart, which context files were
+written (each document verbatim in a collapsed block), decisions and who made them, exposure,
+follow-ups. Text that someone typed is escaped wherever Markdown would act on it, so an alert
+title cannot add a link, an image (which a viewer would fetch) or a table column to the review.
 """
 
 from __future__ import annotations
@@ -13,12 +13,15 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from oncall_tui.core.journal import Kind
+from oncall_tui.core.opened import first_signal_note
 from oncall_tui.core.timeline.exposure import duration
-from oncall_tui.core.timeline.schema import Event, IncidentTimeline, TimelineDocument
+from oncall_tui.core.timeline.schema import Delivery, Event, IncidentTimeline, TimelineDocument
+from oncall_tui.core.timeline.text import delivery_line
 
 HIDDEN_KINDS = (Kind.INCIDENT_SIGNAL_ATTACHED, Kind.SESSION_SEEN)
 """Left out of the review's table: the signal row already says it, and heartbeats are summed up
 in the exposure section. The JSON keeps every event."""
+FIRST_TOLD = "first agent told"
 RUN_COLLAPSE = 3
 """A run of more plain signals than this becomes one row."""
 _MARKDOWN_ACTIVE = re.compile(r"([\\`*_\[\]<>|~])")
@@ -30,8 +33,15 @@ def md(text: str) -> str:
     return _MARKDOWN_ACTIVE.sub(r"\\\1", text)
 
 
-def condensed(events: Iterable[Event]) -> list[tuple[Event, int]]:
-    """The events a review shows, with how many each row stands for (runs of signals fold)."""
+def condensed(
+    events: Iterable[Event], deliveries: Iterable[Delivery] = ()
+) -> list[tuple[Event, int]]:
+    """The events a review shows, with how many each row stands for (runs of signals fold).
+
+    Repeated deliveries of one document version show once, where the first was, counted and
+    timed from ``deliveries``.
+    """
+    repeated = {d.seq: d for d in deliveries if d.count > 1}
     rows: list[tuple[Event, int]] = []
     run: list[Event] = []
 
@@ -43,8 +53,10 @@ def condensed(events: Iterable[Event]) -> list[tuple[Event, int]]:
         run.clear()
 
     for event in events:
-        if event.kind in HIDDEN_KINDS:
+        if event.kind in HIDDEN_KINDS or event.repeat_of is not None:
             continue
+        if event.seq in repeated:
+            event = event.model_copy(update={"summary": collapsed_line(repeated[event.seq])})
         if event.kind == Kind.SIGNAL_RECORDED and event.milestone is None:
             run.append(event)
             continue
@@ -52,6 +64,19 @@ def condensed(events: Iterable[Event]) -> list[tuple[Event, int]]:
         rows.append((event, 1))
     flush()
     return rows
+
+
+def collapsed_line(d: Delivery) -> str:
+    """The one row that stands for every delivery of a version."""
+    return delivery_line(d.push_ids, d.session_id, d.channel, d.count, (d.first_at, d.last_at))
+
+
+def agent_step(name: str, seconds: float | None) -> str:
+    """``first push approved after 5 min``; an agent never told is said so, since a file
+    written for it is no proof that it read anything."""
+    if seconds is None:
+        return "no agent was told (no hook print, no MCP read)"
+    return f"{name} after {duration(seconds)}"
 
 
 def clock(when: datetime, dated: bool = False) -> str:
@@ -82,11 +107,13 @@ def _incident(t: IncidentTimeline) -> str:
                     md(e.summary) + (f" (and {n - 1} more signals)" if n > 1 else ""),
                     e.milestone.value if e.milestone else "",
                 ]
-                for e, n in condensed(t.events)
+                for e, n in condensed(t.events, t.deliveries)
             ],
         ),
         "## What agents were told",
-        *_told(t),
+        *_told(t, told=True),
+        "## Context files written",
+        *_told(t, told=False),
         "## Decisions",
         _table(
             ["Time", "Who", "Decision"],
@@ -111,17 +138,20 @@ def _summary(t: IncidentTimeline) -> str:
         ("acknowledged", times.acknowledged_at),
         ("resolved", times.resolved_at),
     ]
-    lines.append("- " + ", ".join(f"{name} {clock(at)}" for name, at in steps if at) + ".")
+    told = [f"{name} {clock(at)}" for name, at in steps if at]
+    note = first_signal_note(info.opened_at, info.signal_started_at)
+    if note and times.opened_at:
+        told[0] += f" ({note})"  # "Opened" comes first
+    lines.append("- " + ", ".join(told) + ".")
     agent = [
         ("first push approved", times.to_first_approval_s),
-        ("first agent told", times.to_first_delivery_s),
+        (FIRST_TOLD, times.to_first_delivery_s),
+        ("first context file written", times.to_first_file_delivery_s),
         ("first acknowledgement by an agent", times.to_first_acknowledgement_s),
         ("resolved", times.to_resolution_s),
     ]
-    after = [f"{name} after {duration(s)}" for name, s in agent if s is not None]
-    lines.append(
-        "- From the first signal: " + (", ".join(after) if after else "no agent was told") + "."
-    )
+    after = [agent_step(n, s) for n, s in agent if s is not None or n == FIRST_TOLD]
+    lines.append("- From the first signal: " + ", ".join(after) + ".")
     exposed = [x for x in t.exposure if x.missing_s or x.stale_s]
     lines.append(
         f"- {len(exposed)} of {len(t.exposure)} affected agent sessions worked without current"
@@ -148,21 +178,26 @@ def _impact(t: IncidentTimeline) -> str:
     return "\n".join(lines)
 
 
-def _told(t: IncidentTimeline) -> list[str]:
-    if not t.deliveries:
-        return ["_No context reached an agent._"]
+def _told(t: IncidentTimeline, *, told: bool) -> list[str]:
+    """Documents a hook printed or an MCP client read (``told``), or those written to files:
+    apart, since a file on disk proves no agent opened it."""
+    shown = [d for d in t.deliveries if d.told is told]
+    if not shown:
+        return ["_No context reached an agent._" if told else "_No context file was written._"]
     blocks = []
-    for d in t.deliveries:
-        blocks.append(
-            f"### {clock(d.at, True)}: {', '.join(d.push_ids)} to `{d.session_id}` via {md(d.channel)}"
-        )
+    for d in shown:
+        how = f"via {md(d.channel)}"
+        if d.count > 1:
+            how += f", {d.count} times until {clock(d.last_at, True)}"
+        blocks.append(f"### {clock(d.at, True)}: {', '.join(d.push_ids)} to `{d.session_id}` {how}")
         if d.document is None:
             blocks.append("_The session was unknown at that point._")
             continue
         longest = max((len(m) for m in _BACKTICKS.findall(d.document)), default=0)
         fence = "`" * max(4, longest + 1)
+        what = "The document the agent read" if told else "The document written to the file"
         blocks.append(
-            f"<details>\n<summary>The document the agent read (journal seq {d.seq})</summary>\n\n"
+            f"<details>\n<summary>{what} (journal seq {d.seq})</summary>\n\n"
             f"{fence}markdown\n{d.document.rstrip()}\n{fence}\n\n</details>"
         )
     return blocks

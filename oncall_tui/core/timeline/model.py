@@ -21,10 +21,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, overload
 
+from oncall_tui.core.agents import DIRECT_CHANNELS, PushKind
 from oncall_tui.core.journal import INCIDENT_KINDS, PUSH_KINDS, SESSION_KINDS, JournalEntry, Kind
 from oncall_tui.core.journal_rows import Row, attachment
 from oncall_tui.core.models import SignalKind
-from oncall_tui.core.timeline.text import Names, describe
+from oncall_tui.core.timeline.text import FILE_CHANNEL, Names, describe
 
 _UNPARSED = Kind.SIGNAL_RECORDED
 """The bulk kind: parsed only for linked changes, for a summary, or to be folded."""
@@ -41,7 +42,9 @@ class Milestone(StrEnum):
     APPROVED = "push approved"
     REJECTED = "push rejected"
     FIRST_TOLD = "first agent told"
+    """The first hook print or MCP read of an approved push: a file write is no proof."""
     DELIVERED = "context delivered"
+    FILE = "delivered to file"
     ACKNOWLEDGED = "push acknowledged"
     INCIDENT_ACKNOWLEDGED = "incident acknowledged"
     MITIGATED = "mitigated"
@@ -69,6 +72,19 @@ _PUSH_MILESTONES: dict[str, Milestone] = {
 
 
 _ATTACH = Kind.INCIDENT_SIGNAL_ATTACHED
+
+Version = tuple[str, str, frozenset[str], int]
+"""What makes two deliveries the same document: session, channel, push ids, journal position."""
+
+
+def delivery_version(body: dict[str, Any]) -> Version:
+    """The version a ``context.delivered`` body delivered (its JSON, as stored)."""
+    return (
+        str(body.get("session_id")),
+        str(body.get("channel")),
+        frozenset(str(p) for p in body.get("push_ids", [])),
+        int(body.get("through_seq") or 0),
+    )
 
 
 @dataclass(slots=True, eq=False)
@@ -166,6 +182,12 @@ class Timeline:
         self.change_ids: set[int] = set()
         self.sessions: set[str] = set()
         """Sessions this incident's pushes addressed."""
+        self._versions: dict[tuple[Version, tuple[str, ...]], int] = {}
+        """Each document version delivered to a session → seq of its first delivery."""
+        self._approved: set[str] = set()
+        """The incident's pushes approved so far: what a read can tell (a notice tells nothing)."""
+        self._stood_down: set[tuple[str, str, str]] = set()
+        """(session, channel, stand-down push) already delivered: a stand-down is news once."""
         self._started = False
         self._told = False
         self._first_signal = False
@@ -269,15 +291,14 @@ class Timeline:
         if kind in PUSH_KINDS:
             return self._push(kind, body)
         if kind == Kind.CONTEXT_DELIVERED:
-            if not set(body.get("push_ids", [])) & self.names.mine:
-                return False, None
-            first, self._told = not self._told, True
-            return True, Milestone.FIRST_TOLD if first else Milestone.DELIVERED
+            return self._delivery(row.seq, body)
         if kind in SESSION_KINDS:
             session = body.get("session_id") or body.get("session", {}).get("id")
             return self._started and session in self.sessions, None
         if kind == Kind.NOTE_ADDED:
             return body["note"].get("incident_id") == self.incident_id, None
+        if kind == Kind.GUARD_DECIDED:
+            return body.get("incident_id") == self.incident_id, None
         return False, None
 
     def _signal(self, row: Row) -> tuple[bool, Milestone | None]:
@@ -290,11 +311,46 @@ class Timeline:
         first, self._first_signal = not self._first_signal, True
         return True, Milestone.FIRST_SIGNAL if first else None
 
+    def _delivery(self, seq: int, body: dict[str, Any]) -> tuple[bool, Milestone | None]:
+        """A delivery belongs to the story when the document carried the incident: one of its
+        pushes (a pending one's "being assessed" notice included), a stand-down only the first
+        time it reached the session through that channel (older versions recorded it with every
+        later read, when the document no longer named the incident).
+
+        Reads of a version already delivered are kept but marked as repeats, with no milestone;
+        only a hook print or an MCP read of an approved push tells an agent anything.
+        """
+        version = delivery_version(body)
+        session, channel, push_ids, _ = version
+        carried = [p for p in sorted(push_ids) if p in self.names.mine]
+        news = [p for p in carried if (session, channel, p) not in self._stood_down]
+        if not news:
+            return False, None
+        self._stood_down.update(
+            (session, channel, p) for p in news if self.names.pushes[p][1] == PushKind.STAND_DOWN
+        )
+        approved = tuple(sorted(self._approved.intersection(news)))
+        if not approved:
+            self.names.notices.add(seq)
+        # The same pushes read again are the same version only while none of them was approved
+        # in between: a notice, then the guidance in its place, are two versions.
+        first = self._versions.setdefault((version, approved), seq)
+        if first != seq:
+            self.names.repeats[seq] = first
+            return True, None
+        if channel == FILE_CHANNEL:
+            return True, Milestone.FILE
+        if channel not in DIRECT_CHANNELS or not self._approved.intersection(news):
+            return True, Milestone.DELIVERED
+        first_told, self._told = not self._told, True
+        return True, Milestone.FIRST_TOLD if first_told else Milestone.DELIVERED
+
     def _push(self, kind: str, body: dict[str, Any]) -> tuple[bool, Milestone | None]:
         push_id = body["push"]["id"] if kind == Kind.PUSH_PROPOSED else body.get("push_id")
         if push_id not in self.names.mine:
             return False, None
         if kind == Kind.PUSH_APPROVED:
+            self._approved.add(push_id)
             stand_down = self.names.pushes[push_id][1] == "stand-down"
             return True, Milestone.STAND_DOWN if stand_down else Milestone.APPROVED
         return True, _PUSH_MILESTONES.get(kind)

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+from oncall_tui.core.agents import DIRECT_CHANNELS
 from oncall_tui.core.context.render import render_markdown
 from oncall_tui.core.guidance import change_summary
 from oncall_tui.core.journal import ContextDelivered, Kind, PushApproved, PushRejected
@@ -59,17 +60,26 @@ def build_timeline(
     incident_id = timeline.incident_id
     tracker = ExposureTracker(incident_id, idle_after)
     events: list[Event] = []
-    deliveries: list[Delivery] = []
+    deliveries: dict[int, Delivery] = {}
+    """By the seq of each version's first delivery; repeats add to its count."""
+    repeats = timeline.names.repeats
     decisions: list[Decision] = []
     signal_times: list[datetime] = []
     tables = MemoryTables()
     for event, tables in walk(timeline):
         tracker.observe(event, tables)
-        events.append(_event(event))
+        events.append(_event(event, repeats.get(event.seq)))
         if event.kind == Kind.SIGNAL_RECORDED and event.seq not in timeline.change_ids:
             signal_times.append(event.ts)
         elif event.kind == Kind.CONTEXT_DELIVERED:
-            deliveries.append(_delivery(event, tables, key))
+            first = repeats.get(event.seq)
+            if first is None:
+                deliveries[event.seq] = _delivery(event, tables, key)
+            else:
+                again = deliveries[first]
+                deliveries[first] = again.model_copy(
+                    update={"count": again.count + 1, "last_at": event.ts}
+                )
         if event.kind in _DECISIONS or (event.kind in _HUMAN_ONLY and event.actor != "engine"):
             data = event.entry().data
             by = data.by if isinstance(data, PushApproved | PushRejected) else event.actor
@@ -89,7 +99,7 @@ def build_timeline(
         events=events,
         changes=_changes(tables, incident_id),
         pushes=_pushes(tables, incident_id),
-        deliveries=deliveries,
+        deliveries=list(deliveries.values()),
         decisions=decisions,
         exposure=_exposure(tracker, incident),
         follow_ups=_follow_ups(tables, incident, events[0].ts),
@@ -108,7 +118,7 @@ def _one_line(value: object, limit: int = 120) -> str:
     return display_text(value, limit)
 
 
-def _event(event: TimelineEvent) -> Event:
+def _event(event: TimelineEvent, repeat_of: int | None) -> Event:
     return Event(
         seq=event.seq,
         ts=event.ts,
@@ -116,6 +126,7 @@ def _event(event: TimelineEvent) -> Event:
         actor=_one_line(event.actor),
         summary=event.summary,
         milestone=event.milestone,
+        repeat_of=repeat_of,
     )
 
 
@@ -130,6 +141,9 @@ def _delivery(event: TimelineEvent, tables: MemoryTables, key: bytes) -> Deliver
         session_id=_one_line(session_id, 130),
         channel=_one_line(data.channel, 20),
         push_ids=[_one_line(p, 40) for p in data.push_ids],
+        told=data.channel in DIRECT_CHANNELS,
+        first_at=event.ts,
+        last_at=event.ts,
         document=render_markdown(ctx, key) if ctx is not None else None,
     )
 
@@ -147,6 +161,7 @@ def _incident(incident: Incident) -> IncidentInfo:
         sources=[_one_line(s) for s in incident.sources],
         signal_count=incident.signal_count,
         opened_at=incident.opened_at,
+        signal_started_at=incident.signal_started_at,
         acknowledged_at=incident.acknowledged_at,
         mitigated_at=incident.mitigated_at,
         resolved_at=incident.resolved_at,
@@ -166,11 +181,13 @@ def _times(timeline: Timeline) -> Times:
         opened_at=times.opened_at,
         first_approved_at=times.first_approved_at,
         first_delivered_at=times.first_delivered_at,
+        first_file_delivery_at=times.first_file_delivery_at,
         first_acknowledged_at=times.first_acknowledged_at,
         acknowledged_at=times.acknowledged_at,
         resolved_at=times.resolved_at,
         to_first_approval_s=after(times.first_approved_at),
         to_first_delivery_s=after(times.first_delivered_at),
+        to_first_file_delivery_s=after(times.first_file_delivery_at),
         to_first_acknowledgement_s=after(times.first_acknowledged_at),
         to_resolution_s=after(times.resolved_at),
     )

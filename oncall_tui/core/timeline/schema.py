@@ -36,7 +36,12 @@ class IncidentInfo(_Model):
     state: IncidentState
     sources: list[str] = Field(default_factory=list)
     signal_count: int
-    opened_at: datetime
+    opened_at: datetime = Field(
+        description="When oncall-tui received the signal that opened it: the opened time."
+    )
+    signal_started_at: datetime | None = Field(
+        None, description="When that first signal says it began, by its sender's clock."
+    )
     acknowledged_at: datetime | None = None
     mitigated_at: datetime | None = None
     resolved_at: datetime | None = None
@@ -51,7 +56,12 @@ class Times(_Model):
     first_signal_at: datetime | None = None
     opened_at: datetime | None = None
     first_approved_at: datetime | None = None
-    first_delivered_at: datetime | None = None
+    first_delivered_at: datetime | None = Field(
+        None, description="The first agent told: a hook print or an MCP read, not a file write."
+    )
+    first_file_delivery_at: datetime | None = Field(
+        None, description="The first context file written: no proof that an agent read it."
+    )
     first_acknowledged_at: datetime | None = Field(
         None, description="The first acknowledgement of a push by an agent."
     )
@@ -59,6 +69,7 @@ class Times(_Model):
     resolved_at: datetime | None = None
     to_first_approval_s: float | None = None
     to_first_delivery_s: float | None = None
+    to_first_file_delivery_s: float | None = None
     to_first_acknowledgement_s: float | None = None
     to_resolution_s: float | None = None
 
@@ -70,6 +81,11 @@ class Event(_Model):
     actor: str
     summary: str
     milestone: Milestone | None = None
+    repeat_of: int | None = Field(
+        None,
+        description="A delivery of a document version already delivered: the seq of the first"
+        " one, whose delivery record counts it.",
+    )
 
 
 class Change(_Model):
@@ -103,13 +119,24 @@ class PushRecord(_Model):
 
 
 class Delivery(_Model):
-    """Context reaching one session: the document is what the agent read then."""
+    """One document version reaching one session through one channel, however often.
 
-    seq: int
-    at: datetime
+    A hook print or an MCP read tells the agent (``told``); a file write does not prove that
+    anyone opened the file. Repeated reads of the same version (same session, channel, pushes and
+    journal position) are one record with their ``count``.
+    """
+
+    seq: int = Field(description="The first delivery of this version.")
+    at: datetime = Field(description="The first delivery of this version (as first_at).")
     session_id: str
     channel: str
     push_ids: list[str]
+    told: bool = Field(
+        description="A hook printed it or an MCP client read it; false for a file write."
+    )
+    count: int = Field(1, description="How many times this version was delivered.")
+    first_at: datetime
+    last_at: datetime
     document: str | None = Field(
         description="The context document rendered from the state at this delivery."
     )

@@ -7,14 +7,18 @@ never carries an escape sequence or a newline, and is capped.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 from oncall_tui.core.guidance import change_summary
 from oncall_tui.core.journal import (
     ChangeLinked,
     ContextDelivered,
+    GuardDecided,
+    GuardDecision,
+    GuardTool,
     IncidentOpened,
     JournalBody,
     JournalEntry,
@@ -36,6 +40,8 @@ from oncall_tui.core.models import Signal
 from oncall_tui.core.sanitize import display_text
 
 TEXT_LIMIT = 160
+FILE_CHANNEL = "file"
+"""The exporter's channel: the document was written to a file, which proves no one read it."""
 
 
 @dataclass
@@ -48,6 +54,10 @@ class Names:
     """Ids of the incident's own pushes."""
     changes: dict[int, dict[str, Any]] = field(default_factory=dict)
     """Linked deploys and rollbacks (signal id → signal body)."""
+    repeats: dict[int, int] = field(default_factory=dict)
+    """Deliveries of a document version already delivered (seq → seq of its first delivery)."""
+    notices: set[int] = field(default_factory=set)
+    """Deliveries that carried the incident only as a pending push's "being assessed" notice."""
 
     def push(self, push_id: object) -> str:
         session, kind = self.pushes.get(str(push_id), (None, "?"))
@@ -59,7 +69,11 @@ def describe(entry: JournalEntry, names: Names) -> str:
     """The line for ``entry``; unknown kinds are named by their kind alone."""
     body = entry.data
     handler = _DESCRIBE.get(type(body)) if body is not None else None
-    return handler(body, names, entry.actor) if handler else entry.kind
+    line = handler(body, names, entry.actor) if handler else entry.kind
+    if entry.seq in names.notices:
+        line += " (only the notice that the incident is being assessed)"
+    first = names.repeats.get(entry.seq)
+    return line if first is None else f"{line} again (same version as #{first})"
 
 
 def _text(value: object, limit: int = TEXT_LIMIT) -> str:
@@ -133,16 +147,40 @@ def _acknowledged(body: PushAcknowledged, names: Names, actor: str) -> str:
 
 
 def _delivered(body: ContextDelivered, names: Names, actor: str) -> str:
-    pushes = ", ".join(_text(p, 40) for p in body.push_ids)
-    session = _text(body.session_id, 130)
-    return f"{pushes} delivered to {session} via {_text(body.channel, 20)}"
+    return delivery_line(body.push_ids, body.session_id, body.channel)
+
+
+def delivery_line(
+    push_ids: Sequence[str],
+    session_id: str,
+    channel: str,
+    count: int = 1,
+    span: tuple[datetime, datetime] | None = None,
+) -> str:
+    """How a document reached a session, in words that keep a file write apart from a read.
+
+    ``count`` reads of the same version between ``span``'s two times make one line: an agent
+    polling MCP would otherwise bury the story under identical rows.
+    """
+    pushes = ", ".join(_text(p, 40) for p in push_ids)
+    session = _text(session_id, 130)
+    times = f" {count} times" if count > 1 else ""
+    when = f", {span[0]:%H:%M}-{span[1]:%H:%M}" if count > 1 and span else ""
+    if channel == FILE_CHANNEL:
+        return f"{pushes} delivered to file for {session}{times}{when}"
+    if channel == "hook":
+        return f"{pushes} printed to {session} by the hook{times}{when}"
+    if channel == "mcp":
+        return f"{pushes} read{times} by {session} through MCP{when}"
+    return f"{pushes} delivered to {session} via {_text(channel, 20)}{times}{when}"
 
 
 def _registered(body: SessionRegistered, names: Names, actor: str) -> str:
     session = body.session
     repo = f" in {_text(session.repo, 80)}" if session.repo else ""
     task = f": {_text(session.task, 80)}" if session.task else ""
-    return f"session {session.id} registered ({session.agent.value}{repo}){task}"
+    how = f", {_text(session.source, 20)}" if session.source else ""
+    return f"session {session.id} registered ({session.agent.value}{repo}{how}){task}"
 
 
 def _seen(body: SessionSeen, names: Names, actor: str) -> str:
@@ -158,6 +196,30 @@ def _ended(body: SessionEnded, names: Names, actor: str) -> str:
 def _note(body: NoteAdded, names: Names, actor: str) -> str:
     note = body.note
     return f"note {note.id} ({note.kind.value}) by {_text(note.author, 80)}: {_text(note.text)}"
+
+
+_GUARD_VERBS: dict[str, str] = {
+    GuardDecision.ASKED: "asked before",
+    GuardDecision.DENIED: "was stopped before",
+    GuardDecision.ALLOWED_AFTER_ASK: "was allowed, after asking,",
+}
+_GUARD_ACTIONS: dict[str, str] = {
+    GuardTool.EDIT: "editing",
+    GuardTool.PATCH: "patching",
+    GuardTool.SHELL: "a shell write to",
+}
+GUARD_PATHS_SHOWN = 3
+
+
+def _guard(body: GuardDecided, names: Names, actor: str) -> str:
+    """``s-1 asked before editing services/processor/retry.py (payment-processor, INC-1)``."""
+    verb = _GUARD_VERBS.get(body.decision) or _text(body.decision, 40)
+    action = _GUARD_ACTIONS.get(body.tool, "writing")
+    shown = ", ".join(_text(p, 120) for p in body.paths[:GUARD_PATHS_SHOWN])
+    hidden = len(body.paths) - GUARD_PATHS_SHOWN
+    more = f" and {hidden} more" if hidden > 0 else ""
+    where = f"{_text(body.service, 80)}, {_text(body.incident_id, 40)}"
+    return f"{_text(body.session_id, 130)} {verb} {action} {shown}{more} ({where})"
 
 
 BodyT = TypeVar("BodyT", bound=JournalBody)
@@ -186,3 +248,4 @@ _describe(SessionRegistered, _registered)
 _describe(SessionSeen, _seen)
 _describe(SessionEnded, _ended)
 _describe(NoteAdded, _note)
+_describe(GuardDecided, _guard)

@@ -10,6 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from oncall_tui.core.opened import first_signal_note
 from oncall_tui.core.sanitize import display_text
 from oncall_tui.tui.format import plain
 from oncall_tui.tui.loader import IncidentDetail, load_incident_detail
@@ -25,9 +26,11 @@ def render_incident(detail: IncidentDetail, palette: dict[str, str]) -> Text:
     text.append("\n")
     text.append(f"{i.severity.value}", style=f"bold {palette.get(f'sev-{i.severity.value}', '')}")
     text.append(f" · {i.state.value}", style=palette.get(f"state-{i.state.value}", ""))
+    signal_said = first_signal_note(i.opened_at, i.signal_started_at)
     text.append(
-        f" · opened {i.opened_at:%Y-%m-%d %H:%M:%S} UTC · {i.signal_count} signals"
-        f" from {display_text(', '.join(i.sources))}\n"
+        f" · opened {i.opened_at:%Y-%m-%d %H:%M:%S} UTC"
+        + (f" ({signal_said})" if signal_said else "")
+        + f" · {i.signal_count} signals from {display_text(', '.join(i.sources))}\n"
     )
     for label, when in (
         ("acknowledged", i.acknowledged_at),

@@ -18,6 +18,7 @@ from oncall_tui.tui.loader import Snapshot, View
 from oncall_tui.tui.messages import (
     ActionDone,
     ActionFailed,
+    AgentErrorsCounted,
     AudienceLoaded,
     PreviewLoaded,
     SnapshotLoaded,
@@ -144,6 +145,8 @@ class MainScreen(Screen[None]):
         self._known_critical: set[str] | None = None
         self._last: Snapshot | None = None
         self._show_all = False
+        self._agent_errors = 0
+        """Last count sent to the header; touched only by the (exclusive) load worker."""
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -186,10 +189,19 @@ class MainScreen(Screen[None]):
     def refresh_data(self, force: bool = False) -> None:
         loader = self.services.loader
         view = self.view
+        # Read on every tick: the hooks' errors are logged beside the DB, not journaled.
+        agent_errors = loader.agent_errors().count
+        if agent_errors != self._agent_errors:
+            self._agent_errors = agent_errors
+            self.post_message(AgentErrorsCounted(agent_errors))
         if not force and loader.max_seq() == self._seq:
             return
         snapshot = loader.snapshot(view, narrow_to_first=not self._show_all)
         self.post_message(SnapshotLoaded(snapshot, view))
+
+    @on(AgentErrorsCounted)
+    def _show_agent_errors(self, message: AgentErrorsCounted) -> None:
+        self.query_one(StatusBar).show(agent_errors=message.count)
 
     @on(SnapshotLoaded)
     def _show(self, message: SnapshotLoaded) -> None:

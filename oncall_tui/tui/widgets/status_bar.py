@@ -12,12 +12,15 @@ class StatusBar(Static):
     DEFAULT_CSS = """
     StatusBar { height: 1; }
     """
+    COMPONENT_CLASSES = {"status-bar--warning"}
+    """The style of a mark that asks for a look (the hooks' errors), set in ``app.tcss``."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id, markup=False)
         self.counts: Counts | None = None
         self.receiver = "receiver off"
         self.export_dir = ""
+        self.agent_errors = 0
 
     def show(
         self,
@@ -25,8 +28,10 @@ class StatusBar(Static):
         *,
         receiver: str | None = None,
         export_dir: str | None = None,
+        agent_errors: int | None = None,
     ) -> None:
         self.counts = counts or self.counts
+        self.agent_errors = agent_errors if agent_errors is not None else self.agent_errors
         self.receiver = receiver if receiver is not None else self.receiver
         self.export_dir = export_dir if export_dir is not None else self.export_dir
         self.update(self._text())
@@ -45,6 +50,10 @@ class StatusBar(Static):
             )
             text.append(f" · {c.rejected_deliveries} rejected deliveries")
         text.append(f" · {self.receiver}")
+        if self.agent_errors:
+            warning = self.get_component_rich_style("status-bar--warning", partial=True)
+            text.append(" · ")
+            text.append(f"hook errors: {self.agent_errors} (24h)", style=warning)
         if self.export_dir:
             text.append(f" · context → {self.export_dir}")
         return text

@@ -1,0 +1,59 @@
+"""Claude Code transcripts: ``~/.claude/projects/<project>/<session-id>.jsonl``.
+
+Where they live is documented (https://code.claude.com/docs/en/claude-directory, "application
+data"; the ``transcript_path`` of every hook input, https://code.claude.com/docs/en/hooks); the
+record format is internal to Claude Code, so this reads leniently and only what has stayed put:
+each conversational line carries ``sessionId``, ``cwd``, ``gitBranch`` and ``timestamp``, and an
+assistant line's ``message.content`` holds Anthropic Messages ``tool_use`` blocks whose
+``input`` names the file (``file_path``, ``notebook_path``, ``edits[]``). Anything else on a
+line (prompts, answers, tool results, file contents) is never read into the facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from oncall_tui.agents.discover.facts import TranscriptFacts, json_object, text_field
+from oncall_tui.agents.repo import tool_paths
+
+FILE_TOOLS = frozenset({"Edit", "Write", "MultiEdit", "NotebookEdit", "Read"})
+"""Tools whose input names the files the session works on."""
+NO_BRANCH = frozenset({"HEAD"})
+"""What ``gitBranch`` holds on a detached HEAD: no branch."""
+
+
+def parse_transcript(lines: Iterable[str]) -> TranscriptFacts:
+    """The session's metadata; the newest line wins for the id, directory and branch."""
+    facts = TranscriptFacts()
+    for line in lines:
+        if not line.strip():
+            continue
+        facts.lines += 1
+        record = json_object(line)
+        if record is None:
+            facts.skipped += 1
+            continue
+        _read_record(record, facts)
+    return facts
+
+
+def _read_record(record: dict[str, Any], facts: TranscriptFacts) -> None:
+    facts.session_id = text_field(record, "sessionId") or facts.session_id
+    facts.cwd = text_field(record, "cwd") or facts.cwd
+    branch = text_field(record, "gitBranch")
+    if branch and branch not in NO_BRANCH:
+        facts.branch = branch
+    facts.saw_time(record.get("timestamp"))
+    if record.get("type") != "assistant":
+        return
+    message = record.get("message")
+    content = message.get("content") if isinstance(message, dict) else None
+    if not isinstance(content, list):
+        return
+    for block in content:
+        if not isinstance(block, dict) or block.get("type") != "tool_use":
+            continue
+        tool_input = block.get("input")
+        if block.get("name") in FILE_TOOLS and isinstance(tool_input, dict):
+            facts.touched(tool_paths(tool_input))
