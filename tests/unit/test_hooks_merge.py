@@ -158,7 +158,10 @@ def test_cursor_gets_version_1_and_flat_entries_next_to_the_users() -> None:
 
     assert list(merged) == ["version", "hooks"]
     assert merged["version"] == 1
-    assert merged["hooks"]["afterFileEdit"] == [{"command": "./hooks/format.sh"}]
+    assert merged["hooks"]["afterFileEdit"] == [
+        {"command": "./hooks/format.sh"},
+        {"command": command("cursor")},
+    ]
     assert merged["hooks"]["beforeShellExecution"] == [
         {"command": "./hooks/audit.sh", "timeout": 10},
         {"command": command("cursor")},

@@ -116,6 +116,9 @@ SPECS: dict[str, AgentHooks] = {
                 Wiring("beforeSubmitPrompt"),
                 Wiring("preToolUse", "Write|Edit|StrReplace|Delete"),
                 Wiring("beforeShellExecution"),
+                # What ran after an ask: the engineer said yes (journaled as allowed-after-ask).
+                Wiring("afterFileEdit"),
+                Wiring("afterShellExecution"),
                 Wiring("stop"),
             ),
             project_file=(".cursor", "hooks.json"),
