@@ -8,12 +8,22 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
+import tomllib
 import types
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,7 +31,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from oncall_tui.core.health import DEFAULT_SILENCE_S
 from oncall_tui.core.urls import MASK, without_userinfo
+from oncall_tui.core.validation_text import describe_problem, location
 from oncall_tui.paths import default_config_path, default_db_path, default_export_dir
 from oncall_tui.sources import SOURCE_MODULES
 from oncall_tui.sources.base import ServiceMapping
@@ -63,6 +75,8 @@ class SourceSettings(Section):
     """Bearer token expected in ``Authorization: Bearer <token>``."""
     basic_user: str | None = None
     basic_password: SecretStr | None = None
+    silence_s: float | None = Field(None, gt=0)
+    """Mark this source silent after this long without a delivery (default: ``[health]``)."""
 
     @property
     def auth_kinds(self) -> list[str]:
@@ -121,6 +135,11 @@ class PolicySettings(Section):
     rate_limit_per_hour: int = Field(12, ge=1)
 
 
+class HealthSettings(Section):
+    silence_s: float = Field(DEFAULT_SILENCE_S, gt=0)
+    """A configured source with no delivery for this long is marked silent (header, status)."""
+
+
 class OncallSettings(Section):
     contact: str | None = Field(None, max_length=120)
     """Who agents are told to ask when no engineer has approved their guidance yet: a name, a
@@ -160,6 +179,82 @@ class DiscoverSettings(Section):
     """How often ``serve`` looks for sessions (0: never)."""
 
 
+DEFAULT_AGENT_TRAILERS = (
+    "Co-Authored-By: Claude",
+    "Co-authored-by: .*Copilot",
+    "Generated-by:",
+    "Co-authored-by: Codex",
+    "Co-authored-by: Cursor",
+    "Co-authored-by: Gemini",
+)
+
+
+class CommitsSettings(Section):
+    """Commits made in agent sessions, and the commits each deploy shipped."""
+
+    agent_trailers: list[str] = Field(default_factory=lambda: list(DEFAULT_AGENT_TRAILERS))
+    """Regular expressions (case-insensitive, matched at the start of a trailer line) whose
+    trailer marks a commit as an agent's, e.g. ``Co-Authored-By: Claude``."""
+    interval_s: float = Field(15, ge=0)
+    """How often ``serve`` resolves new deploys and scans the sessions' repositories (0: never)."""
+    first_deploy_depth: int = Field(200, ge=1, le=1000)
+    """A service's first deploy has no previous one: this many of its ancestors are its range."""
+
+    @field_validator("agent_trailers")
+    @classmethod
+    def _valid_patterns(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression ({exc.msg})") from None
+        return patterns
+
+
+class GitHubApiSettings(Section):
+    token: SecretStr | None = None
+    """With a token, deploy ranges of repositories without a local clone come from the GitHub
+    compare API."""
+    api_url: str = "https://api.github.com"
+    """GitHub Enterprise Server: ``https://HOST/api/v3``."""
+
+    @field_validator("api_url")
+    @classmethod
+    def _https_or_loopback(cls, url: str) -> str:
+        # The token travels with every request: never in clear beyond this machine.
+        host = url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
+        if not url.startswith("https://") and not (
+            url.startswith("http://") and (host in LOOPBACK_HOSTS or host.startswith("127."))
+        ):
+            raise ValueError("must be an https:// URL (http:// only on loopback)")
+        return url
+
+
+class ReposSettings(Section):
+    """Local clones by ``owner/name`` (``"acme/payments" = "/src/payments"``), and the GitHub
+    API for repositories without one (``[repos.github]``)."""
+
+    github: GitHubApiSettings = Field(default_factory=GitHubApiSettings)
+    clones: dict[str, Path] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _clones_by_name(cls, data: Any) -> Any:
+        # The file names clones as keys of [repos] itself; every key with a slash is one.
+        if not isinstance(data, dict):
+            return data
+        clones = {k: v for k, v in data.items() if isinstance(k, str) and "/" in k}
+        rest = {k: v for k, v in data.items() if k not in clones}
+        return {**rest, "clones": {**dict(rest.get("clones") or {}), **clones}}
+
+    def clone(self, repo: str) -> Path | None:
+        """The local clone of ``owner/name`` (case-insensitive, ``~`` expanded), if configured."""
+        for name, path in self.clones.items():
+            if name.lower() == repo.lower():
+                return path.expanduser()
+        return None
+
+
 class UiSettings(Section):
     poll_interval_s: float = Field(0.5, ge=0)
     """How often the dashboard checks the journal for changes from any process (0: never)."""
@@ -169,6 +264,22 @@ class UiSettings(Section):
     """Binding id → keys, e.g. ``approve = "y"`` or ``quit = "ctrl+q"``."""
     serve: bool = False
     """Run the receiver, pollers and exporter inside the dashboard (like ``--serve``)."""
+    keep_resolved_s: float = Field(900, ge=0)
+    """How long a resolved incident stays in the incidents pane, dimmed (0: it goes at once)."""
+
+    @field_validator("keymap")
+    @classmethod
+    def _one_action_per_key(cls, value: dict[str, str]) -> dict[str, str]:
+        """Two actions on one key would leave one of them unreachable, silently."""
+        owner: dict[str, str] = {}
+        clashes = []
+        for action, keys in value.items():
+            for key in (k.strip() for k in keys.split(",")):
+                if key and owner.setdefault(key, action) != action:
+                    clashes.append(f"{key!r} is bound to both {owner[key]!r} and {action!r}")
+        if clashes:
+            raise ValueError("; ".join(clashes))
+        return value
 
 
 class Settings(BaseSettings):
@@ -188,9 +299,12 @@ class Settings(BaseSettings):
     policy: PolicySettings = Field(default_factory=PolicySettings)
     export: ExportSettings = Field(default_factory=ExportSettings)
     ui: UiSettings = Field(default_factory=UiSettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
     oncall: OncallSettings = Field(default_factory=OncallSettings)
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
     discover: DiscoverSettings = Field(default_factory=DiscoverSettings)
+    commits: CommitsSettings = Field(default_factory=CommitsSettings)
+    repos: ReposSettings = Field(default_factory=ReposSettings)
 
     @field_validator("sources")
     @classmethod
@@ -231,12 +345,15 @@ def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings
         model_config = SettingsConfigDict(toml_file=path if path.exists() else None)
 
     _check_env_sections()
+    label = str(path) if path.exists() else "configuration"
     try:
         return FileSettings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
-        raise ConfigError(f"invalid configuration ({path}): {describe_errors(exc)}") from None
+        raise ConfigError(describe_errors(exc, label)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{label}: not valid TOML: {exc}") from None
     except ValueError as exc:
-        raise ConfigError(f"invalid configuration ({path}): {exc}") from exc
+        raise ConfigError(f"{label}: {exc}") from exc
 
 
 def unknown_key(key: object, known: Sequence[str] | set[str] | dict[str, Any]) -> str:
@@ -247,25 +364,38 @@ def unknown_key(key: object, known: Sequence[str] | set[str] | dict[str, Any]) -
     return f"unknown key {str(key)!r} ({hint})"
 
 
-def describe_errors(exc: ValidationError) -> str:
-    """Every problem on one line, by where it is and what is wrong: never the value given.
+def describe_errors(exc: ValidationError, file_label: str = "configuration") -> str:
+    """Every problem on one line, in our words, each where it was made: a value that came from
+    an environment variable is named by the variable, one from the file by the file and key
+    (``config.toml: server.port: expected an integer, got "abc"``).
 
-    Pydantic's own message quotes each input, and a numeric ``secret = 12345`` would be printed
-    on the terminal and in logs; the location and the rule broken are enough to fix it.
+    The value given is quoted only where seeing it helps (text where a number was expected),
+    never for a secret: a numeric ``secret = 12345`` must not reach the terminal or a log.
     """
-    problems = []
+    in_file: list[str] = []
+    from_env: list[str] = []
     set_in_env = {name.upper() for name in os.environ if name.upper().startswith(ENV_PREFIX)}
-    for error in exc.errors(include_url=False, include_input=False, include_context=False):
+    for error in exc.errors(include_url=False):
         loc = tuple(error["loc"])
         if error["type"] == "extra_forbidden" and loc:
             where, message = loc[:-1], unknown_key(loc[-1], _known_keys(loc[:-1]))
         else:
-            where, message = loc, str(error["msg"]).removeprefix("Value error, ")
+            where, message = loc, describe_problem(error, show_input=not _is_secret(loc))
         env_name = ENV_PREFIX + "__".join(map(str, loc)).upper()
         if env_name in set_in_env:
-            message += f" (from ${env_name})"
-        problems.append(f"{'.'.join(map(str, where))}: {message}" if where else message)
-    return "; ".join(problems)
+            from_env.append(f"{env_name}: {message}")
+        else:
+            in_file.append(f"{location(where)}: {message}" if where else message)
+    problems = [f"{file_label}: {'; '.join(in_file)}"] if in_file else []
+    return "; ".join(problems + from_env)
+
+
+def _is_secret(loc: tuple[int | str, ...]) -> bool:
+    """Whether the value at ``loc`` is a credential (a ``SecretStr`` field)."""
+    shape: Any = Settings
+    for part in loc:
+        shape = _inner(shape, part)
+    return shape is SecretStr
 
 
 def _check_env_sections() -> None:
@@ -283,7 +413,7 @@ def _check_env_sections() -> None:
         if head not in sections
     ]
     if problems:
-        raise ConfigError(f"invalid configuration (environment): {'; '.join(problems)}")
+        raise ConfigError("; ".join(problems))
 
 
 def _known_keys(where: tuple[int | str, ...]) -> list[str]:
@@ -331,6 +461,8 @@ def masked(settings: Settings) -> dict[str, Any]:
             },
             **({"basic_user": source.basic_user} if source.basic_user else {}),
         }
+    if settings.repos.github.token is not None:
+        data["repos"]["github"]["token"] = MASK
     for name in ("alertmanager", "pagerduty"):
         poller = data["pollers"].get(name)
         if poller and poller.get("token"):

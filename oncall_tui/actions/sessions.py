@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from oncall_tui.actions import Rules, active_incident_ids, reconcile
+from oncall_tui.core.agent_handover import handover_events
+from oncall_tui.core.agent_identity import sessions_of_agent
 from oncall_tui.core.agents import MAX_SESSION_PATHS, AgentKind, AgentSession, validate_session_id
 from oncall_tui.core.journal import SessionEnded, SessionRegistered, SessionSeen
 from oncall_tui.core.sanitize import clean
 from oncall_tui.core.urls import without_userinfo
-from oncall_tui.store.journal import Store
+from oncall_tui.store.journal import Store, Writer
 from oncall_tui.store.queries import NotFoundError
 
 MAX_PATH_LENGTH = 1024
@@ -64,10 +66,28 @@ def register(
     )
     with store.write() as writer:
         writer.append(SessionRegistered(session), actor=actor or f"agent:{session_id}")
-        reconcile(writer, active_incident_ids(writer), rules, only_session=session_id)
+        incident_ids = active_incident_ids(writer)
+        # Before reconciling: the carried guidance is the version reconcile then builds on.
+        _continue_the_agent(writer, session, incident_ids)
+        reconcile(writer, incident_ids, rules, only_session=session_id)
         stored = writer.tables.get_session(session_id)
     assert stored is not None
     return stored
+
+
+def _continue_the_agent(writer: Writer, session: AgentSession, incident_ids: list[str]) -> None:
+    """Give a new session of an agent the live guidance its earlier sessions were given."""
+    rows = writer.conn.execute("SELECT data FROM sessions").fetchall()
+    every = [AgentSession.model_validate_json(r[0]) for r in rows]
+    predecessors = {s.id for s in sessions_of_agent(every, session)} - {session.id}
+    if not predecessors:
+        return
+    pushes = [p for i in incident_ids for p in writer.tables.pushes_for_incident(i)]
+    events = handover_events(
+        session, predecessors, pushes, writer.tables.next_push_number(), writer.clock.now()
+    )
+    for event in events:
+        writer.append(event, actor="engine")
 
 
 def heartbeat(

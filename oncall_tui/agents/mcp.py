@@ -219,23 +219,57 @@ class _Backend:
         return f"{push.id} ({push.incident_id}) acknowledged: the on-call engineer can see it."
 
     def add_note(
-        self, service: str, text: str, kind: NoteKind, rationale: str, given: str | None
+        self,
+        service: str,
+        text: str,
+        kind: NoteKind,
+        rationale: str,
+        given: str | None,
+        paths: list[str] | None = None,
     ) -> str:
         session_id = self.session_id(given)
         with self.store() as store:
             self.seen(store, session_id)
+            session = store.tables().get_session(session_id)
             note = note_actions.add_note(
                 store,
                 author=f"agent:{session_id}",
                 kind=kind,
                 text=text,
-                service=service,
+                service=note_actions.check_service(store, service),
                 rationale=rationale,
+                paths=paths or [],
+                repo_root=session.cwd if session is not None and paths else None,
                 agent_authored=True,
             )
         return (
             f"{note.id} saved for {note.service} as an agent-authored {note.kind.value}, not yet"
             " accepted: other agents will not see it until an on-call engineer accepts it."
+        )
+
+    def propose_update(self, note_id: str, text: str, rationale: str, given: str | None) -> str:
+        """A superseding note by the agent, pending: the old one holds until it is accepted."""
+        session_id = self.session_id(given)
+        with self.store() as store:
+            self.seen(store, session_id)
+            old = store.tables().get_note(note_id.strip().upper())
+            if old is None or not old.is_current or old.service is None:
+                raise NotFoundError(f"no current note {note_id.strip()[:20]}")
+            note = note_actions.add_note(
+                store,
+                author=f"agent:{session_id}",
+                kind=old.kind,
+                text=text,
+                service=old.service,
+                rationale=rationale,
+                paths=old.paths,
+                repo_root=old.repo_root,
+                agent_authored=True,
+                supersedes=old.id,
+            )
+        return (
+            f"{note.id} proposed as the update of {old.id}, not yet accepted: {old.id} stays"
+            " in force until an on-call engineer accepts it."
         )
 
     def incident(self, incident_id: str) -> str:
@@ -345,12 +379,26 @@ def build_server(
         kind: Literal["decision", "runbook", "warning"] = "warning",
         rationale: str = "",
         session_id: str | None = None,
+        paths: list[str] | None = None,
     ) -> str:
         """Record operational knowledge about a service for future sessions (for example why a
         timeout must stay). Kept pending: other agents see it only once an engineer accepts it.
+
+        paths: files (globs, relative to the repository root) it is about; a later commit
+        touching them flags the note for review.
         """
         with _reported_as(ToolError):
-            return backend.add_note(service, text, NoteKind(kind), rationale, session_id)
+            return backend.add_note(service, text, NoteKind(kind), rationale, session_id, paths)
+
+    @server.tool(annotations=writes, structured_output=False)
+    def propose_update(
+        note_id: str, text: str, rationale: str = "", session_id: str | None = None
+    ) -> str:
+        """Propose a new text for a team note (N-<n>) that is out of date, or confirm it by
+        proposing the same text. Kept pending until an engineer accepts it.
+        """
+        with _reported_as(ToolError):
+            return backend.propose_update(note_id, text, rationale, session_id)
 
     return server
 

@@ -8,6 +8,7 @@ import click
 
 from oncall_tui.cli.app_context import AppContext
 from oncall_tui.cli.catalog_cmd import catalog
+from oncall_tui.cli.commits_cmd import commits
 from oncall_tui.cli.config_cmd import config
 from oncall_tui.cli.context_cmd import context, schema
 from oncall_tui.cli.deliveries_cmd import deliveries, ingest
@@ -16,10 +17,13 @@ from oncall_tui.cli.guard_cmd import guard
 from oncall_tui.cli.hooks_cmd import hooks
 from oncall_tui.cli.incidents_cmd import incident, incidents
 from oncall_tui.cli.mcp_cmd import mcp
+from oncall_tui.cli.memory_cmd import memory
 from oncall_tui.cli.notes_cmd import notes
 from oncall_tui.cli.pushes_cmd import approve, broadcast, edit, pushes, reject
+from oncall_tui.cli.report_cmd import report
 from oncall_tui.cli.runtime_cmd import dashboard, demo, replay, serve
 from oncall_tui.cli.sessions_cmd import hook, sessions
+from oncall_tui.cli.status_cmd import status
 from oncall_tui.cli.timeline_cmd import timeline, timeline_schema
 from oncall_tui.cli.watch_cmd import watch
 
@@ -39,15 +43,22 @@ from oncall_tui.cli.watch_cmd import watch
     help="TOML config file (default: under the XDG config dir).",
 )
 @click.option(
+    "--init",
+    is_flag=True,
+    help="Create the --db file's directory if it does not exist (otherwise refused).",
+)
+@click.option(
     "--serve", is_flag=True, help="Also run the receiver, pollers and exporter in the dashboard."
 )
 @click.pass_context
-def cli(ctx: click.Context, db: Path | None, config_path: Path | None, serve: bool) -> None:
+def cli(
+    ctx: click.Context, db: Path | None, config_path: Path | None, init: bool, serve: bool
+) -> None:
     """Keep AI coding agents in step with production incidents.
 
     Without a command: the dashboard.
     """
-    app = AppContext(config_path=config_path, db_override=db)
+    app = AppContext(config_path=config_path, db_override=db, init=init)
     ctx.obj = app
     ctx.call_on_close(app.close)
     if ctx.invoked_subcommand is None:
@@ -69,10 +80,12 @@ for command in (
     edit,
     broadcast,
     notes,
+    memory,
     context,
     schema,
     export,
     guard,
+    commits,
     sessions,
     hook,
     hooks,
@@ -81,6 +94,8 @@ for command in (
     dashboard,
     timeline,
     replay,
+    report,
+    status,
 ):
     cli.add_command(command)
 schema.add_command(timeline_schema)

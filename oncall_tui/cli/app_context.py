@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from oncall_tui.actions import Rules
 from oncall_tui.config import ConfigError, Settings, load_settings
 from oncall_tui.core.clock import Clock, SystemClock
 from oncall_tui.core.sanitize import clean, display_text
+from oncall_tui.paths import default_db_path
 from oncall_tui.store.db import StoreUnavailableError
 from oncall_tui.store.journal import Store
 from oncall_tui.store.queries import NotFoundError
@@ -31,6 +33,8 @@ class AppContext:
     config_path: Path | None
     db_override: Path | None
     clock: Clock = field(default_factory=SystemClock)
+    init: bool = False
+    """``--init``: create the DB's directory when it does not exist."""
     _settings: Settings | None = None
     _store: Store | None = None
 
@@ -48,7 +52,10 @@ class AppContext:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store.open(self.settings.db, self.clock)
+            path = self.settings.db
+            # The default location is ours to create; a path someone typed that names a
+            # directory that is not there is more likely a typo than a wish.
+            self._store = open_store(path, self.clock, make_dirs=self.init or _is_default(path))
         return self._store
 
     def close(self) -> None:
@@ -59,6 +66,50 @@ class AppContext:
 
 class UserError(click.ClickException):
     """A mistake or an unmet condition the user can fix: one line on stderr, exit 1."""
+
+
+def open_store(path: Path, clock: Clock, *, make_dirs: bool) -> Store:
+    """The store at ``path``, or one line saying why not (no directory, not SQLite)."""
+    if path.is_dir():
+        raise UserError(f"{path} is a directory: --db takes the path of the SQLite file")
+    if not path.parent.is_dir():
+        if not make_dirs:
+            raise UserError(
+                f"{path}: directory {path.parent} does not exist "
+                "(create it, or add --init to create it)"
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return Store.open(path, clock)
+    except sqlite3.OperationalError as exc:
+        raise UserError(f"{path}: cannot open the database ({exc})") from None
+    except sqlite3.DatabaseError:
+        raise UserError(f"{path} is not an oncall-tui database (not SQLite)") from None
+
+
+def _is_default(path: Path) -> bool:
+    return path.expanduser().absolute() == default_db_path().absolute()
+
+
+def check_keymap(settings: Settings) -> None:
+    """``[ui.keymap]`` against the dashboard's bindings: refused before the screen is taken."""
+    from oncall_tui.cli.keymap_check import keymap_problems
+
+    problems = keymap_problems(settings.ui.keymap)
+    if problems:
+        raise UserError("ui.keymap: " + "; ".join(problems))
+
+
+def require_terminal(what: str) -> None:
+    """Refuse at once when there is no terminal to draw on (a pipe, cron, CI).
+
+    Textual would start anyway and spin, drawing to nobody, until killed.
+    """
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UserError(
+            f"{what} needs a terminal (stdin and stdout are not a TTY); "
+            "for scripts use `oncall-tui incidents` or `oncall-tui timeline`"
+        )
 
 
 def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:

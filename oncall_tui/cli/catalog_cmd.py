@@ -13,6 +13,7 @@ from oncall_tui.agents.repo import repo_info, repo_slug
 from oncall_tui.cli.app_context import app_context, friendly_errors, print_json
 from oncall_tui.core.catalog_explain import explain_path
 from oncall_tui.core.catalog_yaml import CatalogError
+from oncall_tui.core.plural import counted
 from oncall_tui.core.sanitize import display_text
 from oncall_tui.core.topology import Catalog
 
@@ -46,7 +47,7 @@ def load(files: tuple[Path, ...], repo: str | None) -> None:
     except CatalogError as exc:
         raise click.ClickException(display_text(exc, 500)) from exc
     services = len(report.catalog.services)
-    click.echo(f"loaded {services} services from {display_text(report.source, None)}")
+    click.echo(f"loaded {counted(services, 'service')} from {display_text(report.source, None)}")
     for codeowners in report.codeowners:
         _echo_codeowners(codeowners)
     for skipped in report.skipped:

@@ -9,6 +9,7 @@ import click
 from oncall_tui.agents.discover.apply import DiscoveryReport, FoundSession, Outcome, discover
 from oncall_tui.cli.app_context import app_context, friendly_errors, print_json
 from oncall_tui.core.clock import age, iso
+from oncall_tui.core.plural import counted
 from oncall_tui.core.sanitize import display_text
 
 WOULD = {
@@ -42,7 +43,7 @@ def discover_command(as_json: bool, dry_run: bool) -> None:
         )
     registered = sum(f.outcome is Outcome.REGISTERED for f in report.found)
     verb = "would register" if dry_run else "registered"
-    summary = f"{len(report.found)} sessions found, {registered} {verb}"
+    summary = f"{counted(len(report.found), 'session')} found, {registered} {verb}"
     if report.skipped_lines or report.skipped_files:
         summary += f"; skipped {report.skipped_lines} lines, {report.skipped_files} files"
     click.echo(summary)

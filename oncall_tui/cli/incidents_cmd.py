@@ -12,8 +12,10 @@ from oncall_tui.cli.app_context import app_context, friendly_errors, print_json
 from oncall_tui.core.clock import age
 from oncall_tui.core.models import Incident, IncidentState
 from oncall_tui.core.opened import first_signal_note
+from oncall_tui.core.regressions import summary_line
 from oncall_tui.core.sanitize import display_text
 from oncall_tui.store import queries
+from oncall_tui.store.reports import incident_evidence
 
 
 def incident_json(incident: Incident) -> dict[str, Any]:
@@ -62,6 +64,7 @@ def show(incident_id: str, as_json: bool) -> None:
     found = queries.get_incident(conn, incident_id)
     signals = queries.incident_signals(conn, found.id)
     changes = queries.incident_changes(conn, found.id)
+    evidence = incident_evidence(conn, found.id)
     if as_json:
         print_json(
             {
@@ -71,6 +74,7 @@ def show(incident_id: str, as_json: bool) -> None:
                     {"relation": link.relation, "id": s.id, **s.signal.model_dump(mode="json")}
                     for link, s in changes
                 ],
+                "agent_assisted": evidence.model_dump(mode="json") if evidence else None,
             }
         )
         return
@@ -98,6 +102,8 @@ def show(incident_id: str, as_json: bool) -> None:
                 f" {s.signal.kind.value:<8}"
                 f" {display_text(s.signal.title, 100)}"
             )
+    if evidence is not None:
+        click.echo(f"agent-assisted: {display_text(summary_line(evidence), 600)}")
     click.echo("signals:")
     for s in signals:
         click.echo(

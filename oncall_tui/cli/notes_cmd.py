@@ -57,8 +57,11 @@ def add(
 ) -> None:
     """Add a note."""
     root = repo_root or (Path.cwd() if paths else None)
+    store = app_context().store
+    if service is not None:
+        service = note_actions.check_service(store, service)
     note = note_actions.add_note(
-        app_context().store,
+        store,
         author=engineer(),
         kind=NoteKind(kind),
         text=text,
@@ -121,3 +124,23 @@ def accept(note_id: str) -> None:
     """Accept an agent-authored note: other agents will see it."""
     note = note_actions.accept_note(app_context().store, note_id, engineer())
     click.echo(f"{note.id} accepted")
+
+
+@notes.command()
+@click.argument("note_id")
+@click.option("--reason", default="", help="Why (kept in the journal).")
+@friendly_errors
+def reject(note_id: str, reason: str) -> None:
+    """Decline an agent's pending note or proposed update."""
+    note = note_actions.reject_note(app_context().store, note_id, engineer(), reason)
+    click.echo(f"{note.id} rejected")
+
+
+@notes.command()
+@click.argument("note_id")
+@click.option("--reason", default="", help="Why it no longer holds (kept in the journal).")
+@friendly_errors
+def retire(note_id: str, reason: str) -> None:
+    """Withdraw a note that no longer holds."""
+    note = note_actions.retire_note(app_context().store, note_id, engineer(), reason)
+    click.echo(f"{note.id} retired")

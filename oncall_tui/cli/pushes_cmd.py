@@ -8,6 +8,7 @@ from oncall_tui.actions import pushes as push_actions
 from oncall_tui.actions.actor import engineer
 from oncall_tui.cli.app_context import app_context, friendly_errors, print_json
 from oncall_tui.core.agents import Push, PushState
+from oncall_tui.core.plural import counted
 from oncall_tui.core.sanitize import display_text
 
 
@@ -117,14 +118,14 @@ def broadcast(incident_id: str, message: str, repo: str | None, yes: bool) -> No
     if not audience:
         raise click.ClickException("no active sessions to broadcast to")
     click.echo(
-        f"{len(audience)} sessions will receive it: {', '.join(s.id for s in audience[:10])}"
+        f"{counted(len(audience), 'session')} will receive it: {', '.join(s.id for s in audience[:10])}"
         + (" ..." if len(audience) > 10 else "")
     )
     if not yes:
         click.confirm("Send?", abort=True)
     push = push_actions.broadcast(app.store, incident_id, message, engineer(), app.rules, repo)
     _export_after_decision()
-    click.echo(f"{push.id} sent to {len(push.recipients)} sessions")
+    click.echo(f"{push.id} sent to {counted(len(push.recipients), 'session')}")
 
 
 def _export_after_decision() -> None:

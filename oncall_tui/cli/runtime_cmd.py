@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from oncall_tui.cli.app_context import UserError, app_context, friendly_errors
+from oncall_tui.cli.app_context import (
+    UserError,
+    app_context,
+    check_keymap,
+    friendly_errors,
+    require_terminal,
+)
 
 
 @click.command()
@@ -20,6 +26,7 @@ from oncall_tui.cli.app_context import UserError, app_context, friendly_errors
 @friendly_errors
 def serve(host: str | None, port: int | None, export: bool) -> None:
     """Run the webhook receiver, the pollers, the context export and session discovery."""
+    from oncall_tui.agents.commits.loop import CommitsLoop
     from oncall_tui.agents.discover.loop import DiscoverLoop
     from oncall_tui.agents.export.loop import ExportLoop
     from oncall_tui.server.runner import BindRefusedError, run_server
@@ -32,17 +39,20 @@ def serve(host: str | None, port: int | None, export: bool) -> None:
     settings = settings.model_copy(update={"server": server})
     exporter = ExportLoop(settings.db, settings, clock=app.clock, program="serve")
     discoverer = DiscoverLoop(settings.db, settings, clock=app.clock)
+    committer = CommitsLoop(settings.db, settings, clock=app.clock)
 
     def started() -> None:
         if export:
             exporter.start()
         discoverer.start()  # sessions without a hook, every [discover] interval_s
+        committer.start()  # deploy ranges and signed commits, every [commits] interval_s
 
     try:
         run_server(settings, app.clock, on_started=started)
     except BindRefusedError as exc:
         raise UserError(str(exc)) from exc
     finally:
+        committer.stop()
         discoverer.stop()
         exporter.stop()
 
@@ -55,7 +65,7 @@ def serve(host: str | None, port: int | None, export: bool) -> None:
 )
 @friendly_errors
 def demo(seed_only: bool) -> None:
-    """A fresh temporary DB seeded from sample_data with a scripted incident."""
+    """A fresh DB (temporary, or the new file --db names) seeded with a scripted incident."""
     from oncall_tui.demo.command import run_demo
 
     run_demo(app_context(), seed_only=seed_only)
@@ -69,7 +79,13 @@ def dashboard(serve: bool) -> None:
     from oncall_tui.tui.run import run_dashboard
 
     app = app_context()
-    run_dashboard(app.settings, app.clock, serve=serve or app.settings.ui.serve)
+    settings = app.settings
+    # A wrong --db or a file that is not SQLite answers here in one line, not in the dashboard.
+    app.store  # noqa: B018 (opened for its checks)
+    app.close()
+    check_keymap(settings)
+    require_terminal("the dashboard")
+    run_dashboard(settings, app.clock, serve=serve or settings.ui.serve)
 
 
 @click.command()
@@ -77,10 +93,15 @@ def dashboard(serve: bool) -> None:
 @friendly_errors
 def replay(incident_id: str) -> None:
     """Open the dashboard on the replay of INCIDENT_ID (escape goes to the live dashboard)."""
+    from oncall_tui.store.queries import get_incident
     from oncall_tui.tui.app import AppOptions
     from oncall_tui.tui.run import make_app
     from oncall_tui.tui.screens.replay import replay_starter
 
     app = app_context()
-    options = AppOptions(background=(replay_starter(incident_id),))
+    incident = get_incident(app.store.conn, incident_id)  # an unknown id: one line, exit 1
+    app.close()
+    check_keymap(app.settings)
+    require_terminal("the replay")
+    options = AppOptions(background=(replay_starter(incident.id),))
     make_app(app.settings, app.clock, options=options).run()

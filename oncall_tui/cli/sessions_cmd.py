@@ -7,6 +7,7 @@ engineers; Claude Code registers itself through the hook.
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from typing import Any
 
 import click
@@ -17,8 +18,10 @@ from oncall_tui.agents.hook.adapters import MODULES, adapter
 from oncall_tui.agents.hook.core import emit, report_internal_error, run_hook
 from oncall_tui.cli.app_context import app_context, friendly_errors, print_json
 from oncall_tui.cli.discover_cmd import discover_command
+from oncall_tui.core.agent_identity import session_agent_id
 from oncall_tui.core.agents import AgentKind, AgentSession, SessionState
 from oncall_tui.core.clock import age
+from oncall_tui.core.plural import counted
 from oncall_tui.core.sanitize import display_text
 
 PATH_HELP = "A file the agent touched, relative to the repo root (repeatable)."
@@ -66,7 +69,9 @@ def register(
         paths=list(paths),
         actor=engineer(),
     )
-    click.echo(f"{session.id} registered ({session.agent.value}, {len(session.paths)} paths)")
+    click.echo(
+        f"{session.id} registered ({session.agent.value}, {counted(len(session.paths), 'path')})"
+    )
 
 
 @sessions.command()
@@ -83,7 +88,7 @@ def heartbeat(
     session = session_actions.heartbeat(
         app.store, app.rules, session_id, paths=list(paths), branch=branch, task=task
     )
-    click.echo(f"{session.id} seen ({len(session.paths)} paths)")
+    click.echo(f"{session.id} seen ({counted(len(session.paths), 'path')})")
 
 
 @sessions.command()
@@ -101,7 +106,8 @@ def end(session_id: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @friendly_errors
 def list_(include_ended: bool, as_json: bool) -> None:
-    """Sessions, most recently seen first (active and idle ones unless --all)."""
+    """Sessions by agent (kind, worktree and branch: a resumed session is the same agent), the
+    most recently seen first (active and idle ones unless --all)."""
     app = app_context()
     now, timing = app.clock.now(), app.rules.timing
     rows = app.store.conn.execute("SELECT data FROM sessions ORDER BY last_seen DESC").fetchall()
@@ -117,22 +123,41 @@ def list_(include_ended: bool, as_json: bool) -> None:
     if not listed:
         click.echo("no sessions" if include_ended else "no active sessions")
         return
+    by_agent: dict[str, list[tuple[AgentSession, SessionState]]] = {}
     for s, state in listed:
-        told = f"told {age(s.last_context_at, now)} ago" if s.last_context_at else "never told"
+        by_agent.setdefault(session_agent_id(s), []).append((s, state))
+    for agent, its_sessions in by_agent.items():
+        first = its_sessions[0][0]
+        where = display_text(first.repo or first.cwd or "-", 60)
+        branch = f"@{display_text(first.branch, 40)}" if first.branch else ""
         click.echo(
-            f"{display_text(s.id, 40):<40} {s.agent.value:<11} {state.value:<6}"
-            f" {display_text(s.repo or '-', 32):<32} {display_text(s.branch or '-', 24):<24}"
-            f" seen {age(s.last_seen, now):>4} ago  {told:<15} {len(s.paths):>3} paths"
-            f"  {display_text(s.task, 60)}"
+            f"agent {agent}  {first.agent.value} {where}{branch}"
+            f"  ({counted(len(its_sessions), 'session')})"
         )
+        for s, state in its_sessions:
+            _echo_session(s, state, now)
+
+
+def _echo_session(s: AgentSession, state: SessionState, now: datetime) -> None:
+    told = f"told {age(s.last_context_at, now)} ago" if s.last_context_at else "never told"
+    click.echo(
+        f"  {display_text(s.id, 40):<40} {s.agent.value:<11} {state.value:<6}"
+        f" {display_text(s.repo or '-', 32):<32} {display_text(s.branch or '-', 24):<24}"
+        f" seen {age(s.last_seen, now):>4} ago  {told:<15} {len(s.paths):>3} paths"
+        f"  {display_text(s.task, 60)}"
+    )
 
 
 sessions.add_command(discover_command)
 
 
 def session_json(session: AgentSession, state: SessionState) -> dict[str, Any]:
-    """The stable JSON of a session: the stored model plus its derived state."""
-    return {**session.model_dump(mode="json"), "state": state.value}
+    """The stable JSON of a session: the stored model plus its derived state and agent."""
+    return {
+        **session.model_dump(mode="json"),
+        "state": state.value,
+        "agent_id": session_agent_id(session),
+    }
 
 
 @click.group()

@@ -7,7 +7,7 @@ share. ``--at`` cuts the story at a moment, as the replay would show it then.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import click
@@ -21,22 +21,39 @@ from oncall_tui.cli.app_context import (
 )
 from oncall_tui.core.timeline.html import timeline_html
 from oncall_tui.core.timeline.md import timeline_markdown
-from oncall_tui.core.timeline.report import build_timeline
-from oncall_tui.core.timeline.schema import TimelineDocument, timeline_json, timeline_json_schema
+from oncall_tui.core.timeline.report import build_timeline, with_agent_assisted
+from oncall_tui.core.timeline.schema import (
+    IncidentTimeline,
+    TimelineDocument,
+    timeline_json,
+    timeline_json_schema,
+)
+from oncall_tui.store.journal import Store
 from oncall_tui.store.meta import fence_key
+from oncall_tui.store.queries import get_incident
+from oncall_tui.store.reports import incident_evidence
 from oncall_tui.store.timeline import StorySource, incidents_between
 
 _RELATIVE = re.compile(r"([+-])(\d+(?:\.\d+)?)([smhdw])")
+_TIME_OF_DAY = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _RENDER = {"md": timeline_markdown, "json": timeline_json, "html": timeline_html}
 
 
-def parse_when(text: str, now: datetime) -> datetime:
-    """ISO 8601 (a time without a zone is UTC), ``now``, or relative to now: ``-2h``, ``-30m``,
-    ``-1d``, ``+15m``; units s, m, h, d, w."""
+def parse_when(text: str, now: datetime, day: date | None = None) -> datetime:
+    """ISO 8601 (a time without a zone is UTC), ``now``, relative to now (``-2h``, ``-30m``,
+    ``-1d``, ``+15m``; units s, m, h, d, w), or a time of day in UTC (``12:05``, ``12:05:30``)
+    on ``day`` (the incident's, for ``--at``), today's by default."""
     value = text.strip()
     if value.lower() == "now":
         return now
+    clock_time = _TIME_OF_DAY.fullmatch(value)
+    if clock_time is not None:
+        hour, minute, second = (int(part or 0) for part in clock_time.groups())
+        if hour > 23 or minute > 59 or second > 59:
+            raise click.BadParameter(f"{value!r} is not a time of day (00:00 to 23:59:59)")
+        on = day or now.astimezone(UTC).date()
+        return datetime.combine(on, time(hour, minute, second), tzinfo=UTC)
     relative = _RELATIVE.fullmatch(value)
     if relative is not None:
         sign, amount, unit = relative.groups()
@@ -46,7 +63,8 @@ def parse_when(text: str, now: datetime) -> datetime:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise click.BadParameter(
-            f"{value[:60]!r} is not a time: use ISO 8601 (2026-11-23T12:00Z) or e.g. -2h"
+            f"{value[:60]!r} is not a time: use 12:05 (UTC), ISO 8601 (2026-11-23T12:00Z) "
+            "or e.g. -2h"
         ) from None
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when
 
@@ -56,7 +74,12 @@ def parse_when(text: str, now: datetime) -> datetime:
 @click.option(
     "--format", "fmt", type=click.Choice(sorted(_RENDER)), default="md", show_default=True
 )
-@click.option("--at", "at", metavar="TIME", help="The story as it stood then (ISO 8601 or -2h).")
+@click.option(
+    "--at",
+    "at",
+    metavar="TIME",
+    help="The story as it stood then: 12:05 (UTC, the incident's day), ISO 8601 or -2h.",
+)
 @click.option("--since", metavar="TIME", help="Every incident opened since then (weekly review).")
 @click.option("--until", "until_", metavar="TIME", help="End of the --since window [now].")
 @click.option(
@@ -81,7 +104,11 @@ def timeline(
     app = app_context()
     store = app.store
     now = app.clock.now()
-    point = parse_when(at, now) if at else None
+    point = None
+    if at:
+        # A bare time of day means the incident's day: a review is read days later.
+        day = get_incident(store.conn, incident_id).opened_at.date() if incident_id else None
+        point = parse_when(at, now, day)
     if incident_id is not None:
         refs = [incident_id]
     else:
@@ -89,9 +116,7 @@ def timeline(
         end = parse_when(until_, now) if until_ else now
         refs = incidents_between(store, parse_when(since, now), end)
     key = fence_key(store)
-    document = TimelineDocument(
-        incidents=[build_timeline(StorySource(store, ref).timeline(point), key) for ref in refs]
-    )
+    document = TimelineDocument(incidents=[_record(store, ref, point, key) for ref in refs])
     text = _RENDER[fmt](document)
     if output is None:
         if fmt == "json":
@@ -101,6 +126,13 @@ def timeline(
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
+
+
+def _record(store: Store, ref: str, point: datetime | int | None, key: bytes) -> IncidentTimeline:
+    """One incident's record, with the agent-assisted evidence when the join flags it."""
+    source = StorySource(store, ref)
+    record = build_timeline(source.timeline(point), key)
+    return with_agent_assisted(record, incident_evidence(store.conn, source.incident_id))
 
 
 @click.command(name="timeline")

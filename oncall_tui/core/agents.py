@@ -226,17 +226,63 @@ class Note(BaseModel):
     created_at: datetime
     updated_at: datetime
     superseded_by: str | None = None
+    supersedes: str | None = None
+    """The note this one replaces once accepted (an agent's proposed update)."""
+    rejected: bool = False
+    retired: bool = False
+    closed_reason: str = ""
+    """Why an engineer rejected or retired it."""
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_review_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Left out at their defaults, so notes written before they existed read and write back
+        # to the same text (journal bodies, stored rows, state dumps).
+        data: dict[str, Any] = handler(self)
+        for key, default in _NOTE_REVIEW_DEFAULTS.items():
+            if key in data and data[key] == default:
+                del data[key]
+        return data
 
     @property
     def is_current(self) -> bool:
-        return self.superseded_by is None and self.accepted
+        return self.superseded_by is None and self.accepted and not self.is_closed
 
-    def stale_reasons(self, now: datetime, missing_paths: list[str]) -> list[str]:
-        """Why the note may no longer be true (the caller checks the files; core does no IO)."""
+    @property
+    def is_closed(self) -> bool:
+        """Rejected or retired: it reaches no context and leaves the repository's memory."""
+        return self.rejected or self.retired
+
+    @property
+    def is_pending(self) -> bool:
+        """An agent's note or proposal an engineer has not decided on yet."""
+        return not self.accepted and not self.is_closed and self.superseded_by is None
+
+    def stale_reasons(
+        self, now: datetime, missing_paths: list[str], later_commits: list[str] | None = None
+    ) -> list[str]:
+        """Why the note may no longer be true (the caller checks the files and the git history;
+        core does no IO). ``later_commits`` are :func:`changed_by_commit` reasons."""
         reasons = [f"{path} no longer exists" for path in missing_paths]
+        reasons += later_commits or []
         if self.review_by is not None and now >= self.review_by:
             reasons.append(f"review was due {self.review_by:%Y-%m-%d}")
         return reasons
+
+
+_NOTE_REVIEW_DEFAULTS: dict[str, Any] = {
+    "supersedes": None,
+    "rejected": False,
+    "retired": False,
+    "closed_reason": "",
+}
+
+CHANGED_BY_COMMIT = "changed by commit "
+"""How a reason from the git history begins (the context asks the agent to review those)."""
+
+
+def changed_by_commit(sha: str, committed_at: datetime, path: str) -> str:
+    """Why a note is flagged for review: a commit after it touched one of its paths."""
+    return f"{CHANGED_BY_COMMIT}{sha[:12]} on {committed_at:%Y-%m-%d} touched {path}"
 
 
 def merge_paths(existing: list[str], new: list[str]) -> list[str]:

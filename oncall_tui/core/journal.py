@@ -16,11 +16,18 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from pydantic import BaseModel
 
+from oncall_tui.core import commit_records
 from oncall_tui.core.agents import AgentSession, Note, Push
+from oncall_tui.core.journal_body import JournalBody as JournalBody
+from oncall_tui.core.journal_notes import NoteAccepted as NoteAccepted
+from oncall_tui.core.journal_notes import NoteAdded as NoteAdded
+from oncall_tui.core.journal_notes import NoteRejected as NoteRejected
+from oncall_tui.core.journal_notes import NoteRetired as NoteRetired
+from oncall_tui.core.journal_notes import NoteSuperseded as NoteSuperseded
 from oncall_tui.core.models import Signal
 from oncall_tui.core.topology import Service
 
@@ -50,9 +57,13 @@ class Kind(StrEnum):
     NOTE_ADDED = "note.added"
     NOTE_ACCEPTED = "note.accepted"
     NOTE_SUPERSEDED = "note.superseded"
+    NOTE_REJECTED = "note.rejected"
+    NOTE_RETIRED = "note.retired"
     EXPORT_FAILED = "export.failed"
     GUARD_DECIDED = "guard.decided"
     GUARD_ALLOWED = "guard.allowed"
+    COMMIT_RECORDED = "commit.recorded"
+    DEPLOY_RANGE_RESOLVED = "deploy.range_resolved"
 
     @property
     def family(self) -> str:
@@ -87,6 +98,8 @@ CHANGING_NO_FILES = frozenset(
         Kind.SIGNAL_RECORDED,
         Kind.GUARD_DECIDED,
         Kind.GUARD_ALLOWED,
+        Kind.COMMIT_RECORDED,
+        Kind.DEPLOY_RANGE_RESOLVED,
     }
 )
 """Entries that change nothing in an agent's context files by themselves: the exporter writes
@@ -105,38 +118,6 @@ STORY_KINDS = frozenset(Kind) - {
 exporter's own failures tell no part of it. A deploy freeze is left out as well: the story has
 never replayed it (the live projection does fold it). An edit-guard override names a session,
 not an incident: the story tells it through the ``allowed-after-ask`` decision it leads to."""
-
-
-class JournalBody:
-    """The kind-specific payload of one entry.
-
-    ``_KEYS`` are the fields written as JSON keys of the same name, ``_OMITTED_WHEN_NONE``
-    those left out when unset (as the journal always wrote them), ``_MODELS`` the fields that
-    hold one domain model, written as its JSON. A body of another shape overrides
-    :meth:`to_json` and :meth:`from_json`.
-    """
-
-    __slots__ = ()
-    KIND: ClassVar[Kind]
-    _KEYS: ClassVar[tuple[str, ...]] = ()
-    _OMITTED_WHEN_NONE: ClassVar[frozenset[str]] = frozenset()
-    _MODELS: ClassVar[Mapping[str, type[BaseModel]]] = {}
-
-    def to_json(self) -> dict[str, Any]:
-        data = {key: getattr(self, key) for key in self._KEYS}
-        for key in self._OMITTED_WHEN_NONE:
-            if data[key] is None:
-                del data[key]
-        for key in self._MODELS:
-            data[key] = data[key].model_dump(mode="json")
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Self:
-        values = {key: data[key] for key in cls._KEYS if key in data}
-        for key, model in cls._MODELS.items():
-            values[key] = model.model_validate(values[key])
-        return cls(**values)
 
 
 _BY_KIND: dict[str, type[JournalBody]] = {}
@@ -354,24 +335,12 @@ class ContextDelivered(JournalBody):
 # --- notes and the exporter ----------------------------------------------------------------
 
 
-@_body(Kind.NOTE_ADDED, models={"note": Note})
-@dataclass(frozen=True, slots=True)
-class NoteAdded(JournalBody):
-    note: Note
-
-
-@_body(Kind.NOTE_ACCEPTED)
-@dataclass(frozen=True, slots=True)
-class NoteAccepted(JournalBody):
-    note_id: str
-    by: str
-
-
-@_body(Kind.NOTE_SUPERSEDED)
-@dataclass(frozen=True, slots=True)
-class NoteSuperseded(JournalBody):
-    note_id: str
-    by_note: str
+# The note bodies live in journal_notes (this module is at its size limit); their kinds here.
+_body(Kind.NOTE_ADDED, models={"note": Note})(NoteAdded)
+_body(Kind.NOTE_ACCEPTED)(NoteAccepted)
+_body(Kind.NOTE_SUPERSEDED)(NoteSuperseded)
+_body(Kind.NOTE_REJECTED)(NoteRejected)
+_body(Kind.NOTE_RETIRED)(NoteRetired)
 
 
 @_body(Kind.EXPORT_FAILED)
@@ -433,6 +402,32 @@ class GuardAllowed(JournalBody):
     until: str
     """ISO time, UTC."""
     by: str
+
+
+@_body(Kind.COMMIT_RECORDED)
+@dataclass(frozen=True, slots=True)
+class CommitRecorded(JournalBody):
+    commit: commit_records.Commit
+
+    def to_json(self) -> dict[str, Any]:
+        return commit_records.commit_to_json(self.commit)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        return cls(commit_records.commit_from_json(data))
+
+
+@_body(Kind.DEPLOY_RANGE_RESOLVED)
+@dataclass(frozen=True, slots=True)
+class DeployRangeResolved(JournalBody):
+    deploy: commit_records.DeployRange
+
+    def to_json(self) -> dict[str, Any]:
+        return commit_records.deploy_to_json(self.deploy)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        return cls(commit_records.deploy_from_json(data))
 
 
 def decode(kind: str, data: dict[str, Any]) -> JournalBody | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from oncall_tui.core.agents import AgentSession, Note, Push
+from oncall_tui.core.commits import Commit, DeployRange
 from oncall_tui.core.journal import GuardAllowed, GuardDecided
 from oncall_tui.core.models import (
     AlertState,
@@ -31,6 +32,8 @@ class MemoryTables:
         self.sessions: dict[str, AgentSession] = {}
         self.pushes: dict[str, Push] = {}
         self.notes: dict[str, Note] = {}
+        self.commits: dict[str, Commit] = {}
+        self.deploy_ranges: dict[int, DeployRange] = {}
 
     # --- Tables -------------------------------------------------------------------------
 
@@ -87,6 +90,15 @@ class MemoryTables:
 
     def put_guard_allowance(self, allowance: GuardAllowed) -> None:
         pass
+
+    def get_commit(self, sha: str) -> Commit | None:
+        return self.commits.get(sha)
+
+    def put_commit(self, commit: Commit) -> None:
+        self.commits[commit.sha] = commit
+
+    def put_deploy_range(self, deploy: DeployRange) -> None:
+        self.deploy_ranges[deploy.signal_id] = deploy
 
     # --- Lookup -------------------------------------------------------------------------
 

@@ -7,15 +7,21 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from oncall_tui.core.agents import AgentSession, Note, Push, PushState, merge_paths
+from oncall_tui.core.commit_records import merge_commit
+from oncall_tui.core.commits import Commit, DeployRange
 from oncall_tui.core.journal import (
     CatalogLoaded,
+    CommitRecorded,
     ContextDelivered,
+    DeployRangeResolved,
     GuardAllowed,
     GuardDecided,
     JournalBody,
     JournalEntry,
     NoteAccepted,
     NoteAdded,
+    NoteRejected,
+    NoteRetired,
     NoteSuperseded,
     PushAcknowledged,
     PushApproved,
@@ -62,6 +68,9 @@ class AgentTables(Protocol):
     def put_note(self, note: Note) -> None: ...
     def put_guard_decision(self, decision: GuardDecided, at: datetime) -> None: ...
     def put_guard_allowance(self, allowance: GuardAllowed) -> None: ...
+    def get_commit(self, sha: str) -> Commit | None: ...
+    def put_commit(self, commit: Commit) -> None: ...
+    def put_deploy_range(self, deploy: DeployRange) -> None: ...
 
 
 def _catalog_loaded(body: CatalogLoaded, entry: JournalEntry, tables: AgentTables) -> None:
@@ -222,12 +231,31 @@ def _note_superseded(body: NoteSuperseded, entry: JournalEntry, tables: AgentTab
     _note_update(tables, body.note_id, entry.ts, superseded_by=body.by_note)
 
 
+def _note_rejected(body: NoteRejected, entry: JournalEntry, tables: AgentTables) -> None:
+    _note_update(tables, body.note_id, entry.ts, rejected=True, closed_reason=body.reason)
+
+
+def _note_retired(body: NoteRetired, entry: JournalEntry, tables: AgentTables) -> None:
+    _note_update(tables, body.note_id, entry.ts, retired=True, closed_reason=body.reason)
+
+
 def _guard_decided(body: GuardDecided, entry: JournalEntry, tables: AgentTables) -> None:
     tables.put_guard_decision(body, entry.ts)
 
 
 def _guard_allowed(body: GuardAllowed, entry: JournalEntry, tables: AgentTables) -> None:
     tables.put_guard_allowance(body)
+
+
+def _commit_recorded(body: CommitRecorded, entry: JournalEntry, tables: AgentTables) -> None:
+    # Recorded again (the hook, then the trailer scan): the first session attribution stays.
+    tables.put_commit(merge_commit(tables.get_commit(body.commit.sha), body.commit))
+
+
+def _deploy_range_resolved(
+    body: DeployRangeResolved, entry: JournalEntry, tables: AgentTables
+) -> None:
+    tables.put_deploy_range(body.deploy)
 
 
 AGENT_HANDLERS: Handlers[AgentTables] = {}
@@ -245,5 +273,9 @@ register(AGENT_HANDLERS, ContextDelivered, _context_delivered)
 register(AGENT_HANDLERS, NoteAdded, _note_added)
 register(AGENT_HANDLERS, NoteAccepted, _note_accepted)
 register(AGENT_HANDLERS, NoteSuperseded, _note_superseded)
+register(AGENT_HANDLERS, NoteRejected, _note_rejected)
+register(AGENT_HANDLERS, NoteRetired, _note_retired)
 register(AGENT_HANDLERS, GuardDecided, _guard_decided)
 register(AGENT_HANDLERS, GuardAllowed, _guard_allowed)
+register(AGENT_HANDLERS, CommitRecorded, _commit_recorded)
+register(AGENT_HANDLERS, DeployRangeResolved, _deploy_range_resolved)

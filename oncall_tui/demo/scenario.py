@@ -21,7 +21,7 @@ from oncall_tui.actions import sessions as session_actions
 from oncall_tui.actions.catalog import load_catalog_file
 from oncall_tui.config import Settings
 from oncall_tui.core.agents import AgentKind
-from oncall_tui.core.clock import from_iso
+from oncall_tui.core.clock import FixedClock, from_iso
 from oncall_tui.ingest.record import Ingestor
 from oncall_tui.sources.base import parse_time
 from oncall_tui.store.journal import Store
@@ -166,9 +166,15 @@ class ScenarioPlayer:
         if result.status == "rejected":
             raise ScenarioError(f"{step.ingest['file']}: {result.reason}")
 
-    def play_all(self, on_step: Callable[[Step], None] | None = None) -> None:
+    def play_all(
+        self, on_step: Callable[[Step], None] | None = None, *, clock: FixedClock | None = None
+    ) -> None:
+        """Every step at once. With ``clock`` (the store's), each step is written at its own
+        moment of the story, so the timeline shows the minutes between them, not zero."""
         self.prepare()
         for step in self.scenario.steps:
+            if clock is not None:
+                clock.set(self.time_map.start + timedelta(seconds=step.after_s))
             self.play(step)
             if on_step is not None:
                 on_step(step)

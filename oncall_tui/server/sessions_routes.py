@@ -27,6 +27,7 @@ from oncall_tui.config import Settings
 from oncall_tui.core.agents import AgentKind, AgentSession, InvalidIdError, validate_session_id
 from oncall_tui.core.clock import Clock
 from oncall_tui.core.context.render import render_json, render_markdown
+from oncall_tui.core.validation_text import describe_problem, location
 from oncall_tui.ingest.prepare import check_authorization, is_json_media_type
 from oncall_tui.server.body import BodyRefusedError, ClientGoneError, read_body
 from oncall_tui.sources.base import AuthError
@@ -211,5 +212,6 @@ async def _body(request: Request, model: type[BodyT], limit: int, timeout_s: flo
         return model.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"]) or "body"
-        raise _Refused(400, f"invalid body: {where}: {error['msg']}"[:300]) from None
+        where = location(error["loc"]) or "body"
+        problem = describe_problem(error, show_input=False)
+        raise _Refused(400, f"invalid body: {where}: {problem}"[:300]) from None

@@ -7,8 +7,10 @@ decides what the context says, the same function replay uses, so live and replay
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 
-from oncall_tui.core.agents import Note, Push
+from oncall_tui.core.agent_identity import notes_awaiting_review
+from oncall_tui.core.agents import AgentSession, Note, Push
 from oncall_tui.core.context.assemble import (
     SIGNAL_WINDOW,
     assemble_session_context,
@@ -55,7 +57,7 @@ def build_session_context(
         if incident is not None:
             incidents[incident.id] = incident
     active = [i.id for i in incidents.values() if i.is_active]
-    return assemble_session_context(
+    ctx = assemble_session_context(
         session,
         pushes,
         incidents,
@@ -65,6 +67,14 @@ def build_session_context(
         notes=_current_notes(conn),
         contact=contact,
     )
+    return replace(ctx, awaiting_review=_awaiting_review(conn, session))
+
+
+def _awaiting_review(conn: sqlite3.Connection, session: AgentSession) -> list[Note]:
+    rows = conn.execute("SELECT data FROM sessions").fetchall()
+    sessions = [AgentSession.model_validate_json(r[0]) for r in rows]
+    notes = conn.execute("SELECT data FROM notes ORDER BY number").fetchall()
+    return notes_awaiting_review((Note.model_validate_json(r[0]) for r in notes), sessions, session)
 
 
 def notes_for_services(conn: sqlite3.Connection, services: set[str]) -> list[Note]:

@@ -72,10 +72,20 @@ def incident_page(
     now: datetime,
     filt: IncidentFilter = IncidentFilter(),
     limit: int = PAGE_SIZE,
+    *,
+    resolved_since: datetime | None = None,
 ) -> IncidentPage:
+    """A page of incidents, worst first; resolved ones only with ``filt.include_resolved``, or
+    those resolved at or after ``resolved_since`` (kept in view a while, not gone at once)."""
     clauses: list[str] = []
     params: list[object] = []
-    if not filt.include_resolved:
+    if not filt.include_resolved and resolved_since is not None:
+        clauses.append(
+            "(state != 'resolved'"
+            " OR julianday(json_extract(data, '$.resolved_at')) >= julianday(?))"
+        )
+        params.append(iso(resolved_since))
+    elif not filt.include_resolved:
         clauses.append("state != 'resolved'")
     if filt.severity:
         clauses.append("json_extract(data, '$.severity') = ?")

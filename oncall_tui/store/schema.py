@@ -231,7 +231,33 @@ def _v5(conn: sqlite3.Connection) -> None:
     _run_script(conn, SCHEMA_V5)
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5]
+SCHEMA_V6 = """
+-- Commits tied to agent sessions (by their hook, a trailer or a transcript) and the commits each
+-- deploy shipped: the evidence that joins an incident's suspect deploy to the sessions behind it.
+CREATE TABLE IF NOT EXISTS commits (
+    sha TEXT PRIMARY KEY,
+    repo TEXT NOT NULL,
+    session_id TEXT,
+    authored_at TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS commits_session ON commits(session_id, authored_at);
+CREATE INDEX IF NOT EXISTS commits_repo ON commits(repo, authored_at);
+CREATE TABLE IF NOT EXISTS deploy_ranges (
+    signal_id INTEGER PRIMARY KEY,
+    service TEXT NOT NULL,
+    sha TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deploy_ranges_service ON deploy_ranges(service, signal_id)
+"""
+
+
+def _v6(conn: sqlite3.Connection) -> None:
+    _run_script(conn, SCHEMA_V6)
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6]
 """``MIGRATIONS[n - 1]`` upgrades a DB at version ``n - 1`` to version ``n``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -247,6 +273,8 @@ PROJECTION_TABLES = (
     "notes",
     "guard_decisions",
     "guard_allowances",
+    "commits",
+    "deploy_ranges",
 )
 """Tables derived from the journal; a fold from scratch rebuilds exactly these."""
 

@@ -4,6 +4,7 @@ plus the queries the decisions need (:class:`~oncall_tui.core.incidents.Lookup`)
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -11,6 +12,12 @@ from typing import Generic, TypeVar
 
 from oncall_tui.core.agents import AgentSession, Note, Push
 from oncall_tui.core.clock import iso
+from oncall_tui.core.commit_records import (
+    commit_from_json,
+    commit_to_json,
+    deploy_to_json,
+)
+from oncall_tui.core.commits import Commit, DeployRange
 from oncall_tui.core.journal import GuardAllowed, GuardDecided
 from oncall_tui.core.models import (
     AlertState,
@@ -281,6 +288,34 @@ class SqlTables:
             "INSERT OR REPLACE INTO guard_allowances (session_id, path_glob, until, by)"
             " VALUES (?, ?, ?, ?)",
             (allowance.session_id, allowance.path_glob, allowance.until, allowance.by),
+        )
+
+    def get_commit(self, sha: str) -> Commit | None:
+        row = self.conn.execute("SELECT data FROM commits WHERE sha = ?", (sha,)).fetchone()
+        return commit_from_json(json.loads(row[0])) if row else None
+
+    def put_commit(self, commit: Commit) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO commits (sha, repo, session_id, authored_at, data)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                commit.sha,
+                commit.repo,
+                commit.session_id,
+                iso(commit.authored_at),
+                json.dumps(commit_to_json(commit), sort_keys=True),
+            ),
+        )
+
+    def put_deploy_range(self, deploy: DeployRange) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO deploy_ranges (signal_id, service, sha, data) VALUES (?, ?, ?, ?)",
+            (
+                deploy.signal_id,
+                deploy.service,
+                deploy.sha,
+                json.dumps(deploy_to_json(deploy), sort_keys=True),
+            ),
         )
 
     # --- Lookup -------------------------------------------------------------------------

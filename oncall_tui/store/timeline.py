@@ -28,7 +28,7 @@ from oncall_tui.core.journal import (
 )
 from oncall_tui.core.journal_rows import Row, attachment
 from oncall_tui.core.replay.cursor import SNAPSHOT_EVERY, Cursor, until
-from oncall_tui.core.timeline.model import Timeline
+from oncall_tui.core.timeline.model import SUSPECT, Timeline
 from oncall_tui.store.journal import Store
 from oncall_tui.store.queries import get_incident
 
@@ -53,6 +53,10 @@ class Scope:
     incidents: frozenset[str]
     sessions: frozenset[str]
     pushes: frozenset[str]
+    deploys: frozenset[int] = frozenset()
+    """The incident's suspect deploys (signal ids) whose commits are known."""
+    commits: frozenset[str] = frozenset()
+    """The shas those deploys shipped: which ``commit.recorded`` rows are the story's."""
 
 
 def story_scope(store: Store, incident_id: str) -> Scope:
@@ -69,11 +73,25 @@ def story_scope(store: Store, incident_id: str) -> Scope:
 
     sessions = set().union(*(targets(p) for p in proposals if p["incident_id"] == incident_id))
     told = [p for p in proposals if p["incident_id"] == incident_id or targets(p) & sessions]
+    ranges = _suspect_ranges(store, incident_id)
     return Scope(
         incidents=frozenset({incident_id, *(str(p["incident_id"]) for p in told)}),
         sessions=frozenset(sessions),
         pushes=frozenset(str(p["id"]) for p in told),
+        deploys=frozenset(ranges),
+        commits=frozenset(sha for shas in ranges.values() for sha in shas),
     )
+
+
+def _suspect_ranges(store: Store, incident_id: str) -> dict[int, list[str]]:
+    """The resolved ranges of the incident's suspect deploys: signal id → shas shipped."""
+    rows = store.conn.execute(
+        "SELECT d.signal_id, json_extract(d.data, '$.shas') FROM change_links l"
+        " JOIN deploy_ranges d ON d.signal_id = l.signal_id"
+        " WHERE l.incident_id = ? AND l.relation = ?",
+        (incident_id, SUSPECT),
+    ).fetchall()
+    return {int(signal_id): [str(s) for s in json.loads(shas or "[]")] for signal_id, shas in rows}
 
 
 def load_story(store: Store, scope: Scope, after: int = 0) -> list[Row]:
@@ -125,6 +143,10 @@ def _pick(raw: list[_RawRow], scope: Scope) -> tuple[list[Row], set[int]]:
                 mine = data.get("push_id") in scope.pushes
             elif kind == Kind.GUARD_DECIDED:
                 mine = data.get("incident_id") in scope.incidents
+            elif kind == Kind.DEPLOY_RANGE_RESOLVED:
+                mine = data.get("signal_id") in scope.deploys
+            elif kind == Kind.COMMIT_RECORDED:
+                mine = data.get("sha") in scope.commits
             elif kind in SESSION_KINDS or kind == Kind.CONTEXT_DELIVERED:
                 mine = (
                     data.get("session_id") or data.get("session", {}).get("id")
@@ -153,6 +175,14 @@ def _before(
         f" ({_sql(Kind.SESSION_SEEN, Kind.SESSION_ENDED, Kind.CONTEXT_DELIVERED)}) AND"
         " json_extract(body, '$.session_id') IN (SELECT value FROM json_each(?))))",
         (born, start, sessions, sessions),
+    ).fetchall()
+    # The agent's commit and the resolved range of a suspect deploy come before the opening.
+    found += conn.execute(
+        f"{_SELECT} WHERE {window} AND ((kind = {_sql(Kind.COMMIT_RECORDED)} AND"
+        " json_extract(body, '$.sha') IN (SELECT value FROM json_each(?))) OR (kind ="
+        f" {_sql(Kind.DEPLOY_RANGE_RESOLVED)} AND json_extract(body, '$.signal_id') IN"
+        " (SELECT value FROM json_each(?))))",
+        (after, start, _json(scope.commits), _json(scope.deploys)),
     ).fetchall()
     found += conn.execute(
         f"{_SELECT} WHERE {window} AND (kind = {_sql(Kind.CATALOG_LOADED)}"
@@ -195,7 +225,11 @@ class StorySource:
             if "signal_id" in body
         }
         reaches_back = any(s <= self._seen and s not in loaded for s in named)
-        grown = (scope.incidents, scope.sessions) != (self.scope.incidents, self.scope.sessions)
+        grown = (scope.incidents, scope.sessions, scope.commits) != (
+            self.scope.incidents,
+            self.scope.sessions,
+            self.scope.commits,
+        )
         self._seen, self.scope = latest, scope
         if grown or reaches_back:
             self._rows = load_story(self.store, scope)

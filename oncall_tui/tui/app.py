@@ -64,7 +64,13 @@ class OncallApp(App[None]):
         self.options = options or AppOptions()
         self.clock: Clock = clock or SystemClock()
         self.rules = Rules.from_settings(settings)
-        self.loader = Loader(settings.db, self.clock, contact=settings.oncall.contact)
+        self.loader = Loader(
+            settings.db,
+            self.clock,
+            contact=settings.oncall.contact,
+            keep_resolved_s=settings.ui.keep_resolved_s,
+            settings=settings,
+        )
         self.actions = EngineerActions(engineer(), self.rules)
         self.receiver_state = self.options.receiver_state
         self.export_dir_label = self.options.export_dir_label

@@ -83,6 +83,22 @@ class EngineerActions:
 
         return run
 
+    def accept_note(self, note_id: str) -> EngineerAction:
+        """An agent's note or proposal becomes memory every session reads."""
+
+        def run(store: Store) -> None:
+            note_actions.accept_note(store, note_id, self.actor)
+
+        return run
+
+    def reject_note(self, note_id: str, reason: str) -> EngineerAction:
+        """An agent's note or proposal is turned down; the reason is journaled."""
+
+        def run(store: Store) -> None:
+            note_actions.reject_note(store, note_id, self.actor, reason)
+
+        return run
+
     def broadcast_audience(self, store: Store) -> list[AgentSession]:
         """Who a broadcast would reach now: the dialog shows them before anything is sent."""
         return push_actions.broadcast_audience(store, self.rules)

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from oncall_tui.actions.notes import list_notes, stale_notes
 from oncall_tui.agents.error_log import RecentErrors, recent_errors
+from oncall_tui.config import Settings
 from oncall_tui.core.agents import AgentSession, Note, Push
 from oncall_tui.core.clock import Clock
-from oncall_tui.core.context.render import render_markdown
+from oncall_tui.core.context.preview import render_preview
+from oncall_tui.core.context.render import render_json
+from oncall_tui.core.health import PipelineHealth
 from oncall_tui.core.models import ChangeLink, Incident, StoredSignal
+from oncall_tui.core.note_review import ReviewItem, review_items
+from oncall_tui.core.regressions import AgentAssisted
 from oncall_tui.core.topology import Catalog, blast_radius
 from oncall_tui.store import dashboard, queries
+from oncall_tui.store.agent_marks import agent_assisted_ids
 from oncall_tui.store.context import build_session_context, notes_for_services
+from oncall_tui.store.health import NewestDeliveries, read_health
 from oncall_tui.store.journal import Store
 from oncall_tui.store.meta import fence_key
+from oncall_tui.store.reports import incident_evidence
 
 
 @dataclass(frozen=True)
@@ -36,16 +45,31 @@ class Snapshot:
     sessions: list[dashboard.SessionRow]
     pushes: list[Push]
     view: View
+    agent_assisted: frozenset[str] = frozenset()
+    """The listed incidents whose suspect deploy shipped an agent's commit (the row marker)."""
 
 
 class Loader:
     """Opens the DB per call: worker threads must not share a sqlite connection."""
 
-    def __init__(self, db_path: Path, clock: Clock, *, contact: str | None = None) -> None:
+    def __init__(
+        self,
+        db_path: Path,
+        clock: Clock,
+        *,
+        contact: str | None = None,
+        keep_resolved_s: float = 0,
+        settings: Settings | None = None,
+    ) -> None:
         self.db_path = db_path
         self.clock = clock
         self.contact = contact
         """Who agents are told to ask (``[oncall] contact``), for the preview."""
+        self.keep_resolved_s = keep_resolved_s
+        """How long a resolved incident stays listed (``[ui] keep_resolved_s``)."""
+        self.settings = settings
+        """What the header's health judges against (sources, silence, policy); None: defaults."""
+        self._newest_deliveries = NewestDeliveries()
 
     def open(self) -> Store:
         return Store.open(self.db_path, self.clock)
@@ -54,6 +78,25 @@ class Loader:
         """The hooks' and MCP servers' internal errors of the last 24 h, from their log
         beside the DB (a stat and a short read: cheap enough for every refresh tick)."""
         return recent_errors(self.db_path, self.clock.now())
+
+    def health(self) -> PipelineHealth:
+        """The pipeline's health for the header: read on every tick (indexed and incremental,
+        see :mod:`oncall_tui.store.health`), since ages move even when the journal does not."""
+        if self.settings is None:
+            self.settings = Settings(db=self.db_path)
+        settings = self.settings
+        errors = self.agent_errors().count
+        store = self.open()
+        try:
+            return read_health(
+                store.conn,
+                settings,
+                self.clock.now(),
+                agent_errors=errors,
+                newest=self._newest_deliveries,
+            )
+        finally:
+            store.close()
 
     def max_seq(self) -> int:
         store = self.open()
@@ -70,12 +113,16 @@ class Loader:
             conn = store.conn
             now = self.clock.now()
             counts = dashboard.counts(conn)
-            page = dashboard.incident_page(conn, now, view.filter)
+            kept_since = now - timedelta(seconds=self.keep_resolved_s)
+            page = dashboard.incident_page(
+                conn, now, view.filter, resolved_since=kept_since if self.keep_resolved_s else None
+            )
             if narrow_to_first and view.incident_id is None and page.incidents:
                 view = View(page.incidents[0].id, view.filter)
             sessions = dashboard.session_rows(conn, view.incident_id)
             pushes = dashboard.push_rows(conn, view.incident_id)
-            return Snapshot(counts.max_seq, now, counts, page, sessions, pushes, view)
+            marked = agent_assisted_ids(conn, (i.id for i in page.incidents))
+            return Snapshot(counts.max_seq, now, counts, page, sessions, pushes, view, marked)
         finally:
             store.close()
 
@@ -97,7 +144,8 @@ class Loader:
             header = ""
             if push.session_id is None:
                 header = f"(broadcast to {len(push.recipients)} sessions; shown as {session_id} will read it)\n\n"
-            return header + render_markdown(ctx, fence_key(store))
+            # The engineer's order (guidance and why first); the agent's file keeps its own.
+            return header + render_preview(render_json(ctx, fence_key(store)))
         finally:
             store.close()
 
@@ -109,6 +157,8 @@ class IncidentDetail:
     changes: list[tuple[ChangeLink, StoredSignal]]
     radius: dict[str, list[str]]
     notes: list[Note]
+    agent_assisted: AgentAssisted | None = None
+    """The evidence when a suspect deploy carried an agent's commits."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +182,7 @@ def load_incident_detail(loader: Loader, incident_id: str) -> IncidentDetail:
             queries.incident_changes(conn, incident.id),
             blast_radius(catalog, degraded),
             notes,
+            incident_evidence(conn, incident.id),
         )
     finally:
         store.close()
@@ -146,6 +197,18 @@ def load_session_detail(loader: Loader, session_id: str) -> SessionDetail:
         return SessionDetail(session, dashboard.session_pushes(store.conn, session_id))
     finally:
         store.close()
+
+
+def load_notes_review(loader: Loader) -> list[ReviewItem]:
+    """Every note in review order: agents' pending notes and proposals, stale, the rest."""
+    store = loader.open()
+    try:
+        notes = list_notes(store, include_superseded=True)
+    finally:
+        store.close()
+    current = [n for n in notes if n.is_current]
+    # Checking for vanished files stats the disk: done here, in the worker, not in core.
+    return review_items(notes, stale_notes(current, loader.clock.now()))
 
 
 def _incident_notes(conn: sqlite3.Connection, incident_id: str) -> list[Note]:

@@ -10,6 +10,8 @@ from rich.text import Text
 from textual.message import Message
 
 from oncall_tui.core.agents import AgentSession
+from oncall_tui.core.health import PipelineHealth
+from oncall_tui.core.note_review import ReviewItem
 from oncall_tui.tui.loader import Snapshot, View
 from oncall_tui.tui.replay_loader import ReplayFrame
 
@@ -23,12 +25,12 @@ class SnapshotLoaded(Message, bubble=False):
         self.asked = asked
 
 
-class AgentErrorsCounted(Message, bubble=False):
-    """The agents' internal errors of the last 24 h changed: the header shows the count."""
+class HealthRead(Message, bubble=False):
+    """The pipeline's health as read on this tick: the header shows it."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, health: PipelineHealth) -> None:
         super().__init__()
-        self.count = count
+        self.health = health
 
 
 class PreviewLoaded(Message, bubble=False):
@@ -70,6 +72,14 @@ class DetailLoaded(Message, bubble=False):
     def __init__(self, body: Text) -> None:
         super().__init__()
         self.body = body
+
+
+class NotesLoaded(Message, bubble=False):
+    """The notes in review order, for the notes screen."""
+
+    def __init__(self, items: list[ReviewItem]) -> None:
+        super().__init__()
+        self.items = items
 
 
 class ReplayFrameReady(Message, bubble=False):

@@ -29,6 +29,7 @@ from textual.theme import Theme
 import oncall_tui
 from oncall_tui import paths
 from oncall_tui.agents.export.atomic import write_atomic
+from oncall_tui.core.validation_text import describe_problem, location
 
 SEMANTIC_VARIABLES: tuple[str, ...] = (
     "sev-critical",
@@ -122,12 +123,10 @@ class _BadThemeFile(Exception):
 
 
 def _describe(error: ErrorDetails) -> str:
-    field = ".".join(str(part) for part in error["loc"] if part != "[key]")
+    field = location(error["loc"])
     if error["type"] == "extra_forbidden":
         return f"{field}: unknown field"
-    # A validator's own message is clearer without pydantic's "Value error, " prefix.
-    reason = error.get("ctx", {}).get("error", error["msg"])
-    return f"{field}: {reason}"
+    return f"{field}: {describe_problem(error)}"
 
 
 def _read_theme_file(path: Path) -> ThemeFile:

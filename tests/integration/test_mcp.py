@@ -135,7 +135,7 @@ async def test_lists_tools_templates_and_instructions(prepared: Prepared) -> Non
             info = await session.initialize()
             tools = {t.name: t for t in (await session.list_tools()).tools}
             templates = (await session.list_resource_templates()).resource_templates
-    assert set(tools) == {"get_context", "acknowledge", "add_note"}
+    assert set(tools) == {"get_context", "acknowledge", "add_note", "propose_update"}
     assert set(tools["add_note"].input_schema["required"]) == {"service", "text"}
     assert {t.uri_template for t in templates} == {
         "oncall://sessions/{session_id}/context",

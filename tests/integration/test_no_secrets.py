@@ -210,7 +210,7 @@ def test_credentials_in_a_repo_url_reach_neither_the_record_nor_the_files(
         *("broadcast", "INC-1", "--yes", "-m", "Hold merges to payments"),
         *("--repo", f"https://x:{REPO_TOKEN}@github.com/acme-payments/payments-api.git"),
     )
-    assert "sent to 1 sessions" in broadcast.output, broadcast.output
+    assert "sent to 1 session" in broadcast.output, broadcast.output
     outputs = [
         broadcast.output,
         cli(endpoint.db, "sessions", "list", "--all", "--json").output,
@@ -282,5 +282,5 @@ def test_a_numeric_secret_is_not_echoed_in_the_configuration_error(tmp_path: Pat
         cli_group, ["--db", str(tmp_path / "c.db"), "--config", str(config), "config", "show"]
     )
     assert result.exit_code == 1
-    assert "sources.pagerduty.secret: Input should be a valid string" in result.output
+    assert "sources.pagerduty.secret: expected a string" in result.output
     assert "5550123987" not in result.output

@@ -54,7 +54,7 @@ async def test_without_errors_the_header_has_no_mark(seeded: Settings, tmp_path:
     async with app.run_test(size=(200, 48)) as pilot:
         await settle(pilot, paint_s=0.1)
         assert "hook errors" not in header(app)
-        assert "active incidents" in header(app)
+        assert "1 active incident" in header(app)
 
 
 async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], limit_s: float = 10) -> None:

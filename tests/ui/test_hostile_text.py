@@ -247,7 +247,8 @@ DRAWING = re.compile(rb"\x1b\[[0-9;?<>=$]*[ -/]*[@-~]")
 ESCDELAY_MS = 25
 """How long the dashboard waits after an ESC for the rest of a key sequence."""
 CLOSE_ATTEMPTS = 3
-STATUS_BAR = re.compile(rb"\x1b\[[0-9;]*m ?\d+ active incidents")
+STATUS_BAR = re.compile(rb"\x1b\[[0-9;]*m ?\d+ active(?: incidents?)?")
+"""The header's first part: "1 active incident", or "1 active" where the width is short."""
 
 
 class Terminal:
@@ -274,7 +275,7 @@ class Terminal:
         return False
 
     def start(self) -> bool:
-        if not self.seen(b"active incidents", 0, timeout_s=30):
+        if not self.seen(b" active", 0, timeout_s=30):
             return False
         found = STATUS_BAR.search(self.dashboard.raw())
         assert found is not None

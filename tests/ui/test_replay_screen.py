@@ -99,7 +99,7 @@ def pending(screen: ReplayScreen) -> list[str]:
 
 
 def incident_state(screen: ReplayScreen) -> str:
-    return screen.query_one(IncidentTable).get_row("INC-1")[3].plain
+    return screen.query_one(IncidentTable).cell_of("INC-1", "state").plain
 
 
 async def press(pilot: Pilot[None], *keys: str) -> None:

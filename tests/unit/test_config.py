@@ -91,7 +91,7 @@ def test_an_unknown_key_in_any_section_is_an_error_naming_the_closest_known_one(
     tmp_path: Path, text: str, expected: str
 ) -> None:
     message = refusal(tmp_path, text)
-    assert message.startswith(f"invalid configuration ({tmp_path / 'config.toml'}): ")
+    assert message.startswith(f"{tmp_path / 'config.toml'}: ")
     assert expected in message
 
 
@@ -109,8 +109,10 @@ def test_unknown_nested_keys_from_the_environment_are_errors(
 ) -> None:
     monkeypatch.setenv("ONCALL_TUI_SOURCES__PAGERDUTY__SECERT", "s3cret")
     message = refusal(tmp_path, "")
-    assert "sources.pagerduty: unknown key 'secert' (did you mean 'secret'?)" in message
-    assert "$ONCALL_TUI_SOURCES__PAGERDUTY__SECERT" in message
+    # Named by the variable that set it, not by a file.
+    assert message == (
+        "ONCALL_TUI_SOURCES__PAGERDUTY__SECERT: unknown key 'secert' (did you mean 'secret'?)"
+    )
     assert "s3cret" not in message
     monkeypatch.delenv("ONCALL_TUI_SOURCES__PAGERDUTY__SECERT")
 
@@ -145,4 +147,5 @@ def test_the_readme_configuration_example_loads(tmp_path: Path) -> None:
     assert blocks, "README.md has a ```toml example"
     for block in blocks:
         settings = load(tmp_path, block)
-        assert settings.source("pagerduty").auth_kinds == ["hmac"]
+        if "[sources.pagerduty]" in block:
+            assert settings.source("pagerduty").auth_kinds == ["hmac"]

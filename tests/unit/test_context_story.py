@@ -8,14 +8,14 @@ documents are exactly those a hook, MCP or a file would carry for that journal p
 from __future__ import annotations
 
 from oncall_tui.core import pushes
-from oncall_tui.core.agents import PushKind, PushState
+from oncall_tui.core.agents import Note, NoteKind, PushKind, PushState
 from oncall_tui.core.context.model import SessionContext
 from oncall_tui.core.context.render import NO_INCIDENTS, render_delta, render_json, render_markdown
-from oncall_tui.core.journal import ContextDelivered, PushApproved, PushRejected
+from oncall_tui.core.journal import ContextDelivered, NoteAdded, PushApproved, PushRejected
 from oncall_tui.core.models import Link, SignalStatus
 from oncall_tui.core.replay.context import session_context
 from oncall_tui.core.topology import Service
-from tests.factories import PAYMENTS_CATALOG, MemoryJournal, make_signal
+from tests.factories import PAYMENTS_CATALOG, T0, MemoryJournal, make_signal
 
 KEY = bytes(range(32))
 ASSESSING = "### Being assessed by the on-call engineer"
@@ -167,3 +167,24 @@ def test_a_stand_down_said_through_the_hook_is_not_said_again() -> None:
     assert "INC-1 is resolved: stand down, normal work may resume." in md
     _deliver(journal, ctx)
     assert "INC-1" not in render_markdown(_ctx(journal), KEY)
+
+
+def test_replay_shows_the_agents_pending_notes_as_the_store_does() -> None:
+    """The "awaiting the engineer" list comes from the same pure selection in both."""
+    journal = _journal()
+    note = Note(
+        id="N-1",
+        number=1,
+        service="payment-processor",
+        kind=NoteKind.WARNING,
+        text="The 2 s timeout is the breaker.",
+        author="agent:direct",
+        agent_authored=True,
+        accepted=False,
+        created_at=T0,
+        updated_at=T0,
+    )
+    journal.append(NoteAdded(note), "agent:direct")
+    ctx = _ctx(journal)
+    assert [n.id for n in ctx.awaiting_review] == ["N-1"]
+    assert "The 2 s timeout is the breaker." in render_markdown(ctx, KEY)

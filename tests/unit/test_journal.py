@@ -9,12 +9,14 @@ entry's time) and keeps the first signal's own time as ``signal_started_at``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from oncall_tui.core import journal, projection
 from oncall_tui.core.clock import from_iso
@@ -38,18 +40,30 @@ def _legacy_rows() -> list[dict[str, Any]]:
 
 def _dump(tables: MemoryTables) -> dict[str, Any]:
     return {
-        name: {repr(key): value.model_dump(mode="json") for key, value in table.items()}
+        name: {repr(key): _plain(value) for key, value in table.items()}
         for name, table in vars(tables).items()
     }
+
+
+def _plain(value: Any) -> Any:
+    """A model as its JSON; a plain value (a commit, a deploy range) as its journal body."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return json.loads(json.dumps(dataclasses.asdict(value), default=str))
 
 
 def _compact(data: dict[str, Any]) -> str:
     return json.dumps(data, separators=(",", ":"), sort_keys=True)
 
 
+NEWER_THAN_THE_FIXTURE = frozenset({Kind.NOTE_REJECTED, Kind.NOTE_RETIRED})
+"""Kinds added after the typed journal: no row written before it can hold them."""
+
+
 def test_every_kind_has_a_body_and_the_fixture_holds_every_kind() -> None:
     assert {kind.value for kind in Kind} == set(journal._BY_KIND)
-    assert {row["kind"] for row in _legacy_rows()} == {kind.value for kind in Kind}
+    older = {kind.value for kind in Kind} - NEWER_THAN_THE_FIXTURE
+    assert {row["kind"] for row in _legacy_rows()} == older
 
 
 @pytest.mark.parametrize("row", _legacy_rows(), ids=lambda row: f"{row['seq']}-{row['kind']}")

@@ -53,7 +53,7 @@ def test_register_heartbeat_end_and_list(cli: Cli) -> None:
         sessions, "register", "codex-1", "--agent", "codex", "--repo", "acme/checkout",
         "--branch", "main", "--task", "cart totals", "--path", "web/cart.ts",
     )  # fmt: skip
-    assert (registered.exit_code, registered.output) == (0, "codex-1 registered (codex, 1 paths)\n")
+    assert (registered.exit_code, registered.output) == (0, "codex-1 registered (codex, 1 path)\n")
 
     cli.clock.advance(60)
     seen = cli(sessions, "heartbeat", "codex-1", "--path", "api/cart.py", "--branch", "fix")

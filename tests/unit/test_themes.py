@@ -132,8 +132,8 @@ def test_night_is_dim_and_warm_but_readable(shipped: dict[str, Theme]) -> None:
         ),
         pytest.param(GOOD_THEME + 'boost = "#000000"\n', "boost: unknown field", id="extra-field"),
         pytest.param('name = "x"\nprimary = "#336699\n', "invalid TOML", id="toml-syntax"),
-        pytest.param('name = "x"\n', "primary: Field required", id="missing-primary"),
-        pytest.param(GOOD_THEME + "dark = 3\n", "dark: Input should be", id="bad-type"),
+        pytest.param('name = "x"\n', "primary: required, but missing", id="missing-primary"),
+        pytest.param(GOOD_THEME + "dark = 3\n", "dark: expected true or false", id="bad-type"),
         pytest.param(
             GOOD_THEME + '[variables]\nsev-critical = "#12345"\n',
             "variables.sev-critical: failed to parse",

@@ -53,6 +53,7 @@ from oncall_tui.core.context.model import SessionContext
 from oncall_tui.core.context.schema import ContextDocument
 from oncall_tui.core.journal import ExportFailed, Kind
 from oncall_tui.core.topology import Catalog
+from oncall_tui.core.validation_text import describe_problem, location
 from oncall_tui.store.context import build_session_context
 from oncall_tui.store.journal import Store
 from oncall_tui.store.meta import fence_key
@@ -194,7 +195,7 @@ def _json_problems(data: bytes) -> list[str]:
     try:
         parsed = ContextDocument.model_validate_json(data)
     except ValidationError as exc:
-        return [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        return [f"{location(e['loc'])}: {describe_problem(e)}" for e in exc.errors()]
     return (
         [] if _json_bytes(parsed) == data else ["the document does not survive a JSON round trip"]
     )

@@ -42,7 +42,7 @@ parse = partial(
     agent=AGENT,
     events=EVENTS,
     tools=TOOLS,
-    tool_events=frozenset({PRE_TOOL_USE}),
+    tool_events=frozenset({PRE_TOOL_USE, "PostToolUse"}),
 )
 
 

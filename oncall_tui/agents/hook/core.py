@@ -26,6 +26,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from oncall_tui.agents.commits.hook_commits import committing_dir, record_hook_commit
 from oncall_tui.agents.hook.claude_code import PRE_TOOL_USE, SESSION_START, USER_PROMPT_SUBMIT
 from oncall_tui.agents.hook.guard_log import after_write, journal_records, judge
 from oncall_tui.agents.hook.model import (
@@ -130,7 +131,7 @@ def answer(hook: HookInput, db: Path, rules: RulesFactory, clock: Clock) -> Hook
                 news = _delivers(hook) and hook_queries.has_new_context(
                     conn, hook.session_id, session.last_context_seq
                 )
-                if not allowed and not news:
+                if not allowed and not news and committing_dir(hook) is None:
                     return NOTHING
     return _write_and_answer(hook, repo, paths, db, rules, clock, write=write)
 
@@ -224,6 +225,14 @@ def _write_and_answer(
         if writable and _wrote(hook):
             written = _relative_written(hook, repo)
             _journal_guard(store, after_write(store.conn, hook, written, clock.now()), hook)
+        checkout = committing_dir(hook) if writable else None
+        if checkout is not None:
+            # The agent committed: its new HEAD is journaled as this session's commit (a
+            # failure there must not cost the agent its context).
+            try:
+                record_hook_commit(store, hook, checkout, session.repo if session else None)
+            except Exception:
+                report_internal_error(db, component=f"hook {hook.agent}", event=hook.event.value)
         if session is None or not _delivers(hook):
             return NOTHING  # not registered (the lock is held), or the event cannot carry it
         since = known.last_context_seq if known is not None else 0

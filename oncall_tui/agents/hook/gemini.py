@@ -39,7 +39,7 @@ parse = partial(
     agent=AGENT,
     events=EVENTS,
     tools=TOOLS,
-    tool_events=frozenset({"BeforeTool"}),
+    tool_events=frozenset({"BeforeTool", "AfterTool"}),
 )
 
 

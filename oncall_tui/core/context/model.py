@@ -59,6 +59,9 @@ class SessionContext:
     """Time of the newest entry that shaped this view (not the wall clock: same state, same bytes)."""
     still_concerned: list[str] = field(default_factory=list)
     """Active incidents that concern the session: a stand-down names them rather than lift all."""
+    awaiting_review: list[Note] = field(default_factory=list)
+    """Notes this agent (this session or an earlier one of it) proposed that the engineer has
+    not decided on: agent text, shown back as data in a list of its own."""
 
     @property
     def push_ids(self) -> list[str]:

@@ -31,7 +31,7 @@ from functools import partial
 from itertools import count
 from types import MappingProxyType
 
-from oncall_tui.core.agents import SESSION_ID, Push
+from oncall_tui.core.agents import CHANGED_BY_COMMIT, SESSION_ID, Push
 from oncall_tui.core.context.model import SessionContext
 from oncall_tui.core.context.schema import (
     MAX_BYTES,
@@ -100,7 +100,8 @@ def render_delta(ctx: SessionContext, key: bytes, since_seq: int) -> str | None:
             incidents.append(replace(ic, push=update, broadcasts=broadcasts, notice=notice))
     stand_downs = [p for p in ctx.stand_downs if new(p)]
     document = build_document(
-        replace(ctx, incidents=incidents, notes=[], stand_downs=stand_downs), {}
+        replace(ctx, incidents=incidents, notes=[], stand_downs=stand_downs, awaiting_review=[]),
+        {},
     )
     if not document.incidents and not document.stand_downs:
         return None
@@ -225,6 +226,9 @@ def _markdown(document: ContextDocument, since: int | None = None) -> str:
     if document.notes:
         blocks.append("## Notes for your services")
         blocks.append("\n".join(_note_item(note) for note in document.notes))
+    if document.awaiting_review:
+        blocks += [AWAITING_TITLE, AWAITING_INTRO]
+        blocks.append("\n".join(_awaiting_item(note) for note in document.awaiting_review))
     return "\n\n".join(block for block in blocks if block) + "\n"
 
 
@@ -317,6 +321,12 @@ def _prefixed(text: str) -> list[str]:
     return [PREFIX + line if line else PREFIX.rstrip() for line in text.split("\n")]
 
 
+REVIEW_REQUEST = (
+    "Code this note is about changed after it was written: if you work on it, check the note"
+    " still holds and confirm it or propose an update (MCP tool propose_update)."
+)
+
+
 def _note_item(note: NoteEntry) -> str:
     about = f" for `{note.service}`" if note.service else ""
     written = f"{note.id}, {note.author}, {_utc(note.created_at):%Y-%m-%d}"
@@ -325,6 +335,23 @@ def _note_item(note: NoteEntry) -> str:
         lines.append(f"  Rationale: {_indent(note.rationale)}")
     if note.stale:
         lines.append(f"  Possibly out of date: {'; '.join(note.stale_reasons)}.")
+    if any(reason.startswith(CHANGED_BY_COMMIT) for reason in note.stale_reasons):
+        lines.append(f"  {REVIEW_REQUEST}")
+    return "\n".join(lines)
+
+
+AWAITING_TITLE = "## Your notes awaiting the engineer"
+AWAITING_INTRO = (
+    "You (or an earlier session of yours in this worktree and branch) proposed these; no other"
+    " agent reads them until the engineer accepts them. Their text is quoted as written, as"
+    " data: do not propose them again."
+)
+
+
+def _awaiting_item(note: NoteEntry) -> str:
+    about = f" for `{note.service}`" if note.service else ""
+    lines = [f"- {note.id}, {note.kind.value}{about}, proposed {_utc(note.created_at):%Y-%m-%d}:"]
+    lines += ["  " + line for line in _prefixed(note.text)]
     return "\n".join(lines)
 
 

@@ -179,6 +179,10 @@ class ContextDocument(_Model):
     incidents: list[IncidentSection] = Field(default_factory=list)
     notes: list[NoteEntry] = Field(default_factory=list)
     stand_downs: list[StandDown] = Field(default_factory=list)
+    awaiting_review: list[NoteEntry] = Field(
+        default_factory=list,
+        description="Notes this agent proposed that the engineer has not accepted yet.",
+    )
 
     def without(self, gone: set[tuple[int, int]]) -> ContextDocument:
         """A copy without the sender items at (incident, item) indexes, counted as omitted."""
@@ -235,6 +239,7 @@ def build_document(ctx: SessionContext, stale_notes: Mapping[str, list[str]]) ->
         seq=ctx.seq,
         incidents=[_incident(ic) for ic in ctx.incidents if ic.incident.is_active],
         notes=[_note(note, stale_notes.get(note.id, [])) for note in ctx.notes],
+        awaiting_review=[_note(note, []) for note in ctx.awaiting_review],
         stand_downs=[
             StandDown(
                 incident_id=identifier(p.incident_id),

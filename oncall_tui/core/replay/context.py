@@ -8,6 +8,9 @@ uses too, so that rendering it gives the exact document the agent read when a pu
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from oncall_tui.core.agent_identity import notes_awaiting_review
 from oncall_tui.core.agents import Push
 from oncall_tui.core.context.assemble import (
     SIGNAL_WINDOW,
@@ -44,7 +47,7 @@ def session_context(
         if incident is not None:
             incidents[incident.id] = incident
     active = [i.id for i in incidents.values() if i.is_active]
-    return assemble_session_context(
+    ctx = assemble_session_context(
         session,
         pushes,
         incidents,
@@ -54,6 +57,8 @@ def session_context(
         notes=tables.notes.values(),
         contact=contact,
     )
+    awaiting = notes_awaiting_review(tables.notes.values(), tables.sessions.values(), session)
+    return replace(ctx, awaiting_review=awaiting)
 
 
 def _latest_signals(tables: MemoryTables, incident_id: str) -> list[StoredSignal]:

@@ -13,6 +13,7 @@ from datetime import datetime
 from html import escape
 
 from oncall_tui.core.opened import first_signal_note
+from oncall_tui.core.regression_text import commit_line, deploy_line
 from oncall_tui.core.timeline.exposure import duration
 from oncall_tui.core.timeline.md import FIRST_TOLD, agent_step, clock, condensed
 from oncall_tui.core.timeline.model import NAMED_JUMPS
@@ -91,6 +92,7 @@ def _incident(t: IncidentTimeline) -> str:
         f" {t.through_seq} ({_e(clock(t.through, True))}). Times are UTC.</p>",
         "<h2>Summary</h2>",
         _summary(t),
+        *_agent_assisted(t),
         "<h2>Signal rate</h2>",
         _chart(t),
         "<h2>Timeline</h2>",
@@ -109,6 +111,20 @@ def _incident(t: IncidentTimeline) -> str:
     parts += ["<h2>Decisions</h2>", _decisions(t, dated), "<h2>Exposure</h2>", _exposure(t)]
     parts += ["<h2>Follow-ups</h2>", _follow_ups(t), "</article>"]
     return "\n".join(parts)
+
+
+def _agent_assisted(t: IncidentTimeline) -> list[str]:
+    """The section exists only when a suspect deploy shipped an agent's commits."""
+    evidence = t.agent_assisted
+    if evidence is None:
+        return []
+    items = [
+        f"<li>{_e(deploy_line(d))}<ul>"
+        + "".join(f"<li>{_e(commit_line(c))}</li>" for c in d.commits)
+        + "</ul></li>"
+        for d in evidence.deploys
+    ]
+    return ["<h2>Agent-assisted</h2>", "<ul>" + "".join(items) + "</ul>"]
 
 
 def _summary(t: IncidentTimeline) -> str:

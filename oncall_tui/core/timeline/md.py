@@ -14,6 +14,7 @@ from datetime import datetime
 
 from oncall_tui.core.journal import Kind
 from oncall_tui.core.opened import first_signal_note
+from oncall_tui.core.regression_text import commit_line, deploy_line
 from oncall_tui.core.timeline.exposure import duration
 from oncall_tui.core.timeline.schema import Delivery, Event, IncidentTimeline, TimelineDocument
 from oncall_tui.core.timeline.text import delivery_line
@@ -98,6 +99,7 @@ def _incident(t: IncidentTimeline) -> str:
         _summary(t),
         "## Impact",
         _impact(t),
+        *_agent_assisted(t),
         "## Timeline",
         _table(
             ["Time", "Event", "Milestone"],
@@ -127,6 +129,18 @@ def _incident(t: IncidentTimeline) -> str:
         _follow_ups(t),
     ]
     return "\n\n".join(blocks) + "\n"
+
+
+def _agent_assisted(t: IncidentTimeline) -> list[str]:
+    """The section exists only when a suspect deploy shipped an agent's commits."""
+    evidence = t.agent_assisted
+    if evidence is None:
+        return []
+    lines: list[str] = []
+    for deploy in evidence.deploys:
+        lines.append(f"- {md(deploy_line(deploy))}")
+        lines += [f"  - {md(commit_line(c))}" for c in deploy.commits]
+    return ["## Agent-assisted", "\n".join(lines)]
 
 
 def _summary(t: IncidentTimeline) -> str:

@@ -51,6 +51,10 @@ class Milestone(StrEnum):
     RESOLVED = "resolved"
     REOPENED = "reopened"
     STAND_DOWN = "stand-down"
+    AGENT_COMMIT = "agent commit"
+    """An agent session's commit that a suspect deploy of the incident shipped."""
+    RANGE_RESOLVED = "deploy commits resolved"
+    """What a suspect deploy shipped, read from the repository."""
 
 
 NAMED_JUMPS = (Milestone.FIRST_TOLD, Milestone.DEPLOY, Milestone.ROLLBACK, Milestone.RESOLVED)
@@ -72,6 +76,8 @@ _PUSH_MILESTONES: dict[str, Milestone] = {
 
 
 _ATTACH = Kind.INCIDENT_SIGNAL_ATTACHED
+SUSPECT = "suspect"
+"""The relation of a change link whose change may have caused the incident."""
 
 Version = tuple[str, str, frozenset[str], int]
 """What makes two deliveries the same document: session, channel, push ids, journal position."""
@@ -180,6 +186,12 @@ class Timeline:
         self.signal_ids: set[int] = set()
         """This incident's signals: attached alerts and linked changes."""
         self.change_ids: set[int] = set()
+        self.suspect_ids: set[int] = set()
+        """Linked changes that came before the incident: the deploys that may have caused it."""
+        self._ranges: dict[int, frozenset[str]] = {}
+        """Deploy signal id → the shas it shipped (every resolved range read so far)."""
+        self._commits: set[str] = set()
+        """Agent commits already on the story (a hook and a later scan may record one twice)."""
         self.sessions: set[str] = set()
         """Sessions this incident's pushes addressed."""
         self._versions: dict[tuple[Version, tuple[str, ...]], int] = {}
@@ -268,6 +280,10 @@ class Timeline:
                 self.signal_ids.add(int(body["signal_id"]))
                 if kind == Kind.CHANGE_LINKED:
                     self.change_ids.add(int(body["signal_id"]))
+                    if body.get("relation") == SUSPECT:
+                        self.suspect_ids.add(int(body["signal_id"]))
+        elif kind == Kind.DEPLOY_RANGE_RESOLVED:
+            self._ranges[int(body["signal_id"])] = frozenset(str(s) for s in body.get("shas", ()))
         elif kind == Kind.PUSH_PROPOSED:
             push = body["push"]
             self.names.pushes[push["id"]] = (push.get("session_id"), push["kind"])
@@ -299,7 +315,30 @@ class Timeline:
             return body["note"].get("incident_id") == self.incident_id, None
         if kind == Kind.GUARD_DECIDED:
             return body.get("incident_id") == self.incident_id, None
+        if kind == Kind.DEPLOY_RANGE_RESOLVED:
+            return self._resolved(body)
+        if kind == Kind.COMMIT_RECORDED:
+            return self._commit(body)
         return False, None
+
+    def _resolved(self, body: dict[str, Any]) -> tuple[bool, Milestone | None]:
+        """A resolved range belongs to the story when its deploy is one of the suspects."""
+        if int(body["signal_id"]) not in self.suspect_ids:
+            return False, None
+        return True, Milestone.RANGE_RESOLVED
+
+    def _commit(self, body: dict[str, Any]) -> tuple[bool, Milestone | None]:
+        """A commit belongs to the story when an agent made it (a session or an agent trailer
+        names it) and a suspect deploy shipped it; human commits of the range are only counted
+        by the reports. A second record of the same commit is kept without a milestone."""
+        sha = str(body.get("sha"))
+        if not (body.get("session_id") or body.get("agent")):
+            return False, None
+        if not any(sha in self._ranges.get(s, ()) for s in self.suspect_ids):
+            return False, None
+        first = sha not in self._commits
+        self._commits.add(sha)
+        return True, Milestone.AGENT_COMMIT if first else None
 
     def _signal(self, row: Row) -> tuple[bool, Milestone | None]:
         if row.seq not in self.signal_ids:

@@ -18,6 +18,7 @@ from oncall_tui.core.guidance import change_summary
 from oncall_tui.core.journal import ContextDelivered, Kind, PushApproved, PushRejected
 from oncall_tui.core.memory import MemoryTables
 from oncall_tui.core.models import Incident
+from oncall_tui.core.regressions import AgentAssisted
 from oncall_tui.core.replay.context import session_context
 from oncall_tui.core.replay.cursor import walk
 from oncall_tui.core.sanitize import clean, display_text
@@ -106,6 +107,14 @@ def build_timeline(
         signal_rate=_rate(signal_times, bucket),
         rate_bucket_s=bucket,
     )
+
+
+def with_agent_assisted(
+    record: IncidentTimeline, evidence: AgentAssisted | None
+) -> IncidentTimeline:
+    """``record`` with the join's evidence when its incident is agent-assisted: the join reads
+    the whole store (commits, ranges, every push), so its caller supplies it."""
+    return record if evidence is None else record.model_copy(update={"agent_assisted": evidence})
 
 
 def safe_url(href: str) -> str | None:

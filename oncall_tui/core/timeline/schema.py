@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from oncall_tui.core.agents import PushKind, PushState
 from oncall_tui.core.models import IncidentState, Severity
+from oncall_tui.core.regressions import AgentAssisted
 from oncall_tui.core.timeline.exposure import ContextStatus
 from oncall_tui.core.timeline.model import Milestone
 
@@ -196,6 +197,12 @@ class IncidentTimeline(_Model):
     follow_ups: list[FollowUp]
     signal_rate: list[RateBucket]
     rate_bucket_s: int = Field(description="Width of a signal_rate bucket.")
+    agent_assisted: AgentAssisted | None = Field(
+        None,
+        exclude_if=lambda value: value is None,
+        description="Present when a suspect deploy shipped commits made in an agent session:"
+        " the deploys, the commits, and what each session knew when it committed.",
+    )
 
 
 class TimelineDocument(_Model):

@@ -15,7 +15,9 @@ from typing import Any, TypeVar
 from oncall_tui.core.guidance import change_summary
 from oncall_tui.core.journal import (
     ChangeLinked,
+    CommitRecorded,
     ContextDelivered,
+    DeployRangeResolved,
     GuardDecided,
     GuardDecision,
     GuardTool,
@@ -222,6 +224,37 @@ def _guard(body: GuardDecided, names: Names, actor: str) -> str:
     return f"{_text(body.session_id, 130)} {verb} {action} {shown}{more} ({where})"
 
 
+SHORT_SHA = 7
+"""As ``git log --oneline`` abbreviates a sha."""
+
+
+def _commit(body: CommitRecorded, names: Names, actor: str) -> str:
+    """``commit a1b2c3d by cc-1 (claude-code) in acme/payments: Drop the timeout``."""
+    commit = body.commit
+    who = _text(commit.session_id, 130) if commit.session_id else "no session"
+    kind = f" ({_text(commit.agent, 40)})" if commit.agent else ""
+    return (
+        f"commit {_text(commit.sha[:SHORT_SHA], 12)} by {who}{kind} in {_text(commit.repo, 100)}:"
+        f" {_text(commit.subject)}"
+    )
+
+
+def _range(body: DeployRangeResolved, names: Names, actor: str) -> str:
+    """``deploy 7d1e5a9 to payments-api shipped 2 commits since 9f4c2e1 (git)``."""
+    deploy = body.deploy
+    since = (
+        f" since {_text(deploy.previous_sha[:SHORT_SHA], 12)}"
+        if deploy.previous_sha
+        else " (first deploy seen)"
+    )
+    count = len(deploy.shas)
+    return (
+        f"deploy {_text(deploy.sha[:SHORT_SHA], 12)} of {_text(deploy.repo, 100)} to"
+        f" {_text(deploy.service, 80)} shipped {count} commit{'' if count == 1 else 's'}{since}"
+        f" ({_text(deploy.via, 20)})"
+    )
+
+
 BodyT = TypeVar("BodyT", bound=JournalBody)
 Describer = Callable[[Any, Names, str], str]
 _DESCRIBE: dict[type[JournalBody], Describer] = {}
@@ -249,3 +282,5 @@ _describe(SessionSeen, _seen)
 _describe(SessionEnded, _ended)
 _describe(NoteAdded, _note)
 _describe(GuardDecided, _guard)
+_describe(CommitRecorded, _commit)
+_describe(DeployRangeResolved, _range)

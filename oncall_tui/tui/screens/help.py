@@ -29,14 +29,21 @@ class HelpScreen(ModalScreen[None]):
         others = [b for b in active if not b[1].id and b[1].description]
         text = Text("Keys\n\n", style="bold")
         seen: set[str] = set()
+        rows = []
         for _, binding, enabled, tooltip in ours + others:
             if binding.action in seen:
                 continue
             seen.add(binding.action)
+            key = self.app.get_key_display(binding)
+            rows.append((key, binding.description, tooltip or binding.tooltip or "", enabled))
+        # Columns as wide as their longest entry plus a gap: a long key (ctrl+shift+p) or a
+        # long description never runs into the next column.
+        key_width = max((len(row[0]) for row in rows), default=0) + 2
+        description_width = max((len(row[1]) for row in rows), default=0) + 2
+        for key, description, tooltip_text, enabled in rows:
             style = "" if enabled else "dim"
-            text.append(f"  {self.app.get_key_display(binding):<7}", style=f"bold {style}")
-            text.append(
-                f"{binding.description:<14} {tooltip or binding.tooltip or ''}\n", style=style
-            )
+            text.append(f"  {key:<{key_width}}", style=f"bold {style}")
+            line = f"{description:<{description_width}}{tooltip_text}".rstrip()
+            text.append(line + "\n", style=style)
         text.append('\nKeys are remapped in the config: [ui.keymap] approve = "y"\n', style="dim")
         return text

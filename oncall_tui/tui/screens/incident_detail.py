@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from oncall_tui.core.opened import first_signal_note
+from oncall_tui.core.regression_text import evidence_lines
 from oncall_tui.core.sanitize import display_text
 from oncall_tui.tui.format import plain
 from oncall_tui.tui.loader import IncidentDetail, load_incident_detail
@@ -52,6 +53,10 @@ def render_incident(detail: IncidentDetail, palette: dict[str, str]) -> Text:
         text.append(
             f"  {s.occurred_at:%H:%M:%S} {link.relation:<8} {s.kind.value:<8} {display_text(s.title, 160)}\n"
         )
+    if detail.agent_assisted is not None:
+        _section(text, "Agent-assisted")
+        for line in evidence_lines(detail.agent_assisted):
+            text.append(f"  {line}\n")
     _section(text, "Signals")
     for stored in detail.signals:
         s = stored.signal

@@ -1,4 +1,5 @@
-"""The main screen: incidents, the sessions they affect and the pushes waiting, side by side."""
+"""The main screen: the incidents across the top, the sessions they affect and the pushes
+waiting side by side below (stacked on narrow terminals)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from oncall_tui.tui.loader import Snapshot, View
 from oncall_tui.tui.messages import (
     ActionDone,
     ActionFailed,
-    AgentErrorsCounted,
     AudienceLoaded,
+    HealthRead,
     PreviewLoaded,
     SnapshotLoaded,
 )
@@ -27,6 +28,7 @@ from oncall_tui.tui.screens.broadcast_modal import BroadcastMessage, BroadcastMo
 from oncall_tui.tui.screens.edit_modal import EditedGuidance, EditModal
 from oncall_tui.tui.screens.incident_detail import IncidentDetailScreen
 from oncall_tui.tui.screens.note_modal import NoteDraft, NoteModal
+from oncall_tui.tui.screens.notes import NotesScreen
 from oncall_tui.tui.screens.reject_modal import Rejection, RejectModal
 from oncall_tui.tui.screens.replay import ReplayScreen
 from oncall_tui.tui.screens.session_detail import SessionDetailScreen
@@ -34,7 +36,7 @@ from oncall_tui.tui.services import DashboardServices
 from oncall_tui.tui.widgets.incident_table import IncidentTable, incident_rows
 from oncall_tui.tui.widgets.push_preview import PushPreview
 from oncall_tui.tui.widgets.push_table import PushTable, push_rows
-from oncall_tui.tui.widgets.session_table import SessionTable, session_rows
+from oncall_tui.tui.widgets.session_table import SessionTable, session_label, session_rows
 from oncall_tui.tui.widgets.status_bar import StatusBar
 
 NARROW_BELOW = 120
@@ -103,6 +105,14 @@ class MainScreen(Screen[None]):
         ),
         Binding("n", "note", "Note", id="note", tooltip="Add a note to the incident's service"),
         Binding(
+            "N",
+            "notes",
+            "Notes",
+            id="notes",
+            show=False,
+            tooltip="Review notes: agents' proposals, stale notes, the rest",
+        ),
+        Binding(
             "F",
             "freeze",
             "Freeze",
@@ -145,8 +155,6 @@ class MainScreen(Screen[None]):
         self._known_critical: set[str] | None = None
         self._last: Snapshot | None = None
         self._show_all = False
-        self._agent_errors = 0
-        """Last count sent to the header; touched only by the (exclusive) load worker."""
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -157,16 +165,17 @@ class MainScreen(Screen[None]):
         with Horizontal(id="panes"):
             with Vertical(id="incidents-pane", classes="pane"):
                 yield IncidentTable(id="incidents")
-            with Vertical(id="sessions-pane", classes="pane"):
-                yield SessionTable(id="sessions")
-            with Vertical(id="pushes-pane", classes="pane"):
-                yield PushTable(id="pushes")
-                yield PushPreview(id="preview")
+            with Horizontal(id="agent-panes"):
+                with Vertical(id="sessions-pane", classes="pane"):
+                    yield SessionTable(id="sessions")
+                with Vertical(id="pushes-pane", classes="pane"):
+                    yield PushTable(id="pushes")
+                    yield PushPreview(id="preview")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#incidents-pane").border_title = "Incidents"
-        self.query_one("#sessions-pane").border_title = "Affected sessions"
+        self.query_one("#sessions-pane").border_title = "Sessions"
         self.query_one("#pushes-pane").border_title = "Pending pushes"
         self.query_one(StatusBar).show(
             receiver=self.services.receiver_state, export_dir=self.services.export_dir_label
@@ -189,19 +198,17 @@ class MainScreen(Screen[None]):
     def refresh_data(self, force: bool = False) -> None:
         loader = self.services.loader
         view = self.view
-        # Read on every tick: the hooks' errors are logged beside the DB, not journaled.
-        agent_errors = loader.agent_errors().count
-        if agent_errors != self._agent_errors:
-            self._agent_errors = agent_errors
-            self.post_message(AgentErrorsCounted(agent_errors))
+        # Read on every tick: sources' ages move and the hooks' errors are logged beside the
+        # DB, neither of which changes the journal's sequence.
+        self.post_message(HealthRead(loader.health()))
         if not force and loader.max_seq() == self._seq:
             return
         snapshot = loader.snapshot(view, narrow_to_first=not self._show_all)
         self.post_message(SnapshotLoaded(snapshot, view))
 
-    @on(AgentErrorsCounted)
-    def _show_agent_errors(self, message: AgentErrorsCounted) -> None:
-        self.query_one(StatusBar).show(agent_errors=message.count)
+    @on(HealthRead)
+    def _show_health(self, message: HealthRead) -> None:
+        self.query_one(StatusBar).show(health=message.health)
 
     @on(SnapshotLoaded)
     def _show(self, message: SnapshotLoaded) -> None:
@@ -217,7 +224,15 @@ class MainScreen(Screen[None]):
         self.query_one(StatusBar).show(snapshot.counts, receiver=self.services.receiver_state)
         incidents = self.query_one(IncidentTable)
         incidents.sync(
-            incident_rows(snapshot.page.incidents, snapshot.page.rates, snapshot.now, palette)
+            incident_rows(
+                snapshot.page.incidents,
+                snapshot.page.rates,
+                snapshot.now,
+                palette,
+                incidents.resolved_style,
+                snapshot.agent_assisted,
+                incidents.agent_style,
+            )
         )
         shown = len(snapshot.page.incidents)
         pane = self.query_one("#incidents-pane")
@@ -225,10 +240,14 @@ class MainScreen(Screen[None]):
             f"{shown} of {snapshot.page.total}" if snapshot.page.total > shown else f"{shown}"
         )
         self.query_one(SessionTable).sync(session_rows(snapshot.sessions, snapshot.now, palette))
-        self.query_one(PushTable).sync(push_rows(snapshot.pushes, snapshot.now, palette))
-        scope = snapshot.view.incident_id or "all incidents"
-        self.query_one("#sessions-pane").border_subtitle = scope
-        self.query_one("#pushes-pane").border_subtitle = scope
+        labels = {row.session.id: session_label(row.session) for row in snapshot.sessions}
+        self.query_one(PushTable).sync(push_rows(snapshot.pushes, snapshot.now, palette, labels))
+        scope = snapshot.view.incident_id
+        self.query_one("#sessions-pane").border_title = (
+            f"Sessions affected by {scope}" if scope else "All sessions"
+        )
+        self.query_one("#sessions-pane").border_subtitle = scope or "all incidents"
+        self.query_one("#pushes-pane").border_subtitle = scope or "all incidents"
         self._toast_new_critical(snapshot)
         self._refresh_preview()
 
@@ -403,6 +422,9 @@ class MainScreen(Screen[None]):
                 self.perform(action, "note added")
 
         self.app.push_screen(NoteModal(incident_id, service), done)
+
+    def action_notes(self) -> None:
+        self.app.push_screen(NotesScreen(self.services))
 
     def action_show_all(self) -> None:
         self._show_all = not self._show_all

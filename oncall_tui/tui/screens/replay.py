@@ -33,7 +33,7 @@ from oncall_tui.tui.replay_loader import Move, ReplayFrame, ReplaySession, seek_
 from oncall_tui.tui.services import DashboardServices, Starter, Stop
 from oncall_tui.tui.widgets.incident_table import IncidentTable, incident_rows
 from oncall_tui.tui.widgets.push_table import PushTable, push_rows
-from oncall_tui.tui.widgets.session_table import SessionTable, session_rows
+from oncall_tui.tui.widgets.session_table import SessionTable, session_label, session_rows
 from oncall_tui.tui.widgets.timeline_strip import TimelineStrip
 
 NARROW_BELOW = 120
@@ -224,7 +224,8 @@ class ReplayScreen(Screen[None]):
         self._paint_header()
         self.query_one(IncidentTable).sync(incident_rows(frame.incidents, {}, frame.at, palette))
         self.query_one(SessionTable).sync(session_rows(frame.sessions, frame.at, palette))
-        self.query_one(PushTable).sync(push_rows(frame.pending, frame.at, palette))
+        labels = {row.session.id: session_label(row.session) for row in frame.sessions}
+        self.query_one(PushTable).sync(push_rows(frame.pending, frame.at, palette, labels))
         self.query_one("#replay-pushes-pane").border_subtitle = f"{len(frame.pending)}"
         self.query_one("#replay-sessions-pane").border_subtitle = f"{len(frame.sessions)}"
         self.query_one(TimelineStrip).show(

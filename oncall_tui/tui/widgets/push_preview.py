@@ -1,4 +1,4 @@
-"""Exactly what the agent will read if the highlighted push is approved."""
+"""What the agent will read if the highlighted push is approved: what matters first."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Commits made in agent sessions (the hook, the trailer scan) and the commits deploys shipped."""
