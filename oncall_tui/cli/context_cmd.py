@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from oncall_tui.actions.notes import stale_notes
 from oncall_tui.cli.app_context import (
     app_context,
     ascii_json,
@@ -30,10 +31,13 @@ def context(session_id: str, fmt: str) -> None:
     if ctx is None:
         raise click.ClickException(f"no session {display_text(session_id, 128)}")
     key = fence_key(store)
+    # Flagged as in the files and the hook: the agent is asked to review the same notes.
+    stale = stale_notes(ctx.notes, app.clock.now())
     if fmt == "json":
-        click.echo(ascii_json(render_json(ctx, key).model_dump_json(indent=2, by_alias=True)))
+        document = render_json(ctx, key, stale_notes=stale)
+        click.echo(ascii_json(document.model_dump_json(indent=2, by_alias=True)))
     else:
-        echo_document(render_markdown(ctx, key))
+        echo_document(render_markdown(ctx, key, stale_notes=stale))
 
 
 @click.group()

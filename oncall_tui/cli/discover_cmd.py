@@ -44,6 +44,8 @@ def discover_command(as_json: bool, dry_run: bool) -> None:
     registered = sum(f.outcome is Outcome.REGISTERED for f in report.found)
     verb = "would register" if dry_run else "registered"
     summary = f"{counted(len(report.found), 'session')} found, {registered} {verb}"
+    if report.commits:
+        summary += f", {counted(len(report.commits), 'commit')} recorded"
     if report.skipped_lines or report.skipped_files:
         summary += f"; skipped {report.skipped_lines} lines, {report.skipped_files} files"
     click.echo(summary)
@@ -73,4 +75,7 @@ def report_json(report: DiscoveryReport) -> dict[str, Any]:
         ],
         "skipped_lines": report.skipped_lines,
         "skipped_files": report.skipped_files,
+        "commits_recorded": [
+            {"sha": c.sha, "repo": c.repo, "session": c.session_id} for c in report.commits
+        ],
     }

@@ -89,7 +89,14 @@ def list_(service: str | None, include_superseded: bool, as_json: bool) -> None:
     if as_json:
         print_json(
             [
-                {**n.model_dump(mode="json"), "stale": note_actions.stale_reasons(n, now)}
+                {
+                    **n.model_dump(mode="json"),
+                    # Always present: the stored form leaves them out at their defaults.
+                    "rejected": n.rejected,
+                    "retired": n.retired,
+                    "closed_reason": n.closed_reason,
+                    "stale": note_actions.stale_reasons(n, now),
+                }
                 for n in found
             ]
         )
@@ -102,7 +109,10 @@ def list_(service: str | None, include_superseded: bool, as_json: bool) -> None:
         stale = note_actions.stale_reasons(n, now)
         if stale:
             flags.append("STALE: " + "; ".join(stale))
-        if not n.accepted:
+        if n.is_closed:
+            closed = "REJECTED" if n.rejected else "RETIRED"
+            flags.append(f"{closed}: {n.closed_reason}" if n.closed_reason else closed)
+        elif not n.accepted:
             flags.append("agent note awaiting review")
         if n.superseded_by:
             flags.append(f"superseded by {n.superseded_by}")

@@ -4,6 +4,7 @@ A session found here is registered with ``discovered`` as its source, its agent 
 of its working directory's checkout and the files its tools named, relative to the repo root.
 One already known (its hook registered it, or an earlier discovery) is never registered again,
 so its kind and source stay; it is heartbeated when its transcript moved since we last saw it.
+The commits its committing shell calls made are then journaled (``discover.commits``).
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from oncall_tui.actions import sessions as session_actions
 from oncall_tui.agents.discover import files
 from oncall_tui.agents.discover.claude_code import parse_transcript
 from oncall_tui.agents.discover.codex import parse_rollout
-from oncall_tui.agents.discover.facts import TranscriptFacts
+from oncall_tui.agents.discover.commits import record_transcript_commits
+from oncall_tui.agents.discover.facts import CommitCall, TranscriptFacts
 from oncall_tui.agents.repo import RepoInfo, relative_paths, repo_info, repo_slug, slug_from_url
 from oncall_tui.config import DiscoverSettings
 from oncall_tui.core.agents import AgentKind, InvalidIdError, validate_session_id
+from oncall_tui.core.commits import Commit
 from oncall_tui.store.journal import Store
 
 SOURCE = "discovered"
@@ -53,6 +56,8 @@ class FoundSession:
     last_activity: datetime
     transcript: Path
     outcome: Outcome
+    commit_calls: tuple[CommitCall, ...] = ()
+    """When (and where) it ran a committing git command: the time and directory only."""
 
 
 @dataclass
@@ -63,6 +68,8 @@ class DiscoveryReport:
     skipped_files: int = 0
     """Transcripts that could not be read, or named no session."""
     dry_run: bool = False
+    commits: list[Commit] = field(default_factory=list)
+    """Commits of the found sessions journaled by this scan (new, or adding a session)."""
 
 
 Parser = Callable[[list[str]], TranscriptFacts]
@@ -113,6 +120,8 @@ def discover(
         listed = {transcript.path for *_, transcripts in sources for transcript in transcripts}
         for path in [p for p in read_before if p not in listed]:
             del read_before[path]  # out of the window, or gone: forget it
+    if not dry_run:
+        report.commits = record_transcript_commits(store, report.found, since, ACTOR)
     return report
 
 
@@ -150,6 +159,7 @@ def _read(
         last_activity=facts.last_activity or modified,
         transcript=transcript.path,
         outcome=Outcome.UNCHANGED,
+        commit_calls=tuple(facts.commit_calls),
     )
 
 

@@ -8,14 +8,20 @@ session's ``id``, ``cwd`` and ``timestamp`` and, when Codex ran in a checkout, `
 ``input`` is the patch, a ``function_call`` whose JSON ``arguments`` carry it (as ``input``, or
 inside a shell ``command``), or a ``local_shell_call``'s ``action.command``. Only the file names
 on the patch's header lines are kept, never its body; messages and tool output are not read.
+Shell calls (``shell`` and ``local_shell_call`` with an argv, ``shell_command`` and
+``exec_command`` with a command line, each with an optional working directory) that run a
+committing git command are noted with their time and directory; the command is not kept.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shlex
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from oncall_tui.agents.commits.hook_commits import commit_command_dir
 from oncall_tui.agents.discover.facts import TranscriptFacts, json_object, text_field
 from oncall_tui.agents.hook.patch_paths import patch_paths
 
@@ -23,6 +29,10 @@ TOOL_CALLS = frozenset({"custom_tool_call", "function_call", "local_shell_call"}
 PATCH_START = "*** Begin Patch"
 MAX_DEPTH = 4
 """How deep tool arguments are searched for a patch (a list inside an object is enough)."""
+SHELL_FUNCTIONS = frozenset({"shell", "container.exec", "shell_command", "exec_command"})
+"""Function tools that run a command: its argv or line under ``command`` (or ``cmd``)."""
+SCRIPT_FLAGS = frozenset({"-c", "-lc"})
+"""``["bash", "-lc", "SCRIPT"]``: the script is what the shell runs."""
 
 
 def parse_rollout(lines: Iterable[str]) -> TranscriptFacts:
@@ -50,6 +60,7 @@ def parse_rollout(lines: Iterable[str]) -> TranscriptFacts:
             for text in _call_texts(payload):
                 if PATCH_START in text:
                     facts.touched(patch_paths(text))
+            _read_shell(payload, record.get("timestamp"), facts)
     return facts
 
 
@@ -61,6 +72,38 @@ def _read_meta(payload: dict[str, Any], facts: TranscriptFacts) -> None:
     if isinstance(git, dict):
         facts.branch = text_field(git, "branch")
         facts.repository_url = text_field(git, "repository_url")
+
+
+def _read_shell(payload: dict[str, Any], at: object, facts: TranscriptFacts) -> None:
+    """Note a shell call that commits, in its working directory (relative to the session's)."""
+    if facts.cwd is None:
+        return
+    if payload.get("type") == "local_shell_call":
+        action = payload.get("action")
+        call = action if isinstance(action, dict) else {}
+        workdir = call.get("working_directory")
+    elif payload.get("name") in SHELL_FUNCTIONS and isinstance(payload.get("arguments"), str):
+        arguments = _maybe_json(payload["arguments"])
+        call = arguments if isinstance(arguments, dict) else {}
+        workdir = call.get("workdir")
+    else:
+        return
+    command = _command_line(call.get("command", call.get("cmd")))
+    if command is None or "git" not in command:
+        return
+    where = os.path.join(facts.cwd, workdir) if isinstance(workdir, str) else facts.cwd
+    facts.committed(at, commit_command_dir(command, where))
+
+
+def _command_line(command: object) -> str | None:
+    """A shell command line from a command line, or from an argv (a shell's script, if one)."""
+    if isinstance(command, str):
+        return command
+    if not isinstance(command, list) or not all(isinstance(arg, str) for arg in command):
+        return None
+    if len(command) >= 3 and command[-2] in SCRIPT_FLAGS:
+        return str(command[-1])
+    return shlex.join(command)
 
 
 def _call_texts(payload: dict[str, Any]) -> Iterator[str]:

@@ -10,6 +10,17 @@ from typing import Any
 from oncall_tui.core.agents import MAX_SESSION_PATHS
 from oncall_tui.core.clock import from_iso
 
+MAX_COMMIT_CALLS = 20
+"""Committing calls kept per transcript (the newest): each costs one ``git log`` later."""
+
+
+@dataclass(frozen=True)
+class CommitCall:
+    """When a session ran a committing git command, and in which directory: never the command."""
+
+    at: datetime
+    where: str
+
 
 @dataclass
 class TranscriptFacts:
@@ -24,6 +35,8 @@ class TranscriptFacts:
     """The newest timestamp of any line."""
     paths: dict[str, None] = field(default_factory=dict)
     """Files named by tool uses, as the agent wrote them, most recent last."""
+    commit_calls: list[CommitCall] = field(default_factory=list)
+    """Shell tool calls whose command commits (``git commit``, merge...), oldest first, capped."""
     lines: int = 0
     skipped: int = 0
     """Lines that could not be parsed (a line cut by a concurrent write, garbage)."""
@@ -39,6 +52,14 @@ class TranscriptFacts:
             self.paths[path] = None
         while len(self.paths) > MAX_SESSION_PATHS:
             del self.paths[next(iter(self.paths))]
+
+    def committed(self, at: object, where: str | None) -> None:
+        """A shell call at ``at`` ran a committing git command in ``where`` (a directory)."""
+        when = parse_time(at)
+        if when is None or not where:
+            return
+        self.commit_calls.append(CommitCall(when, where))
+        del self.commit_calls[:-MAX_COMMIT_CALLS]
 
     @property
     def path_list(self) -> list[str]:

@@ -235,7 +235,25 @@ def _exposure(t: IncidentTimeline) -> str:
         for x in t.exposure
     ]
     header = ["Session", "Service", "Without context", "Outdated", "Current"]
-    return f"<ul>{items}</ul>" + _table(header, rows)
+    return f"<ul>{items}</ul>" + _table(header, rows) + _exposure_by_agent(t)
+
+
+def _exposure_by_agent(t: IncidentTimeline) -> str:
+    """Sessions of one agent (resumed, or the same worktree and branch) added up."""
+    if not t.exposure_by_agent:
+        return ""
+    rows = [
+        [
+            _e(f"{x.agent_id} ({x.agent})"),
+            _e(", ".join(x.sessions)),
+            f'<span class="missing">{_e(duration(x.missing_s))}</span>',
+            _e(duration(x.stale_s)),
+            f'<span class="current">{_e(duration(x.current_s))}</span>',
+        ]
+        for x in t.exposure_by_agent
+    ]
+    header = ["Agent", "Sessions", "Without context", "Outdated", "Current"]
+    return "<h3>Per agent</h3>" + _table(header, rows)
 
 
 def _follow_ups(t: IncidentTimeline) -> str:

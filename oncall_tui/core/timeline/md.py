@@ -234,7 +234,27 @@ def _exposure(t: IncidentTimeline) -> list[str]:
             for x in t.exposure
         ],
     )
-    return [lines, table]
+    return [lines, table, *_exposure_by_agent(t)]
+
+
+def _exposure_by_agent(t: IncidentTimeline) -> list[str]:
+    """Sessions of one agent (resumed, or the same worktree and branch) added up."""
+    if not t.exposure_by_agent:
+        return []
+    table = _table(
+        ["Agent", "Sessions", "Without context", "Outdated context", "Current context"],
+        [
+            [
+                f"`{x.agent_id}` ({md(x.agent)})",
+                ", ".join(f"`{s}`" for s in x.sessions),
+                duration(x.missing_s),
+                duration(x.stale_s),
+                duration(x.current_s),
+            ]
+            for x in t.exposure_by_agent
+        ],
+    )
+    return ["Per agent:", table]
 
 
 def _follow_ups(t: IncidentTimeline) -> str:

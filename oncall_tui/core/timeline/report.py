@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+from oncall_tui.core.agent_identity import session_agent_id
 from oncall_tui.core.agents import DIRECT_CHANNELS
 from oncall_tui.core.context.render import render_markdown
 from oncall_tui.core.guidance import change_summary
@@ -30,6 +31,7 @@ from oncall_tui.core.timeline.exposure import (
 )
 from oncall_tui.core.timeline.model import Timeline, TimelineEvent
 from oncall_tui.core.timeline.schema import (
+    AgentExposureRecord,
     Change,
     Decision,
     Delivery,
@@ -92,6 +94,7 @@ def build_timeline(
     if incident is None or not events:
         raise ValueError(f"{incident_id} had not been opened yet at that point of the journal")
     bucket = _bucket_size(events[0].ts, events[-1].ts)
+    exposed = _exposure(tracker, incident)
     return IncidentTimeline(
         incident=_incident(incident),
         through_seq=events[-1].seq,
@@ -102,7 +105,8 @@ def build_timeline(
         pushes=_pushes(tables, incident_id),
         deliveries=list(deliveries.values()),
         decisions=decisions,
-        exposure=_exposure(tracker, incident),
+        exposure=exposed,
+        exposure_by_agent=agent_exposure(exposed, tables),
         follow_ups=_follow_ups(tables, incident, events[0].ts),
         signal_rate=_rate(signal_times, bucket),
         rate_bucket_s=bucket,
@@ -261,6 +265,30 @@ def _exposure(tracker: ExposureTracker, incident: Incident) -> list[ExposureReco
             summary=_one_line(found.summary, 300),
         )
         for found in tracker.result(incident.service)
+    ]
+
+
+def agent_exposure(
+    exposed: list[ExposureRecord], tables: MemoryTables
+) -> list[AgentExposureRecord]:
+    """The sessions' exposure added up per agent, in order of each agent's first session."""
+    by_agent: dict[str, list[ExposureRecord]] = {}
+    kinds: dict[str, str] = {}
+    for record in exposed:
+        session = tables.get_session(record.session_id)
+        agent = session_agent_id(session) if session is not None else record.session_id
+        by_agent.setdefault(agent, []).append(record)
+        kinds.setdefault(agent, session.agent.value if session is not None else "?")
+    return [
+        AgentExposureRecord(
+            agent_id=agent,
+            agent=kinds[agent],
+            sessions=[r.session_id for r in records],
+            missing_s=sum(r.missing_s for r in records),
+            stale_s=sum(r.stale_s for r in records),
+            current_s=sum(r.current_s for r in records),
+        )
+        for agent, records in by_agent.items()
     ]
 
 

@@ -166,6 +166,18 @@ class ExposureRecord(_Model):
     summary: str
 
 
+class AgentExposureRecord(_Model):
+    """The exposure of one agent: its sessions' times added up (sessions of the same agent
+    kind in the same worktree and branch, or resumed from one another, are one agent)."""
+
+    agent_id: str
+    agent: str
+    sessions: list[str]
+    missing_s: float
+    stale_s: float
+    current_s: float
+
+
 class FollowUp(_Model):
     """A note written during or about the incident."""
 
@@ -194,6 +206,7 @@ class IncidentTimeline(_Model):
     deliveries: list[Delivery]
     decisions: list[Decision]
     exposure: list[ExposureRecord]
+    exposure_by_agent: list[AgentExposureRecord] = Field(default_factory=list)
     follow_ups: list[FollowUp]
     signal_rate: list[RateBucket]
     rate_bucket_s: int = Field(description="Width of a signal_rate bucket.")

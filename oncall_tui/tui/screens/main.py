@@ -3,22 +3,20 @@ waiting side by side below (stacked on narrow terminals)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input
 
 from oncall_tui.core.models import IncidentState, Severity
-from oncall_tui.core.sanitize import clean, display_text
+from oncall_tui.core.sanitize import display_text
 from oncall_tui.store.dashboard import IncidentFilter
-from oncall_tui.tui.engineer_actions import EngineerAction
 from oncall_tui.tui.loader import Snapshot, View
 from oncall_tui.tui.messages import (
-    ActionDone,
-    ActionFailed,
     AudienceLoaded,
     HealthRead,
     PreviewLoaded,
@@ -26,10 +24,10 @@ from oncall_tui.tui.messages import (
 )
 from oncall_tui.tui.screens.broadcast_modal import BroadcastMessage, BroadcastModal
 from oncall_tui.tui.screens.edit_modal import EditedGuidance, EditModal
+from oncall_tui.tui.screens.engineer_screen import EngineerScreen
 from oncall_tui.tui.screens.incident_detail import IncidentDetailScreen
 from oncall_tui.tui.screens.note_modal import NoteDraft, NoteModal
 from oncall_tui.tui.screens.notes import NotesScreen
-from oncall_tui.tui.screens.reject_modal import Rejection, RejectModal
 from oncall_tui.tui.screens.replay import ReplayScreen
 from oncall_tui.tui.screens.session_detail import SessionDetailScreen
 from oncall_tui.tui.services import DashboardServices
@@ -57,7 +55,7 @@ def parse_filter(text: str) -> IncidentFilter:
     return IncidentFilter(" ".join(words), severity, include_resolved)
 
 
-class MainScreen(Screen[None]):
+class MainScreen(EngineerScreen):
     BINDINGS = [
         Binding("a", "approve", "Approve", id="approve", tooltip="Approve the highlighted push"),
         Binding(
@@ -313,43 +311,17 @@ class MainScreen(Screen[None]):
             self.notify("No incident selected", severity="warning")
         return incident_id
 
-    @work(thread=True, group="actions", exit_on_error=False)
-    def perform(self, action: EngineerAction, success: str) -> None:
-        """Run one engineer action on its own connection; the outcome comes back as a toast."""
-        store = self.services.loader.open()
-        try:
-            action(store)
-        except Exception as exc:  # every failure is shown, none is lost silently
-            # Messages may quote what a sender named (a service, a title): sanitised first.
-            self.post_message(ActionFailed(clean(str(exc), 500)))
-            return
-        finally:
-            store.close()
-        self.post_message(ActionDone(success))
-
-    @on(ActionDone)
-    def _action_done(self, message: ActionDone) -> None:
-        self.notify(message.success, markup=False)
+    def after_action(self) -> None:
         self.refresh_data(force=True)
-
-    @on(ActionFailed)
-    def _action_failed(self, message: ActionFailed) -> None:
-        self.notify(message.reason, title="Not done", severity="error", markup=False)
 
     def action_approve(self) -> None:
         if (push_id := self._push_id()) is not None:
             self.perform(self.services.actions.approve_push(push_id), f"{push_id} approved")
 
     def action_reject(self) -> None:
-        if (push_id := self._push_id()) is None:
-            return
-
-        def done(rejection: Rejection | None) -> None:
-            if rejection is not None:
-                action = self.services.actions.reject_push(push_id, rejection.reason)
-                self.perform(action, f"{push_id} rejected")
-
-        self.app.push_screen(RejectModal(push_id), done)
+        if (push_id := self._push_id()) is not None:
+            reject = partial(self.services.actions.reject_push, push_id)
+            self.reject_with_reason(push_id, reject, f"{push_id} rejected")
 
     def action_edit(self) -> None:
         if (push_id := self._push_id()) is None:

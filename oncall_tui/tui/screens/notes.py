@@ -6,25 +6,24 @@ rejects it with a reason, the same way a push is rejected.
 
 from __future__ import annotations
 
+from functools import partial
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
 from oncall_tui.core.note_review import ReviewGroup, ReviewItem
-from oncall_tui.core.sanitize import clean
-from oncall_tui.tui.engineer_actions import EngineerAction
 from oncall_tui.tui.loader import load_notes_review
-from oncall_tui.tui.messages import ActionDone, ActionFailed, NotesLoaded
-from oncall_tui.tui.screens.reject_modal import Rejection, RejectModal
+from oncall_tui.tui.messages import NotesLoaded
+from oncall_tui.tui.screens.engineer_screen import EngineerScreen
 from oncall_tui.tui.services import DashboardServices
 from oncall_tui.tui.widgets.note_review import NoteReview
 from oncall_tui.tui.widgets.note_table import NoteTable, note_rows
 
 
-class NotesScreen(Screen[None]):
+class NotesScreen(EngineerScreen):
     BINDINGS = [
         Binding(
             "a",
@@ -95,39 +94,14 @@ class NotesScreen(Screen[None]):
             return None
         return item.note.id
 
-    @work(thread=True, group="actions", exit_on_error=False)
-    def perform(self, action: EngineerAction, success: str) -> None:
-        """Run one engineer action on its own connection; the outcome comes back as a toast."""
-        store = self.services.loader.open()
-        try:
-            action(store)
-        except Exception as exc:  # every failure is shown, none is lost silently
-            self.post_message(ActionFailed(clean(str(exc), 500)))
-            return
-        finally:
-            store.close()
-        self.post_message(ActionDone(success))
-
-    @on(ActionDone)
-    def _action_done(self, message: ActionDone) -> None:
-        self.notify(message.success, markup=False)
+    def after_action(self) -> None:
         self.load()
-
-    @on(ActionFailed)
-    def _action_failed(self, message: ActionFailed) -> None:
-        self.notify(message.reason, title="Not done", severity="error", markup=False)
 
     def action_accept(self) -> None:
         if (note_id := self._pending_note_id()) is not None:
             self.perform(self.services.actions.accept_note(note_id), f"{note_id} accepted")
 
     def action_reject(self) -> None:
-        if (note_id := self._pending_note_id()) is None:
-            return
-
-        def done(rejection: Rejection | None) -> None:
-            if rejection is not None:
-                action = self.services.actions.reject_note(note_id, rejection.reason)
-                self.perform(action, f"{note_id} rejected")
-
-        self.app.push_screen(RejectModal(note_id), done)
+        if (note_id := self._pending_note_id()) is not None:
+            reject = partial(self.services.actions.reject_note, note_id)
+            self.reject_with_reason(note_id, reject, f"{note_id} rejected")
