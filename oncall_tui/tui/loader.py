@@ -12,11 +12,12 @@ from oncall_tui.agents.error_log import RecentErrors, recent_errors
 from oncall_tui.config import Settings
 from oncall_tui.core.agents import AgentSession, Note, Push
 from oncall_tui.core.clock import Clock
-from oncall_tui.core.context.preview import render_preview
+from oncall_tui.core.context.preview import render_preview, session_who
 from oncall_tui.core.context.render import render_json
 from oncall_tui.core.health import PipelineHealth
 from oncall_tui.core.models import ChangeLink, Incident, StoredSignal
 from oncall_tui.core.note_review import ReviewItem, review_items
+from oncall_tui.core.plural import counted
 from oncall_tui.core.regressions import AgentAssisted
 from oncall_tui.core.topology import Catalog, blast_radius
 from oncall_tui.store import dashboard, queries
@@ -141,11 +142,16 @@ class Loader:
             )
             if ctx is None:
                 return ""
+            document = render_json(ctx, fence_key(store))
             header = ""
             if push.session_id is None:
-                header = f"(broadcast to {len(push.recipients)} sessions; shown as {session_id} will read it)\n\n"
+                shown_as = session_who(document.session)
+                header = (
+                    f"(broadcast to {counted(len(push.recipients), 'session')};"
+                    f" shown as {shown_as} will read it)\n\n"
+                )
             # The engineer's order (guidance and why first); the agent's file keeps its own.
-            return header + render_preview(render_json(ctx, fence_key(store)))
+            return header + render_preview(document)
         finally:
             store.close()
 

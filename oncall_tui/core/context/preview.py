@@ -28,7 +28,7 @@ PREVIEW_TITLE_PREFIX = "# What this session will read: "
 
 def render_preview(document: ContextDocument) -> str:
     """The document for the engineer's eye: guidance and why, then details, generator last."""
-    blocks = [f"{PREVIEW_TITLE_PREFIX}{_who(document.session)}"]
+    blocks = [f"{PREVIEW_TITLE_PREFIX}{session_who(document.session)}"]
     if not document.incidents:
         blocks.append(NO_INCIDENTS)
     for section in document.incidents:
@@ -51,7 +51,7 @@ def render_preview(document: ContextDocument) -> str:
     return "\n\n".join(block for block in blocks if block) + "\n"
 
 
-def _who(session: SessionInfo) -> str:
+def session_who(session: SessionInfo) -> str:
     """The session as people know it (agent, ``repo@branch``); its id is in the detail screen."""
     where = session.repo or "unknown repo"
     return f"{session.agent.value} on {where}" + (f"@{session.branch}" if session.branch else "")
