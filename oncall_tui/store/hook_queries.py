@@ -111,6 +111,22 @@ def read_session(conn: sqlite3.Connection, session_id: str) -> SessionRow | None
     )
 
 
+LIVE_UPDATE_OF_INCIDENT = (
+    "SELECT 1 FROM pushes q WHERE q.session_id = p.session_id"
+    f" AND q.incident_id = p.incident_id AND q.kind = 'update' AND +q.state IN {LIVE}"
+)
+"""For a push ``p``: its session holds a live update of its incident (a notice then waits)."""
+HEARD_OF_INCIDENT = (
+    "SELECT 1 FROM pushes q, json_each(q.data, '$.delivered_via') v"
+    " WHERE q.session_id = p.session_id AND q.incident_id = p.incident_id"
+    f" AND q.kind != 'stand-down' AND v.value IN {DIRECT}"
+    " UNION ALL SELECT 1 FROM pushes q, json_each(q.data, '$.announced_via') v"
+    " WHERE q.session_id = p.session_id AND q.incident_id = p.incident_id"
+    f" AND v.value IN {DIRECT}"
+)
+"""For a push ``p``: a hook or MCP read told its session of its incident (a stand-down is news)."""
+
+
 def has_new_context(conn: sqlite3.Connection, session_id: str, since_seq: int) -> bool:
     """Whether something the session's context shows became news after ``since_seq``.
 
@@ -122,29 +138,17 @@ def has_new_context(conn: sqlite3.Connection, session_id: str, since_seq: int) -
     ``+p.state`` keeps the planner on the session index.
     """
     newer = "json_extract(p.data, '$.live_seq') > ?"
-    live_update = (
-        f"SELECT 1 FROM pushes q WHERE q.session_id = p.session_id"
-        f" AND q.incident_id = p.incident_id AND q.kind = 'update' AND +q.state IN {LIVE}"
-    )
-    heard = (
-        "SELECT 1 FROM pushes q, json_each(q.data, '$.delivered_via') v"
-        " WHERE q.session_id = p.session_id AND q.incident_id = p.incident_id"
-        f" AND q.kind != 'stand-down' AND v.value IN {DIRECT}"
-        " UNION ALL SELECT 1 FROM pushes q, json_each(q.data, '$.announced_via') v"
-        " WHERE q.session_id = p.session_id AND q.incident_id = p.incident_id"
-        f" AND v.value IN {DIRECT}"
-    )
     row = conn.execute(
         f"SELECT 1 FROM pushes p JOIN incidents i ON i.id = p.incident_id"
         f" WHERE p.session_id = ? AND +p.state IN {LIVE} AND {newer} AND p.kind != 'stand-down'"
         f" AND i.state IN {ACTIVE}"
         f" UNION ALL SELECT 1 FROM pushes p JOIN incidents i ON i.id = p.incident_id"
         f" WHERE p.session_id = ? AND +p.state IN {LIVE} AND {newer} AND p.kind = 'stand-down'"
-        f" AND i.state = 'resolved' AND EXISTS ({heard})"
+        f" AND i.state = 'resolved' AND EXISTS ({HEARD_OF_INCIDENT})"
         f" UNION ALL SELECT 1 FROM pushes p JOIN incidents i ON i.id = p.incident_id"
         f" WHERE p.session_id = ? AND +p.state = 'pending' AND p.kind = 'update'"
         f" AND json_extract(p.data, '$.notice') AND json_extract(p.data, '$.proposed_seq') > ?"
-        f" AND i.state IN {ACTIVE} AND NOT EXISTS ({live_update})"
+        f" AND i.state IN {ACTIVE} AND NOT EXISTS ({LIVE_UPDATE_OF_INCIDENT})"
         f" UNION ALL SELECT 1 FROM pushes p JOIN incidents i ON i.id = p.incident_id"
         f" WHERE p.session_id IS NULL AND +p.state IN {LIVE} AND {newer} AND i.state IN {ACTIVE}"
         f" AND EXISTS (SELECT 1 FROM json_each(p.data, '$.recipients') WHERE value = ?)"

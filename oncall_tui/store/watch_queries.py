@@ -13,7 +13,12 @@ import sqlite3
 from dataclasses import dataclass
 
 from oncall_tui.core.watch_line import NewsKind, WatchEvent
-from oncall_tui.store.hook_queries import ACTIVE, DIRECT, LIVE
+from oncall_tui.store.hook_queries import (
+    ACTIVE,
+    HEARD_OF_INCIDENT,
+    LIVE,
+    LIVE_UPDATE_OF_INCIDENT,
+)
 
 
 def journal_head(conn: sqlite3.Connection) -> int:
@@ -75,19 +80,6 @@ _COLUMNS = (
     "p.id, p.incident_id, coalesce(json_extract(p.data, '$.version'), 1),"
     f" json_extract(i.data, '$.severity'), {_SERVICE}"
 )
-_HEARD = (
-    "SELECT 1 FROM pushes q, json_each(q.data, '$.delivered_via') v"
-    " WHERE q.session_id = p.session_id AND q.incident_id = p.incident_id"
-    f" AND q.kind != 'stand-down' AND v.value IN {DIRECT}"
-    " UNION ALL SELECT 1 FROM pushes q, json_each(q.data, '$.announced_via') v"
-    " WHERE q.session_id = p.session_id AND q.incident_id = p.incident_id"
-    f" AND v.value IN {DIRECT}"
-)
-"""A stand-down is news only to a session that heard of the incident, as in its context."""
-_LIVE_UPDATE = (
-    "SELECT 1 FROM pushes q WHERE q.session_id = p.session_id"
-    f" AND q.incident_id = p.incident_id AND q.kind = 'update' AND +q.state IN {LIVE}"
-)
 _LIVE_SEQ = "json_extract(p.data, '$.live_seq')"
 _PROPOSED_SEQ = "json_extract(p.data, '$.proposed_seq')"
 _NEWS = (
@@ -97,12 +89,12 @@ _NEWS = (
     f" UNION ALL SELECT {_LIVE_SEQ}, p.kind, {_COLUMNS}"
     " FROM pushes p JOIN incidents i ON i.id = p.incident_id"
     f" WHERE p.session_id = :session AND +p.state IN {LIVE} AND {_LIVE_SEQ} > :since"
-    f" AND p.kind = 'stand-down' AND i.state = 'resolved' AND EXISTS ({_HEARD})"
+    f" AND p.kind = 'stand-down' AND i.state = 'resolved' AND EXISTS ({HEARD_OF_INCIDENT})"
     f" UNION ALL SELECT {_PROPOSED_SEQ}, 'notice', {_COLUMNS}"
     " FROM pushes p JOIN incidents i ON i.id = p.incident_id"
     " WHERE p.session_id = :session AND +p.state = 'pending' AND p.kind = 'update'"
     f" AND json_extract(p.data, '$.notice') AND {_PROPOSED_SEQ} > :since"
-    f" AND i.state IN {ACTIVE} AND NOT EXISTS ({_LIVE_UPDATE})"
+    f" AND i.state IN {ACTIVE} AND NOT EXISTS ({LIVE_UPDATE_OF_INCIDENT})"
     f" UNION ALL SELECT {_LIVE_SEQ}, p.kind, {_COLUMNS}"
     " FROM pushes p JOIN incidents i ON i.id = p.incident_id"
     f" WHERE p.session_id IS NULL AND +p.state IN {LIVE} AND {_LIVE_SEQ} > :since"

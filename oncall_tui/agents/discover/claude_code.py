@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from oncall_tui.agents.commits.hook_commits import commit_command_dir
-from oncall_tui.agents.discover.facts import TranscriptFacts, json_object, text_field
+from oncall_tui.agents.discover.facts import TranscriptFacts, json_records, text_field
 from oncall_tui.agents.repo import tool_paths
 
 FILE_TOOLS = frozenset({"Edit", "Write", "MultiEdit", "NotebookEdit", "Read"})
@@ -31,14 +31,7 @@ NO_BRANCH = frozenset({"HEAD"})
 def parse_transcript(lines: Iterable[str]) -> TranscriptFacts:
     """The session's metadata; the newest line wins for the id, directory and branch."""
     facts = TranscriptFacts()
-    for line in lines:
-        if not line.strip():
-            continue
-        facts.lines += 1
-        record = json_object(line)
-        if record is None:
-            facts.skipped += 1
-            continue
+    for record in json_records(lines, facts):
         _read_record(record, facts)
     return facts
 

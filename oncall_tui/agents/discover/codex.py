@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from oncall_tui.agents.commits.hook_commits import commit_command_dir
-from oncall_tui.agents.discover.facts import TranscriptFacts, json_object, text_field
+from oncall_tui.agents.discover.facts import TranscriptFacts, json_records, text_field
 from oncall_tui.agents.hook.patch_paths import patch_paths
 
 TOOL_CALLS = frozenset({"custom_tool_call", "function_call", "local_shell_call"})
@@ -39,14 +39,7 @@ def parse_rollout(lines: Iterable[str]) -> TranscriptFacts:
     """The session's metadata: its own ``session_meta`` (the first), the newest time, patches."""
     facts = TranscriptFacts()
     has_meta = False
-    for line in lines:
-        if not line.strip():
-            continue
-        facts.lines += 1
-        record = json_object(line)
-        if record is None:
-            facts.skipped += 1
-            continue
+    for record in json_records(lines, facts):
         facts.saw_time(record.get("timestamp"))
         payload = record.get("payload")
         if not isinstance(payload, dict):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -76,6 +77,19 @@ def json_object(line: str) -> dict[str, Any] | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
+
+
+def json_records(lines: Iterable[str], facts: TranscriptFacts) -> Iterator[dict[str, Any]]:
+    """The JSON objects of a transcript's lines, counting lines read and lines skipped."""
+    for line in lines:
+        if not line.strip():
+            continue
+        facts.lines += 1
+        record = json_object(line)
+        if record is None:
+            facts.skipped += 1
+            continue
+        yield record
 
 
 def parse_time(value: object) -> datetime | None:

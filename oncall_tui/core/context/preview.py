@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from oncall_tui.core.context.render import (
     NO_INCIDENTS,
+    _broadcast_and_change_blocks,
+    _facts,
     _fence_blocks,
     _note_item,
-    _runbook,
     _session_line,
     _utc,
-    _when,
 )
 from oncall_tui.core.context.schema import ContextDocument, IncidentSection, SessionInfo
 
@@ -78,32 +78,7 @@ def _what_matters(section: IncidentSection) -> list[str]:
 
 def _details(section: IncidentSection) -> list[str]:
     """The facts behind the heading, the broadcasts and the suspect changes."""
-    services = section.services or ([section.service] if section.service else [])
-    facts = [
-        f"- Degraded: {', '.join(f'`{s}`' for s in services) or 'service unknown'}",
-        f"- Severity {section.severity.value}, {section.state.value} since"
-        f" {_when(section.opened_at)}",
-    ]
-    if section.owners:
-        facts.append(f"- Owned by: {', '.join(section.owners)}")
-    if section.contact:
-        facts.append(f"- On-call engineer: {section.contact}")
-    facts += [f"- Runbook: {_runbook(r.url, r.title)}" for r in section.runbooks]
-    if section.push_id:
-        facts.append(f"- Push: {section.push_id}, version {section.push_version}")
-    blocks = [f"### Details of {section.id}", "\n".join(facts)]
+    blocks = [f"### Details of {section.id}", "\n".join(_facts(section, why=False))]
     if section.guidance and section.notice:
         blocks += ["### Being assessed by the on-call engineer", section.notice]
-    for broadcast in section.broadcasts:
-        sender = f" from {broadcast.decided_by}" if broadcast.decided_by else ""
-        blocks += [f"### Broadcast {broadcast.id}{sender}", broadcast.message.strip("\n")]
-    if section.suspect_changes:
-        blocks.append("### Suspect changes")
-        blocks.append(
-            "\n".join(
-                f"- {c.summary} at {_when(c.occurred_at)}"
-                f" (source {c.source}, delivery {c.delivery_id or 'unknown'})"
-                for c in section.suspect_changes
-            )
-        )
-    return blocks
+    return blocks + _broadcast_and_change_blocks(section)

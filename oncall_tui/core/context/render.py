@@ -239,13 +239,27 @@ def _session_line(session: SessionInfo) -> str:
 
 
 def _incident_blocks(section: IncidentSection) -> list[str]:
+    blocks = [
+        f"## {section.id}: {section.service or 'unknown service'}"
+        f" ({section.severity.value}, {section.state.value})",
+        "\n".join(_facts(section, why=True)),
+    ]
+    if section.notice:
+        blocks += ["### Being assessed by the on-call engineer", section.notice]
+    if section.guidance:
+        blocks += ["### Guidance from the on-call engineer", section.guidance.strip("\n")]
+    return blocks + _broadcast_and_change_blocks(section)
+
+
+def _facts(section: IncidentSection, *, why: bool) -> list[str]:
+    """The incident's facts as a list; the preview shows the why on its own, above them."""
     services = section.services or ([section.service] if section.service else [])
     facts = [
         f"- Degraded: {', '.join(f'`{s}`' for s in services) or 'service unknown'}",
         f"- Severity {section.severity.value}, {section.state.value} since"
         f" {_when(section.opened_at)}",
     ]
-    if section.why:
+    if why and section.why:
         facts.append(f"- Why it concerns you: {section.why}")
     if section.owners:
         facts.append(f"- Owned by: {', '.join(section.owners)}")
@@ -254,15 +268,11 @@ def _incident_blocks(section: IncidentSection) -> list[str]:
     facts += [f"- Runbook: {_runbook(r.url, r.title)}" for r in section.runbooks]
     if section.push_id:
         facts.append(f"- Push: {section.push_id}, version {section.push_version}")
-    blocks = [
-        f"## {section.id}: {section.service or 'unknown service'}"
-        f" ({section.severity.value}, {section.state.value})",
-        "\n".join(facts),
-    ]
-    if section.notice:
-        blocks += ["### Being assessed by the on-call engineer", section.notice]
-    if section.guidance:
-        blocks += ["### Guidance from the on-call engineer", section.guidance.strip("\n")]
+    return facts
+
+
+def _broadcast_and_change_blocks(section: IncidentSection) -> list[str]:
+    blocks: list[str] = []
     for broadcast in section.broadcasts:
         sender = f" from {broadcast.decided_by}" if broadcast.decided_by else ""
         blocks += [f"### Broadcast {broadcast.id}{sender}", broadcast.message.strip("\n")]
