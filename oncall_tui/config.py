@@ -11,7 +11,7 @@ import os
 import re
 import tomllib
 import types
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
@@ -26,6 +26,7 @@ from pydantic import (
 )
 from pydantic_settings import (
     BaseSettings,
+    EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -282,6 +283,21 @@ class UiSettings(Section):
         return value
 
 
+AGENT_CLIENT_VARIABLES = frozenset({"server", "token"})
+"""``ONCALL_TUI_SERVER`` and ``ONCALL_TUI_TOKEN`` are the remote agent's (the hook's and
+``mcp --server``'s: which server, with which token), not settings of this process: the
+``server`` section would otherwise read the URL as its whole value and every command fail."""
+
+
+class _EnvSettings(EnvSettingsSource):
+    """The environment, less the agent client's variables."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        loaded = super()._load_env_vars()
+        skipped = {f"{ENV_PREFIX}{name}".lower() for name in AGENT_CLIENT_VARIABLES}
+        return {key: value for key, value in loaded.items() if key.lower() not in skipped}
+
+
 class Settings(BaseSettings):
     """The effective configuration of one process."""
 
@@ -326,7 +342,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+        return (init_settings, _EnvSettings(settings_cls), TomlConfigSettingsSource(settings_cls))
 
 
 class ConfigError(ValueError):

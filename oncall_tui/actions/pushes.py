@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from oncall_tui.actions import Rules, find_incident
 from oncall_tui.core.agents import AgentSession, Push, PushKind, PushState, SessionState
+from oncall_tui.core.decided import already_decided
 from oncall_tui.core.journal import (
     ContextDelivered,
     PushAcknowledged,
@@ -38,6 +39,16 @@ def _refuse_in_observe(rules: Rules) -> None:
         raise ActionError("policy mode is observe: pushes are proposed and shown, never delivered")
 
 
+def _refuse_decided(writer: Writer, push: Push) -> None:
+    """Someone decided it first (another dashboard, the CLI): say who and when. The write
+    transaction holds the lock, so of two engineers deciding at once exactly one gets here
+    after the other, and sees the other's decision."""
+    if push.state is PushState.PENDING:
+        return
+    successor = writer.tables.get_push(push.superseded_by) if push.superseded_by else None
+    raise ActionError(already_decided(push, writer.clock.now(), successor))
+
+
 def _live_versions(writer: Writer, push: Push) -> list[Push]:
     return [
         p
@@ -50,10 +61,7 @@ def approve(store: Store, push_ref: str, by: str, rules: Rules) -> Push:
     with store.write(durable=True) as writer:
         push = _push(writer, push_ref)
         _refuse_in_observe(rules)
-        if push.state is not PushState.PENDING:
-            raise ActionError(
-                f"{push.id} is {push.state.value}; only pending pushes can be approved"
-            )
+        _refuse_decided(writer, push)
         incident = writer.tables.get_incident(push.incident_id)
         if push.kind is PushKind.UPDATE and incident is not None and not incident.is_active:
             raise ActionError(f"{incident.id} is resolved; approve its stand-down instead")
@@ -67,10 +75,7 @@ def reject(store: Store, push_ref: str, by: str, reason: str) -> Push:
         raise ActionError("a reason is required to reject a push")
     with store.write(durable=True) as writer:
         push = _push(writer, push_ref)
-        if push.state is not PushState.PENDING:
-            raise ActionError(
-                f"{push.id} is {push.state.value}; only pending pushes can be rejected"
-            )
+        _refuse_decided(writer, push)
         writer.append(PushRejected(push.id, by, clean(reason, 500)), actor=by)
         return _push(writer, push.id)
 
@@ -99,6 +104,8 @@ def edit(store: Store, push_ref: str, by: str, guidance: str) -> Push:
         raise ActionError("the edited text is empty")
     with store.write(durable=True) as writer:
         push = _push(writer, push_ref)
+        if push.state is PushState.SUPERSEDED:
+            _refuse_decided(writer, push)  # another engineer's edit came first
         _refuse_edit(push, writer.tables.get_incident(push.incident_id))
         if text == push.guidance:
             raise ActionError("nothing changed")

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
@@ -128,6 +128,27 @@ def incident_summary(incident: Incident, changes: list[tuple[ChangeLink, StoredS
         " (get_context, or oncall://sessions/<session_id>/context).",
     ]
     return "\n".join(lines) + "\n"
+
+
+class Backend(Protocol):
+    """What the tools and resources call: the DB here (:class:`_Backend`), or a server's
+    session routes (:class:`~oncall_tui.agents.mcp_remote.HttpBackend`, ``mcp --server``)."""
+
+    def document(self, session_id: str, fmt: Format) -> str: ...
+    def deliver(self, given: str | None, fmt: Format) -> str: ...
+    def acknowledge(self, push_ref: str, given: str | None) -> str: ...
+    def add_note(
+        self,
+        service: str,
+        text: str,
+        kind: NoteKind,
+        rationale: str,
+        given: str | None,
+        paths: list[str] | None = None,
+    ) -> str: ...
+    def propose_update(self, note_id: str, text: str, rationale: str, given: str | None) -> str: ...
+    def incident(self, incident_id: str) -> str: ...
+    def active_incidents(self) -> list[Incident]: ...
 
 
 @dataclass(frozen=True)
@@ -292,7 +313,7 @@ class _OncallServer(MCPServer[Any]):
     """Lists one resource per active incident as they stand at call time: the SDK lists only
     resources registered up front, and incidents come and go (reads use the template)."""
 
-    def __init__(self, backend: _Backend, **kwargs: Any) -> None:
+    def __init__(self, backend: Backend, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._backend = backend
 
@@ -329,7 +350,11 @@ def build_server(
             " start the dashboard or serve with this --db first"
         )
     Store.open(store_path, clock).close()
-    backend = _Backend(store_path, Rules.from_settings(settings), clock, default)
+    return server_for(_Backend(store_path, Rules.from_settings(settings), clock, default))
+
+
+def server_for(backend: Backend) -> MCPServer[Any]:
+    """The MCP server whose tools and resources call ``backend``."""
     server = _OncallServer(
         backend,
         name="oncall-tui",

@@ -2,20 +2,19 @@
 
 Hooks run on every prompt and edit of an agent, so everything here is standard library only and
 every git call has a short timeout: a slow or broken git must cost the agent a few hundred
-milliseconds at worst, never a hang.
+milliseconds at worst, never a hang. The root and branch are read from the checkout's own files
+when it is an ordinary one (:func:`repo_info`): starting git costs a hook more than everything
+else it reads; anything unusual is still asked of git.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from oncall_tui.core.urls import without_userinfo
 
 GIT_TIMEOUT_S = 0.5
 _GIT_ENV = {
@@ -27,6 +26,10 @@ _GIT_ENV = {
 _SCP_LIKE = re.compile(r"^(?:[^@/]+@)?[^/:]+:(?!//)(?P<path>.+)$")
 _URL = re.compile(r"^(?:https?|ssh|git(?:\+ssh)?)://[^/]+/(?P<path>.+)$", re.IGNORECASE)
 _HEADS = "refs/heads/"
+_RETABLE_DUMMY = "refs/heads/.invalid"
+_COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_GIT_LOCATION_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_CEILING_DIRECTORIES", "GIT_COMMON_DIR")
+"""Variables with which git finds another repository (or tree) than the walk up from the cwd."""
 TOOL_PATH_KEYS = ("file_path", "path", "notebook_path")
 """Keys of Claude Code's ``tool_input`` that name a file (Edit, Write, Read, NotebookEdit...)."""
 
@@ -42,6 +45,74 @@ class RepoInfo:
 
 
 def repo_info(cwd: str) -> RepoInfo:
+    """Root and branch of the checkout around ``cwd``: read from its files when it is an ordinary
+    checkout (:func:`read_checkout`), else asked of git."""
+    return read_checkout(cwd) or git_repo_info(cwd)
+
+
+def read_checkout(cwd: str) -> RepoInfo | None:
+    """What ``git rev-parse`` would say of ``cwd``, from ``.git`` and its ``HEAD`` file alone;
+    None whenever git might see it otherwise (a test holds the two in agreement).
+
+    Git is left to answer for: a ``GIT_*`` variable that moves the repository or its tree,
+    a directory inside ``.git``, a repository another user owns (git's ``safe.directory``
+    check), a ``HEAD`` that is not a plain ref or commit id (reftable keeps a dummy one).
+    """
+    if any(name in os.environ for name in _GIT_LOCATION_ENV):
+        return None
+    here = os.path.realpath(cwd)
+    if not os.path.isdir(here) or ".git" in Path(here).parts:
+        return None
+    while True:
+        dot_git = os.path.join(here, ".git")
+        try:
+            owner = os.stat(dot_git).st_uid
+        except OSError:
+            parent = os.path.dirname(here)
+            if parent == here:
+                return None  # not a checkout (git would say so too, after a longer walk)
+            here = parent
+            continue
+        if owner != os.getuid():
+            return None
+        head = _head_file(dot_git)
+        if head is None:
+            return None
+        return _from_head(Path(here), head)
+
+
+def _head_file(dot_git: str) -> str | None:
+    """The text of the checkout's ``HEAD``: in ``.git``, or in the directory a ``.git`` file
+    points to (a linked worktree, a submodule)."""
+    try:
+        if os.path.isdir(dot_git):
+            git_dir = dot_git
+        else:
+            with open(dot_git, encoding="utf-8") as pointer:
+                line = pointer.read().strip()
+            if not line.startswith("gitdir: "):
+                return None
+            git_dir = os.path.join(os.path.dirname(dot_git), line.removeprefix("gitdir: "))
+        if os.path.isfile(os.path.join(git_dir, "commondir")):
+            return None  # a linked worktree: git also reads its config from the main one
+        with open(os.path.join(git_dir, "HEAD"), encoding="utf-8") as head:
+            return head.read().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _from_head(root: Path, head: str) -> RepoInfo | None:
+    if head.startswith("ref: "):
+        ref = head.removeprefix("ref: ").strip()
+        if not ref.startswith(_HEADS) or ref == _RETABLE_DUMMY:
+            return None
+        return RepoInfo(root, ref.removeprefix(_HEADS) or None)
+    if _COMMIT_ID.fullmatch(head):
+        return RepoInfo(root, None)  # detached
+    return None
+
+
+def git_repo_info(cwd: str) -> RepoInfo:
     """Root and branch of the checkout around ``cwd``, in one git call (two on an unborn branch)."""
     done = _git(cwd, "rev-parse", "--show-toplevel", "--symbolic-full-name", "HEAD")
     lines = done[1].splitlines() if done is not None else []
@@ -70,6 +141,8 @@ def slug_from_url(url: str) -> str | None:
     Only the last two path segments are kept, and the userinfo is stripped first, so credentials
     embedded in a remote URL (``https://user:token@host/...``) can never reach the journal.
     """
+    from oncall_tui.core.urls import without_userinfo  # a session is registered: not a hot path
+
     text = without_userinfo(url.strip())
     match = _URL.match(text) or (None if "://" in text else _SCP_LIKE.match(text))
     if match is None:
@@ -115,6 +188,8 @@ def relative_paths(paths: Iterable[str], root: Path, cwd: str) -> list[str]:
 
 def _git(cwd: str, *args: str) -> tuple[int, str] | None:
     """Exit status and stripped stdout; None when git could not run or took too long."""
+    import subprocess  # only here: the hook's usual reads never start git
+
     try:
         done = subprocess.run(
             ["git", "-C", cwd, *args],

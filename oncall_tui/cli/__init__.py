@@ -1,4 +1,9 @@
-"""The ``oncall-tui`` command line."""
+"""The ``oncall-tui`` command line.
+
+Commands are loaded by name when they run (:class:`~oncall_tui.cli.lazy_group.LazyGroup`): the
+short ones (``incidents``, ``pushes``) start like small tools instead of paying for pydantic,
+Textual and every other command's imports first.
+"""
 
 from __future__ import annotations
 
@@ -7,28 +12,50 @@ from pathlib import Path
 import click
 
 from oncall_tui.cli.app_context import AppContext
-from oncall_tui.cli.catalog_cmd import catalog
-from oncall_tui.cli.commits_cmd import commits
-from oncall_tui.cli.config_cmd import config
-from oncall_tui.cli.context_cmd import context, schema
-from oncall_tui.cli.deliveries_cmd import deliveries, ingest
-from oncall_tui.cli.export_cmd import export
-from oncall_tui.cli.guard_cmd import guard
-from oncall_tui.cli.hooks_cmd import hooks
-from oncall_tui.cli.incidents_cmd import incident, incidents
-from oncall_tui.cli.mcp_cmd import mcp
-from oncall_tui.cli.memory_cmd import memory
-from oncall_tui.cli.notes_cmd import notes
-from oncall_tui.cli.pushes_cmd import approve, broadcast, edit, pushes, reject
-from oncall_tui.cli.report_cmd import report
-from oncall_tui.cli.runtime_cmd import dashboard, demo, replay, serve
-from oncall_tui.cli.sessions_cmd import hook, sessions
-from oncall_tui.cli.status_cmd import status
-from oncall_tui.cli.timeline_cmd import timeline, timeline_schema
-from oncall_tui.cli.watch_cmd import watch
+from oncall_tui.cli.lazy_group import LazyGroup, load_command
+
+COMMANDS = {
+    "ingest": "oncall_tui.cli.deliveries_cmd:ingest",
+    "deliveries": "oncall_tui.cli.deliveries_cmd:deliveries",
+    "incidents": "oncall_tui.cli.incidents_list:incidents",
+    "incident": "oncall_tui.cli.incidents_cmd:incident",
+    "config": "oncall_tui.cli.config_cmd:config",
+    "serve": "oncall_tui.cli.runtime_cmd:serve",
+    "demo": "oncall_tui.cli.runtime_cmd:demo",
+    "catalog": "oncall_tui.cli.catalog_cmd:catalog",
+    "pushes": "oncall_tui.cli.pushes_list:pushes",
+    "approve": "oncall_tui.cli.pushes_cmd:approve",
+    "reject": "oncall_tui.cli.pushes_cmd:reject",
+    "edit": "oncall_tui.cli.pushes_cmd:edit",
+    "broadcast": "oncall_tui.cli.pushes_cmd:broadcast",
+    "notes": "oncall_tui.cli.notes_cmd:notes",
+    "memory": "oncall_tui.cli.memory_cmd:memory",
+    "context": "oncall_tui.cli.context_cmd:context",
+    "schema": "oncall_tui.cli.schema_group:schema",
+    "export": "oncall_tui.cli.export_cmd:export",
+    "guard": "oncall_tui.cli.guard_cmd:guard",
+    "commits": "oncall_tui.cli.commits_cmd:commits",
+    "sessions": "oncall_tui.cli.sessions_cmd:sessions",
+    "hook": "oncall_tui.cli.sessions_cmd:hook",
+    "hooks": "oncall_tui.cli.hooks_cmd:hooks",
+    "watch": "oncall_tui.cli.watch_cmd:watch",
+    "mcp": "oncall_tui.cli.mcp_cmd:mcp",
+    "dashboard": "oncall_tui.cli.runtime_cmd:dashboard",
+    "timeline": "oncall_tui.cli.timeline_cmd:timeline",
+    "replay": "oncall_tui.cli.runtime_cmd:replay",
+    "report": "oncall_tui.cli.report_cmd:report",
+    "status": "oncall_tui.cli.status_cmd:status",
+    "tokens": "oncall_tui.cli.tokens_cmd:tokens",
+}
+"""Every command, by name: its module is imported only when it runs (or for ``--help``)."""
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    lazy_commands=COMMANDS,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -62,43 +89,7 @@ def cli(
     ctx.obj = app
     ctx.call_on_close(app.close)
     if ctx.invoked_subcommand is None:
-        ctx.invoke(dashboard, serve=serve)
-
-
-for command in (
-    ingest,
-    deliveries,
-    incidents,
-    incident,
-    config,
-    serve,
-    demo,
-    catalog,
-    pushes,
-    approve,
-    reject,
-    edit,
-    broadcast,
-    notes,
-    memory,
-    context,
-    schema,
-    export,
-    guard,
-    commits,
-    sessions,
-    hook,
-    hooks,
-    watch,
-    mcp,
-    dashboard,
-    timeline,
-    replay,
-    report,
-    status,
-):
-    cli.add_command(command)
-schema.add_command(timeline_schema)
+        ctx.invoke(load_command(COMMANDS["dashboard"]), serve=serve)
 
 
 def main() -> None:

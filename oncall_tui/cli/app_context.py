@@ -1,8 +1,13 @@
-"""What every command shares: the settings, the store, and how errors reach the user."""
+"""What every command shares: the settings, the store, and how errors reach the user.
+
+Imports stay light (no pydantic, no settings machinery) so the listing commands start fast: the
+settings, the rules and the store's journal side are imported the first time a command asks.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import sys
@@ -10,19 +15,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
-from oncall_tui.actions import Rules
-from oncall_tui.config import ConfigError, Settings, load_settings
 from oncall_tui.core.clock import Clock, SystemClock
 from oncall_tui.core.sanitize import clean, display_text
-from oncall_tui.paths import default_db_path
-from oncall_tui.store.db import StoreUnavailableError
-from oncall_tui.store.journal import Store
-from oncall_tui.store.queries import NotFoundError
+from oncall_tui.paths import default_config_path, default_db_path, resolve_db
+from oncall_tui.store.db import StoreUnavailableError, connect
 from oncall_tui.store.schema import SchemaTooNewError
+
+if TYPE_CHECKING:
+    from oncall_tui.actions import Rules
+    from oncall_tui.config import Settings
+    from oncall_tui.store.journal import Store
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -37,31 +43,76 @@ class AppContext:
     """``--init``: create the DB's directory when it does not exist."""
     _settings: Settings | None = None
     _store: Store | None = None
+    _conn: sqlite3.Connection | None = None
+    _opened_path: Path | None = None
 
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from oncall_tui.config import load_settings
+
             overrides = {"db": self.db_override} if self.db_override else {}
             self._settings = load_settings(self.config_path, **overrides)
         return self._settings
 
     @property
     def rules(self) -> Rules:
+        from oncall_tui.actions import Rules
+
         return Rules.from_settings(self.settings)
+
+    @property
+    def db_path(self) -> Path:
+        """The DB file. Read without the settings machinery (~170 ms) only when there is no
+        configuration to validate: a config file or an ``ONCALL_TUI_*`` override must still be
+        refused when it is wrong, whatever the command."""
+        if self._settings is None and not configuration_to_validate(self.config_path):
+            return resolve_db(str(self.db_override) if self.db_override else None, None)
+        return self.settings.db
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The migrated SQLite connection, for commands that only read the projection tables
+        (no pydantic models, no journal writer)."""
+        if self._conn is None:
+            path = self.db_path
+            # The default location is ours to create; a path someone typed that names a
+            # directory that is not there is more likely a typo than a wish.
+            self._conn = open_connection(path, make_dirs=self.init or _is_default(path))
+            self._opened_path = path
+        return self._conn
 
     @property
     def store(self) -> Store:
         if self._store is None:
-            path = self.settings.db
-            # The default location is ours to create; a path someone typed that names a
-            # directory that is not there is more likely a typo than a wish.
-            self._store = open_store(path, self.clock, make_dirs=self.init or _is_default(path))
+            from oncall_tui.store.journal import Store
+
+            conn = self.conn
+            self._store = Store(conn, self.clock, self._opened_path)
         return self._store
 
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
             self._store = None
+        elif self._conn is not None:
+            self._conn.close()
+        self._conn = None
+
+
+LEAN_ENVIRONMENT = frozenset({"ONCALL_TUI_DB", "ONCALL_TUI_CONFIG"})
+"""The root options' own variables (``--db``, ``--config``): the only ones the settings do not
+validate as overrides of a section."""
+
+
+def configuration_to_validate(config_path: Path | None) -> bool:
+    """Whether anything would be validated by :func:`~oncall_tui.config.load_settings`: a
+    config file (given, or at the default place) or an ``ONCALL_TUI_*`` override."""
+    if config_path is not None or default_config_path().exists():
+        return True
+    return any(
+        name.startswith("ONCALL_TUI_") and name not in LEAN_ENVIRONMENT for name in os.environ
+    )
 
 
 class UserError(click.ClickException):
@@ -70,6 +121,13 @@ class UserError(click.ClickException):
 
 def open_store(path: Path, clock: Clock, *, make_dirs: bool) -> Store:
     """The store at ``path``, or one line saying why not (no directory, not SQLite)."""
+    from oncall_tui.store.journal import Store
+
+    return Store(open_connection(path, make_dirs=make_dirs), clock, path)
+
+
+def open_connection(path: Path, *, make_dirs: bool) -> sqlite3.Connection:
+    """The migrated connection to ``path``, or one line saying why not."""
     if path.is_dir():
         raise UserError(f"{path} is a directory: --db takes the path of the SQLite file")
     if not path.parent.is_dir():
@@ -80,7 +138,7 @@ def open_store(path: Path, clock: Clock, *, make_dirs: bool) -> Store:
             )
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return Store.open(path, clock)
+        return connect(path)
     except sqlite3.OperationalError as exc:
         raise UserError(f"{path}: cannot open the database ({exc})") from None
     except sqlite3.DatabaseError:
@@ -119,14 +177,9 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
-        except (
-            ConfigError,
-            SchemaTooNewError,
-            NotFoundError,
-            StoreUnavailableError,
-            LookupError,
-            ValueError,
-        ) as exc:
+        # ValueError covers ConfigError and the actions' refusals; LookupError covers the
+        # queries' NotFoundError (named by base class so this module needs neither import).
+        except (SchemaTooNewError, StoreUnavailableError, LookupError, ValueError) as exc:
             # KeyError-style messages come quoted; others are shown as they are.
             message = exc.args[0] if isinstance(exc, LookupError) and exc.args else exc
             raise UserError(display_text(message, ERROR_LIMIT)) from exc

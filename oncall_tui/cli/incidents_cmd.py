@@ -1,4 +1,5 @@
-"""``incidents`` and ``incident show|ack|mitigate|resolve|reopen``."""
+"""``incident show|ack|mitigate|resolve|reopen|freeze`` (``incidents`` lives in
+:mod:`.incidents_list`, which starts without the models)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import click
 from oncall_tui.actions.actor import current_user, engineer
 from oncall_tui.actions.incidents import change_incident_state
 from oncall_tui.cli.app_context import app_context, friendly_errors, print_json
-from oncall_tui.core.clock import age
+from oncall_tui.cli.incidents_list import incidents
 from oncall_tui.core.models import Incident, IncidentState
 from oncall_tui.core.opened import first_signal_note
 from oncall_tui.core.regressions import summary_line
@@ -17,36 +18,11 @@ from oncall_tui.core.sanitize import display_text
 from oncall_tui.store import queries
 from oncall_tui.store.reports import incident_evidence
 
+__all__ = ["incident", "incident_json", "incidents"]
+
 
 def incident_json(incident: Incident) -> dict[str, Any]:
     return incident.model_dump(mode="json")
-
-
-@click.command()
-@click.option("--all", "include_resolved", is_flag=True, help="Include resolved incidents.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--service", help="Only this service.")
-@click.option("--limit", default=200, show_default=True)
-@friendly_errors
-def incidents(include_resolved: bool, as_json: bool, service: str | None, limit: int) -> None:
-    """List incidents (active ones unless --all)."""
-    app = app_context()
-    rows = queries.list_incidents(
-        app.store.conn, include_resolved=include_resolved, limit=limit, service=service
-    )
-    if as_json:
-        print_json([incident_json(i) for i in rows])
-        return
-    if not rows:
-        click.echo("no active incidents" if not include_resolved else "no incidents")
-        return
-    now = app.clock.now()
-    for i in rows:
-        click.echo(
-            f"{display_text(i.id, 16):<9} {i.severity.value:<8} {i.state.value:<12}"
-            f" {display_text(i.service or '-', 24):<24}"
-            f" {age(i.opened_at, now):>5}  {i.signal_count:>5} sig  {display_text(i.title, 80)}"
-        )
 
 
 @click.group()

@@ -16,8 +16,15 @@ from oncall_tui.cli.app_context import app_context, friendly_errors
     help="The one agent session this server serves: its tools and resources refuse any "
     "other, so one agent cannot acknowledge another's push (Claude Code sets its session id).",
 )
+@click.option(
+    "--server",
+    envvar="ONCALL_TUI_SERVER",
+    show_envvar=True,
+    help="Read through this oncall-tui server's session routes instead of a local DB (the "
+    "token: ONCALL_TUI_TOKEN or ~/.config/oncall-tui/token, mode 0600).",
+)
 @friendly_errors
-def mcp(session_id: str | None) -> None:
+def mcp(session_id: str | None, server: str | None) -> None:
     """Serve context, incidents and acknowledgements to an agent over MCP on stdin/stdout.
 
     Stdout is the protocol channel: nothing else is written there, and logs go to stderr.
@@ -28,6 +35,11 @@ def mcp(session_id: str | None) -> None:
     """
     # Imported here: the SDK is heavy, and every other command (the hook above all, which must
     # answer in well under a second) would otherwise pay for it at start.
+    if server:
+        from oncall_tui.agents.mcp_remote import run_remote_stdio
+
+        run_remote_stdio(server, session_id or None)
+        return
     from oncall_tui.agents.mcp import run_stdio
 
     app = app_context()

@@ -1,4 +1,5 @@
-"""``pushes``, ``approve``, ``reject``, ``edit``, ``broadcast``."""
+"""``approve``, ``reject``, ``edit``, ``broadcast`` (``pushes`` lives in :mod:`.pushes_list`,
+which starts without the models)."""
 
 from __future__ import annotations
 
@@ -6,55 +7,9 @@ import click
 
 from oncall_tui.actions import pushes as push_actions
 from oncall_tui.actions.actor import engineer
-from oncall_tui.cli.app_context import app_context, friendly_errors, print_json
-from oncall_tui.core.agents import Push, PushState
+from oncall_tui.cli.app_context import app_context, friendly_errors
+from oncall_tui.core.agents import Push
 from oncall_tui.core.plural import counted
-from oncall_tui.core.sanitize import display_text
-
-
-def _list(state: str | None, incident: str | None, limit: int) -> list[Push]:
-    clauses, params = [], []
-    if state:
-        clauses.append("state = ?")
-        params.append(state)
-    if incident:
-        clauses.append("incident_id = ?")
-        params.append(incident.upper())
-    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    rows = (
-        app_context()
-        .store.conn.execute(
-            f"SELECT data FROM pushes {where} ORDER BY number DESC LIMIT ?", (*params, limit)
-        )
-        .fetchall()
-    )
-    return [Push.model_validate_json(r[0]) for r in reversed(rows)]
-
-
-@click.command()
-@click.option(
-    "--state", type=click.Choice([s.value for s in PushState]), help="Only pushes in this state."
-)
-@click.option("--incident", help="Only pushes about this incident.")
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--limit", default=200, show_default=True)
-@friendly_errors
-def pushes(state: str | None, incident: str | None, as_json: bool, limit: int) -> None:
-    """Context pushes: proposed, approved, delivered, rejected..."""
-    rows = _list(state, incident, limit)
-    if as_json:
-        print_json([p.model_dump(mode="json") for p in rows])
-        return
-    if not rows:
-        click.echo("no pushes" + (f" in state {state}" if state else ""))
-        return
-    for p in rows:
-        target = display_text(p.session_id or f"{p.audience} ({len(p.recipients)} sessions)", 60)
-        click.echo(
-            f"{display_text(p.id, 16):<7} {p.state.value:<12} {p.kind.value:<10}"
-            f" {display_text(p.incident_id, 16):<8} {target:<24} {display_text(p.trigger, 80)}"
-        )
-        click.echo(f"        why: {display_text(p.reason, 140)}")
 
 
 def _show(push: Push) -> None:

@@ -64,6 +64,8 @@ class Kind(StrEnum):
     GUARD_ALLOWED = "guard.allowed"
     COMMIT_RECORDED = "commit.recorded"
     DEPLOY_RANGE_RESOLVED = "deploy.range_resolved"
+    TOKEN_CREATED = "token.created"
+    TOKEN_REVOKED = "token.revoked"
 
     @property
     def family(self) -> str:
@@ -100,6 +102,8 @@ CHANGING_NO_FILES = frozenset(
         Kind.GUARD_ALLOWED,
         Kind.COMMIT_RECORDED,
         Kind.DEPLOY_RANGE_RESOLVED,
+        Kind.TOKEN_CREATED,
+        Kind.TOKEN_REVOKED,
     }
 )
 """Entries that change nothing in an agent's context files by themselves: the exporter writes
@@ -113,6 +117,8 @@ STORY_KINDS = frozenset(Kind) - {
     Kind.EXPORT_FAILED,
     Kind.INCIDENT_FREEZE_CHANGED,
     Kind.GUARD_ALLOWED,
+    Kind.TOKEN_CREATED,
+    Kind.TOKEN_REVOKED,
 }
 """Every kind the fold of an incident's story (timeline, replay) reads: raw deliveries and the
 exporter's own failures tell no part of it. A deploy freeze is left out as well: the story has
@@ -428,6 +434,20 @@ class DeployRangeResolved(JournalBody):
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
         return cls(commit_records.deploy_from_json(data))
+
+
+@_body(Kind.TOKEN_CREATED)
+@dataclass(frozen=True, slots=True)
+class TokenCreated(JournalBody):
+    """A machine was given an agent token: its name only, never the token or its hash."""
+
+    name: str
+
+
+@_body(Kind.TOKEN_REVOKED)
+@dataclass(frozen=True, slots=True)
+class TokenRevoked(JournalBody):
+    name: str
 
 
 def decode(kind: str, data: dict[str, Any]) -> JournalBody | None:

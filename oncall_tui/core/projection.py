@@ -199,6 +199,8 @@ def _add(items: list[str], item: str | None) -> list[str]:
 
 
 def _add_links(links: list[Link], new: list[Link]) -> list[Link]:
+    if not new or len(links) >= MAX_INCIDENT_LINKS:
+        return links  # nothing to add: most signals of a storm
     merged = list(links)
     # Performance: membership by (href, text), the whole of a Link, instead of pydantic's
     # __eq__ against each kept link; this runs for every signal attached in a storm.

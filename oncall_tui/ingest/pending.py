@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from oncall_tui.core.models import Signal
-from oncall_tui.ingest.record import Ingestor, mark_unparsable
+from oncall_tui.ingest.record import FoldPart, Ingestor, mark_unparsable
 from oncall_tui.store import deliveries
 from oncall_tui.store.journal import Writer
 
@@ -33,6 +33,9 @@ deliveries are parsed again from their stored bytes when their turn comes."""
 class _Pending:
     source: str
     signals: list[Signal]
+    received: float
+    """``time.monotonic()`` when its raw bytes were committed (when loaded from the store after
+    a restart: when loaded, since only the lag from now on is for this process to catch up)."""
     done: int = 0
     """Signals folded so far, by this process."""
     recorded: int = 0
@@ -52,32 +55,65 @@ class PendingFolds:
         self._ingestor = ingestor
         self._pending: dict[int, _Pending] = {}
         self._remembered = 0  # signals held in _pending
+        self._unremembered = False  # received deliveries beyond what _pending holds
 
-    def remember(self, delivery_id: int, source: str, signals: list[Signal]) -> None:
+    def remember(
+        self, delivery_id: int, source: str, signals: list[Signal], received: float
+    ) -> None:
+        """``received``: ``time.monotonic()`` of its commit, for :meth:`lag`."""
         if self._remembered + len(signals) <= REMEMBER_SIGNALS:
-            self._pending[delivery_id] = _Pending(source, signals)
+            self._pending[delivery_id] = _Pending(source, signals, received)
             self._remembered += len(signals)
+        else:
+            self._unremembered = True
 
     def forget_all(self) -> None:
         """After a failed transaction: progress may have been rolled back, re-read it."""
         self._pending.clear()
         self._remembered = 0
+        self._unremembered = True  # what is received is re-read from the store
+
+    def lag(self, now: float) -> float:
+        """How long the oldest delivery this process received has waited for its fold (0 when
+        none waits; infinite while more are received than it remembers, which is a backlog
+        by definition). Deliveries are folded in the order they were committed, so the first
+        one remembered is the oldest."""
+        if self._unremembered:
+            return float("inf")
+        oldest = next(iter(self._pending.values()), None)
+        return 0.0 if oldest is None else max(0.0, now - oldest.received)
 
     def fold_some(self, budget_s: float, should_stop: Callable[[], bool]) -> bool:
         """Fold chunks, in one transaction, for about ``budget_s`` or until ``should_stop``.
 
+        A chunk is up to ``FOLD_CHUNK`` signals: of one big delivery, or of several small ones
+        (a storm of single-alert deliveries then shares each savepoint, flush and reconcile).
         Returns whether received deliveries remain. Store failures propagate (the caller
         retries later); the chunks of the failed transaction are folded again then.
         """
         started = time.monotonic()
         with self._ingestor.store.write() as writer:
+            chunk: list[FoldPart] = []
+            size = 0
             for delivery_id, source in deliveries.received_ids(writer.conn, SCAN):
                 pending = self._load(writer, delivery_id, source)
                 while pending is not None:
-                    pending = self._fold_chunk(writer, delivery_id, pending)
+                    part = self._next_part(delivery_id, pending, FOLD_CHUNK - size)
+                    chunk.append(part)
+                    size += len(part.signals)
+                    pending = pending if pending.done < len(pending.signals) else None
+                    if size < FOLD_CHUNK:
+                        break  # room for the next delivery's signals
+                    self._fold_chunk(writer, chunk)
+                    chunk, size = [], 0
                     if time.monotonic() - started >= budget_s or should_stop():
                         return True
-        return bool(deliveries.received_ids(self._ingestor.store.conn, 1))
+            if chunk:
+                self._fold_chunk(writer, chunk)
+        remaining = bool(deliveries.received_ids(self._ingestor.store.conn, 1))
+        if not remaining:
+            self._unremembered = False
+        return remaining
 
     def _load(self, writer: Writer, delivery_id: int, source: str) -> _Pending | None:
         pending = self._pending.get(delivery_id)
@@ -90,19 +126,25 @@ class PendingFolds:
             # Parsed when received, not now: today's adapter differs from the one that took it.
             mark_unparsable(writer, delivery_id, failure, stored.signal_count)
             return None
-        pending = _Pending(source, signals)
+        pending = _Pending(source, signals, time.monotonic())
         self._pending[delivery_id] = pending
         self._remembered += len(signals)
         return pending
 
-    def _fold_chunk(self, writer: Writer, delivery_id: int, pending: _Pending) -> _Pending | None:
-        """Fold the next chunk; returns the delivery while signals remain, else None."""
-        chunk = pending.signals[pending.done : pending.done + FOLD_CHUNK]
-        complete = pending.done + len(chunk) >= len(pending.signals)
-        result = self._ingestor.fold(writer, pending.source, delivery_id, chunk, complete=complete)
-        pending.done += len(chunk)
-        if complete or result.status == "rejected":
-            del self._pending[delivery_id]
-            self._remembered -= len(pending.signals)
-            return None
-        return pending
+    def _next_part(self, delivery_id: int, pending: _Pending, room: int) -> FoldPart:
+        """The delivery's next ``room`` signals at most, marked taken."""
+        signals = pending.signals[pending.done : pending.done + room]
+        pending.done += len(signals)
+        complete = pending.done >= len(pending.signals)
+        return FoldPart(pending.source, delivery_id, signals, complete, pending.recorded)
+
+    def _fold_chunk(self, writer: Writer, chunk: list[FoldPart]) -> None:
+        """Fold the parts; a delivery folded to its end, or rejected, is forgotten."""
+        for part, result in zip(chunk, self._ingestor.fold_parts(writer, chunk), strict=True):
+            pending = self._pending.get(part.delivery_id)
+            if pending is not None:
+                pending.recorded += result.signals
+            if part.complete or result.status == "rejected":
+                pending = self._pending.pop(part.delivery_id, None)
+                if pending is not None:
+                    self._remembered -= len(pending.signals)

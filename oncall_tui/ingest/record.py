@@ -38,6 +38,19 @@ stored) and of their body: enough to see what knocked, not enough for anyone wit
 credentials to fill the disk (:mod:`oncall_tui.store.refusals` bounds how many are kept)."""
 
 
+@dataclass(frozen=True)
+class FoldPart:
+    """Signals of one stored delivery to fold: all of them, or the next chunk of a big one."""
+
+    source: str
+    delivery_id: int
+    signals: list[Signal]
+    complete: bool = True
+    """These are its last: the delivery is then marked accepted."""
+    recorded_before: int = 0
+    """What its earlier chunks recorded, for the delivery's count."""
+
+
 @dataclass
 class IngestResult:
     """What happened to one delivery; ``http_status`` is what the receiver answers."""
@@ -193,47 +206,85 @@ class Ingestor:
         complete: bool = True,
         recorded_before: int = 0,
     ) -> IngestResult:
-        """Fold a stored delivery's signals into incidents; ``complete`` marks it accepted.
+        """Fold a stored delivery's signals into incidents; ``complete`` marks it accepted."""
+        part = FoldPart(source_name, delivery_id, signals, complete, recorded_before)
+        return self.fold_parts(writer, [part])[0]
+
+    def fold_parts(self, writer: Writer, parts: Sequence[FoldPart]) -> list[IngestResult]:
+        """Fold the parts in one savepoint; if that fails, each again in its own.
 
         The receiver folds a delivery of thousands of signals in chunks, each in its own
-        transaction, so it keeps committing meanwhile; ``recorded_before`` is what the earlier
-        chunks recorded, for the delivery's count. Folding a chunk again (after a crash between
-        chunks) records nothing twice: a signal already recorded is a duplicate.
+        transaction, so it keeps committing meanwhile, and a storm of one-alert deliveries
+        several at a time (one savepoint, one flush and one reconcile for them all). Folding a
+        chunk again (after a crash between chunks) records nothing twice: a signal already
+        recorded is a duplicate. A part that fails alone is rolled back alone and its delivery
+        kept as rejected; the others are folded as if it had not been there.
         """
         conn = writer.conn
-        writer.tables.flush()  # a rollback to the savepoint forgets only what follows it
+        writer.flush()  # a rollback to the savepoint forgets only what follows it
         conn.execute("SAVEPOINT apply_signals")
         try:
-            recorded, touched = self._record(writer, source_name, delivery_id, signals)
+            counts: list[tuple[int, list[str]]] = []
+            touched: dict[str, None] = {}
+            for part in parts:
+                recorded, ids = self._record(writer, part.delivery_id, part.signals)
+                counts.append((recorded, ids))
+                touched.update(dict.fromkeys(ids))
+            reconcile(writer, touched, self.rules, seen=self._reconciled)
         except sqlite3.DatabaseError as exc:
             if not isinstance(exc, _OUR_SQL_MISTAKES):
                 self._reconciled.clear()
                 raise  # the store itself failed (locked, full, corrupt): retry the delivery (503)
-            return self._processing_failed(writer, source_name, delivery_id, exc)
+            return self._refold_alone(writer, parts, exc)
         except Exception as exc:  # a bug of ours must not lose the delivery
-            return self._processing_failed(writer, source_name, delivery_id, exc)
+            return self._refold_alone(writer, parts, exc)
         conn.execute("RELEASE apply_signals")
-        if not complete:
+        return [
+            self._folded(writer, part, recorded, ids)
+            for part, (recorded, ids) in zip(parts, counts, strict=True)
+        ]
+
+    def _refold_alone(
+        self, writer: Writer, parts: Sequence[FoldPart], exc: Exception
+    ) -> list[IngestResult]:
+        if len(parts) == 1:
+            part = parts[0]
+            return [self._processing_failed(writer, part.source, part.delivery_id, exc)]
+        self._roll_back_fold(writer)
+        return [result for part in parts for result in self.fold_parts(writer, [part])]
+
+    def _folded(
+        self, writer: Writer, part: FoldPart, recorded: int, touched: list[str]
+    ) -> IngestResult:
+        if not part.complete:
             # The row is left alone until the last chunk: an UPDATE rewrites the whole row,
             # body included, and a storm's body is megabytes.
-            return IngestResult("received", 202, delivery_id, None, recorded, touched)
-        total = recorded_before + recorded
+            return IngestResult("received", 202, part.delivery_id, None, recorded, touched)
+        total = part.recorded_before + recorded
         deliveries.set_outcome(
-            conn, delivery_id, status="accepted", http_status=202, reason=None, signal_count=total
+            writer.conn,
+            part.delivery_id,
+            status="accepted",
+            http_status=202,
+            reason=None,
+            signal_count=total,
         )
         writer.append(
-            DeliveryAccepted(delivery_id, source_name, total), actor=f"source:{source_name}"
+            DeliveryAccepted(part.delivery_id, part.source, total), actor=f"source:{part.source}"
         )
-        return IngestResult("accepted", 202, delivery_id, None, recorded, touched)
+        return IngestResult("accepted", 202, part.delivery_id, None, recorded, touched)
+
+    def _roll_back_fold(self, writer: Writer) -> None:
+        self._reconciled.clear()  # what it remembers was rolled back with the rest
+        writer.conn.execute("ROLLBACK TO apply_signals")
+        writer.forget()  # and so were the rows held back and the ones its cache remembers
+        writer.conn.execute("RELEASE apply_signals")
 
     def _processing_failed(
         self, writer: Writer, source_name: str, delivery_id: int, exc: Exception
     ) -> IngestResult:
         """Keep the delivery, marked rejected with why, so a rerun can process it after a fix."""
-        self._reconciled.clear()  # what it remembers was rolled back with the rest
-        writer.conn.execute("ROLLBACK TO apply_signals")
-        writer.tables.forget()  # and so were the rows its cache remembers
-        writer.conn.execute("RELEASE apply_signals")
+        self._roll_back_fold(writer)
         log.error("processing delivery %s failed", delivery_id, exc_info=exc)
         reason = f"processing error: {type(exc).__name__}: {exc}"
         deliveries.set_outcome(
@@ -252,7 +303,7 @@ class Ingestor:
         return IngestResult("rejected", 400, delivery_id, reason)
 
     def _record(
-        self, writer: Writer, source_name: str, delivery_id: int, signals: list[Signal]
+        self, writer: Writer, delivery_id: int, signals: list[Signal]
     ) -> tuple[int, list[str]]:
         touched: dict[str, None] = {}
         recorded = 0
@@ -264,7 +315,6 @@ class Ingestor:
             if ids is not None:
                 recorded += 1
                 touched.update(dict.fromkeys(ids))
-        reconcile(writer, touched, self.rules, seen=self._reconciled)
         return recorded, list(touched)
 
     def _reject(self, writer: Writer, raw: RawDelivery, refusal: Refusal) -> IngestResult:

@@ -1,9 +1,11 @@
-"""HTTP for agents without hooks: register a session, heartbeat, read its context (DESIGN §5).
+"""HTTP for agents: register a session, heartbeat, read its context (DESIGN §5), and the hook
+events of agents on other machines (:mod:`~oncall_tui.server.hook_events`).
 
 Mounted beside the webhooks, so the same rule guards it: on loopback anyone local may call; on
-any other address a request must carry the bearer token or basic credentials of a configured
-source, since a forged session could otherwise see the incident context or be targeted by it.
-Every store call runs in a worker thread with a connection of its own, closed at once.
+any other address a request must carry a live agent token (``oncall-tui tokens create``, one per
+machine) or the bearer token or basic credentials of a configured source, since a forged
+session could otherwise see the incident context or be targeted by it. Every store call runs in
+a worker thread with a connection of its own, closed at once.
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ from starlette.routing import Route
 from oncall_tui.actions import Rules
 from oncall_tui.actions import sessions as session_actions
 from oncall_tui.actions.notes import stale_notes
-from oncall_tui.config import Settings
+from oncall_tui.config import Settings, SourceSettings
 from oncall_tui.core.agents import AgentKind, AgentSession, InvalidIdError, validate_session_id
 from oncall_tui.core.clock import Clock
-from oncall_tui.core.context.render import render_json, render_markdown
+from oncall_tui.core.context.render import render_delta, render_json, render_markdown
 from oncall_tui.core.validation_text import describe_problem, location
 from oncall_tui.ingest.prepare import check_authorization, is_json_media_type
 from oncall_tui.server.body import BodyRefusedError, ClientGoneError, read_body
+from oncall_tui.server.hook_events import HookEventBody, decide_event
 from oncall_tui.sources.base import AuthError
 from oncall_tui.store.context import build_session_context
 from oncall_tui.store.db import StoreUnavailableError
@@ -37,10 +40,13 @@ from oncall_tui.store.journal import Store
 from oncall_tui.store.meta import fence_key
 from oncall_tui.store.queries import NotFoundError
 from oncall_tui.store.schema import SchemaTooNewError
+from oncall_tui.store.tokens import check_token
 
 T = TypeVar("T")
 SESSION_THREADS = 4
 Handler = Callable[[Request], Awaitable[Response]]
+VERSION_HEADER = "X-Context-Version"
+"""The journal position a context answer is as of: the ``since`` of the next question."""
 
 
 class RegisterBody(BaseModel):
@@ -125,14 +131,47 @@ def routes(settings: Settings, clock: Clock) -> list[Route]:
         if fmt not in ("md", "json"):
             raise _Refused(400, f"unknown format {fmt[:20]!r}: use md or json")
         as_json = fmt == "json"
-        text = await in_store(partial(_context_document, session_id=session_id, as_json=as_json))
+        since = _since(request.query_params.get("since"))
+        if since is not None and as_json:
+            raise _Refused(400, "since= answers what is new, in markdown: leave out format=json")
+        text, version = await in_store(
+            partial(_context_document, session_id=session_id, as_json=as_json, since=since)
+        )
+        headers = {VERSION_HEADER: str(version)}
+        if since is not None and not text:
+            return Response(status_code=304, headers=headers)
         media = "application/json" if as_json else "text/markdown; charset=utf-8"
-        return Response(text, media_type=media)
+        return Response(text, media_type=media, headers=headers)
+
+    async def event(request: Request) -> Response:
+        session_id = validate_session_id(request.path_params["session_id"])
+        body = await _body(request, HookEventBody, max_body, read_timeout)
+        decided = await anyio.to_thread.run_sync(
+            partial(decide_event, session_id, body, settings.db, rules, clock), limiter=limiter
+        )
+        return JSONResponse(decided)
+
+    async def admit(request: Request) -> None:
+        """Off loopback: a source's credentials, or a live agent token (checked in the store)."""
+        header = request.headers.get("authorization")
+        accepted = _source_credentials(settings)
+        if header and _source_admits(header, accepted):
+            return
+        token = _bearer(header)
+        verdict = await in_store(partial(_agent_token_verdict, token=token))
+        if verdict is True:
+            return
+        if verdict is None and not accepted and not header:
+            raise _Refused(
+                403, "sessions over HTTP off loopback need a token: see `oncall-tui tokens`"
+            )
+        raise _Refused(401, "missing or invalid credentials")
 
     def guarded(handler: Handler) -> Handler:
         async def endpoint(request: Request) -> Response:
             try:
-                _authorize(request, settings)
+                if not settings.server.is_loopback:
+                    await admit(request)
                 return await handler(request)
             except _Refused as exc:
                 return JSONResponse({"error": exc.reason}, exc.status)
@@ -149,40 +188,66 @@ def routes(settings: Settings, clock: Clock) -> list[Route]:
         Route("/sessions", guarded(create), methods=["POST"]),
         Route("/sessions/{session_id}/heartbeat", guarded(heartbeat), methods=["POST"]),
         Route("/sessions/{session_id}/context", guarded(context), methods=["GET"]),
+        Route("/sessions/{session_id}/events", guarded(event), methods=["POST"]),
     ]
 
 
-def _context_document(store: Store, *, session_id: str, as_json: bool) -> str:
-    """The session's current document, as its exported files say it. Reading has no side
-    effect (no delivery recorded): a GET may be repeated, prefetched or retried by anyone."""
+def _context_document(
+    store: Store, *, session_id: str, as_json: bool, since: int | None = None
+) -> tuple[str, int]:
+    """The session's current document, as its exported files say it, or only what became live
+    after ``since`` (empty when nothing did), and the journal position it is as of. Reading has
+    no side effect (no delivery recorded): a GET may be repeated, prefetched or retried by anyone."""
     ctx = build_session_context(store.conn, session_id)
     if ctx is None:
         raise NotFoundError(f"no session {session_id}")
     key, stale = fence_key(store), stale_notes(ctx.notes, store.clock.now())
+    if since is not None:
+        return (render_delta(ctx, key, since) or "" if ctx.seq > since else ""), ctx.seq
     if as_json:
-        return render_json(ctx, key, stale_notes=stale).model_dump_json(indent=2) + "\n"
-    return render_markdown(ctx, key, stale_notes=stale)
+        return render_json(ctx, key, stale_notes=stale).model_dump_json(indent=2) + "\n", ctx.seq
+    return render_markdown(ctx, key, stale_notes=stale), ctx.seq
+
+
+def _since(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise _Refused(400, f"since must be a journal position (a number), not {value[:20]!r}")
+    return int(value)
 
 
 def _session_response(session: AgentSession, status: int) -> Response:
     return JSONResponse(session.model_dump(mode="json"), status)
 
 
-def _authorize(request: Request, settings: Settings) -> None:
-    """Any configured source's bearer token or basic credentials admit a caller off loopback."""
-    if settings.server.is_loopback:
-        return
-    accepted = [s for s in settings.sources.values() if s.token is not None or s.basic_user]
-    if not accepted:
-        raise _Refused(403, "sessions over HTTP off loopback need a source token to be configured")
-    header = request.headers.get("authorization")
+def _source_credentials(settings: Settings) -> list[SourceSettings]:
+    return [s for s in settings.sources.values() if s.token is not None or s.basic_user]
+
+
+def _source_admits(header: str, accepted: list[SourceSettings]) -> bool:
+    """Whether any configured source's bearer token or basic credentials are ``header``."""
     for creds in accepted:
         try:
             check_authorization(header, creds)
         except AuthError:
             continue
-        return
-    raise _Refused(401 if not header else 403, "missing or invalid credentials")
+        return True
+    return False
+
+
+def _bearer(header: str | None) -> str | None:
+    scheme, _, value = (header or "").partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _agent_token_verdict(store: Store, *, token: str | None) -> bool | None:
+    """True for a live agent token; None when no agent token is live at all (so none can be
+    right), else False."""
+    if token is not None and check_token(store, token) is not None:
+        return True
+    live = store.conn.execute("SELECT 1 FROM agent_tokens WHERE revoked_at IS NULL LIMIT 1")
+    return False if live.fetchone() is not None else None
 
 
 BodyT = TypeVar("BodyT", bound=BaseModel)

@@ -19,6 +19,10 @@ from oncall_tui.store.queries import INCIDENT_ORDER
 PAGE_SIZE = 100
 SPARK_BUCKETS = 12
 SPARK_BUCKET = timedelta(minutes=5)
+_PART_ORDER = "ORDER BY severity_rank DESC, opened_at DESC, number DESC"
+"""``INCIDENT_ORDER`` within one part (all open, or all resolved)."""
+_RESOLVED_AT = "julianday(json_extract(data, '$.resolved_at'))"
+"""Spelled as the ``incidents_resolved_at`` index spells it, so the index serves it."""
 
 
 @dataclass(frozen=True)
@@ -76,29 +80,47 @@ def incident_page(
     resolved_since: datetime | None = None,
 ) -> IncidentPage:
     """A page of incidents, worst first; resolved ones only with ``filt.include_resolved``, or
-    those resolved at or after ``resolved_since`` (kept in view a while, not gone at once)."""
-    clauses: list[str] = []
+    those resolved at or after ``resolved_since`` (kept in view a while, not gone at once).
+
+    Open incidents come first and resolved ones after them (``INCIDENT_ORDER``). Without
+    ``include_resolved`` the two parts are read apart: open ones in that order from an index of
+    open incidents only (``incidents_open_order``), the recently resolved ones found by their
+    resolution time (``incidents_resolved_at``), so a page costs its own rows however many
+    incidents were ever resolved.
+    """
+    extra: list[str] = []
     params: list[object] = []
-    if not filt.include_resolved and resolved_since is not None:
-        clauses.append(
-            "(state != 'resolved'"
-            " OR julianday(json_extract(data, '$.resolved_at')) >= julianday(?))"
-        )
-        params.append(iso(resolved_since))
-    elif not filt.include_resolved:
-        clauses.append("state != 'resolved'")
     if filt.severity:
-        clauses.append("json_extract(data, '$.severity') = ?")
+        extra.append("json_extract(data, '$.severity') = ?")
         params.append(filt.severity)
     if filt.text:
-        clauses.append("(id LIKE ? OR service LIKE ? OR json_extract(data, '$.title') LIKE ?)")
+        extra.append("(id LIKE ? OR service LIKE ? OR json_extract(data, '$.title') LIKE ?)")
         pattern = f"%{filt.text}%"
         params += [pattern, pattern, pattern]
-    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    total = int(conn.execute(f"SELECT count(*) FROM incidents {where}", params).fetchone()[0])
-    rows = conn.execute(
-        f"SELECT data FROM incidents {where} {INCIDENT_ORDER} LIMIT ?", (*params, limit)
-    ).fetchall()
+    if filt.include_resolved:
+        parts = [(extra, params, INCIDENT_ORDER)]
+    else:
+        parts = [(["state != 'resolved'", *extra], params, _PART_ORDER)]
+        if resolved_since is not None:
+            parts.append(
+                (
+                    [f"state = 'resolved' AND {_RESOLVED_AT} >= julianday(?)", *extra],
+                    [iso(resolved_since), *params],
+                    _PART_ORDER,
+                )
+            )
+    total = 0
+    rows: list[tuple[str]] = []
+    for clauses, part_params, order in parts:
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        total += int(
+            conn.execute(f"SELECT count(*) FROM incidents {where}", part_params).fetchone()[0]
+        )
+        if len(rows) < limit:
+            rows += conn.execute(
+                f"SELECT data FROM incidents {where} {order} LIMIT ?",
+                (*part_params, limit - len(rows)),
+            ).fetchall()
     incidents = [Incident.model_validate_json(r[0]) for r in rows]
     return IncidentPage(incidents, total, signal_rates(conn, [i.id for i in incidents], now))
 

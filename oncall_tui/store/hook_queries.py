@@ -10,7 +10,6 @@ the hook package of the agents.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -282,4 +281,6 @@ def guard_allowances(conn: sqlite3.Connection, session_id: str, now: datetime) -
 
 
 def _digest(value: object) -> str:
+    import hashlib  # only the edit guard's answers are keyed: a prompt does not load OpenSSL
+
     return hashlib.sha256(json.dumps(value, separators=(",", ":")).encode()).hexdigest()[:32]

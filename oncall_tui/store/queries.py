@@ -9,8 +9,7 @@ from __future__ import annotations
 import sqlite3
 
 from oncall_tui.core.models import ChangeLink, Incident, StoredSignal
-
-INCIDENT_ORDER = "ORDER BY (state = 'resolved'), severity_rank DESC, opened_at DESC, number DESC"
+from oncall_tui.store.listing import INCIDENT_ORDER as INCIDENT_ORDER  # the dashboard too
 
 
 class NotFoundError(LookupError):

@@ -257,7 +257,40 @@ def _v6(conn: sqlite3.Connection) -> None:
     _run_script(conn, SCHEMA_V6)
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6]
+SCHEMA_AGENT_TOKENS = """
+-- One token per machine an agent runs on, for the session routes off loopback. Only the token's
+-- sha256 is kept: a copy of the DB admits nobody. Not a projection: the journal says who was
+-- given access when (token.created, token.revoked), this table is what a request is checked on.
+CREATE TABLE IF NOT EXISTS agent_tokens (
+    name TEXT PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    last_used_at TEXT,
+    revoked_at TEXT
+)
+"""
+
+
+def _agent_tokens(conn: sqlite3.Connection) -> None:
+    _run_script(conn, SCHEMA_AGENT_TOKENS)
+
+
+SCHEMA_DASHBOARD_ORDER = """
+-- The dashboard's page of open incidents, worst first, read in order from an index of open ones
+-- only (the ORDER BY of a page), and the recently resolved ones it keeps in view found by their
+-- resolution time: neither grows with the incidents resolved long ago.
+CREATE INDEX IF NOT EXISTS incidents_open_order
+    ON incidents(severity_rank, opened_at, number) WHERE state != 'resolved';
+CREATE INDEX IF NOT EXISTS incidents_resolved_at
+    ON incidents(state, julianday(json_extract(data, '$.resolved_at')));
+"""
+
+
+def _dashboard_order(conn: sqlite3.Connection) -> None:
+    _run_script(conn, SCHEMA_DASHBOARD_ORDER)
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _agent_tokens, _dashboard_order]
 """``MIGRATIONS[n - 1]`` upgrades a DB at version ``n - 1`` to version ``n``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

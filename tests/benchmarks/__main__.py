@@ -29,7 +29,7 @@ from typing import Any
 from tests.benchmarks._common import REPO, Result, fmt, machine_info
 
 HERE = Path(__file__).resolve().parent
-ORDER = ("ingest_file", "ingest_http", "storm", "context", "dashboard", "hook", "reports")
+ORDER = ("ingest_file", "ingest_http", "storm", "context", "dashboard", "cli", "hook", "reports")
 """Cheapest first; anything else found runs after these, alphabetically."""
 
 

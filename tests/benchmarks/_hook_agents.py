@@ -1,6 +1,7 @@
 """Each adapter's hook payloads for the hook benchmark: the same moments of a working session
 (a prompt with nothing new, an edit under an incident, an edit elsewhere, a shell write under an
-incident), in each agent's own format, against the same DB and checkout as the Claude Code hook.
+incident), in each agent's own format, against the same DB and checkout as the Claude Code hook;
+and the moments that write: a session start and the end of a shell call that committed.
 Cursor and Copilot print no context on prompts, so their "prompt" is the end of a turn (``stop``,
 ``agentStop``), where their news goes out.
 """
@@ -13,11 +14,17 @@ from typing import Any
 GUARDED = "services/processor/retry.py"
 ELSEWHERE = "docs/notes.md"
 SHELL_WRITE = f"sed -i 's/3/5/' {GUARDED}"
+COMMIT_COMMAND = "git commit -q --allow-empty -m 'Retry less'"
 STEADY = ("prompt, nothing new", "edit under an incident", "edit elsewhere", "shell write")
 
 
 def session_start(agent: str, session: str, repo: Path) -> dict[str, Any]:
     return _payloads(agent, session, repo)["start"]
+
+
+def commit_done(agent: str, session: str, repo: Path) -> dict[str, Any]:
+    """The after-shell event of a call that ran :data:`COMMIT_COMMAND` (the caller commits)."""
+    return _payloads(agent, session, repo)["commit"]
 
 
 def steady_payloads(agent: str, session: str, repo: Path) -> dict[str, dict[str, Any]]:
@@ -60,6 +67,13 @@ def _payloads(agent: str, session: str, repo: Path) -> dict[str, dict[str, Any]]
                 "tool_name": shell_tool,
                 "tool_input": {"command": SHELL_WRITE},
             },
+            "commit": base
+            | {
+                "hook_event_name": "AfterTool" if agent == "gemini" else "PostToolUse",
+                "tool_name": shell_tool,
+                "tool_input": {"command": COMMIT_COMMAND},
+                "tool_response": "[main 1a2b3c4] Retry less",
+            },
         }
     if agent == "cursor":
         base = {"conversation_id": session, "workspace_roots": [cwd]}
@@ -79,6 +93,14 @@ def _payloads(agent: str, session: str, repo: Path) -> dict[str, dict[str, Any]]
             "elsewhere": write(ELSEWHERE),
             "shell": base
             | {"hook_event_name": "beforeShellExecution", "command": SHELL_WRITE, "cwd": cwd},
+            "commit": base
+            | {
+                "hook_event_name": "afterShellExecution",
+                "command": COMMIT_COMMAND,
+                "output": "",
+                "duration": 120,
+                "cwd": cwd,
+            },
         }
     base = {"sessionId": session, "timestamp": 1_764_666_900_000, "cwd": cwd}
 
@@ -91,4 +113,10 @@ def _payloads(agent: str, session: str, repo: Path) -> dict[str, dict[str, Any]]
         "guarded": create(GUARDED),
         "elsewhere": create(ELSEWHERE),
         "shell": base | {"toolName": "bash", "toolArgs": {"command": SHELL_WRITE}},
+        "commit": base
+        | {
+            "toolName": "bash",
+            "toolArgs": {"command": COMMIT_COMMAND},
+            "toolResult": {"resultType": "success", "textResultForLlm": "[main 1a2b3c4]"},
+        },
     }

@@ -1,17 +1,23 @@
 """The dashboard: time to the first useful screen on a big DB, and key-to-repaint under load.
 
-* First screen: 10,000 incidents, 1,000 sessions and 1,000,000 journal rows (target ≤ 1.5 s),
-  beside the same app on an empty DB, measured in the same run. Each is measured in a fresh
-  process (``python -m tests.benchmarks.bench_dashboard first-screen ...``), from constructing
+* First screen: 10,000 incidents, 1,000 sessions and 1,000,000 journal rows, and 100,000
+  incidents, 1,000 sessions and 10,000,000 journal rows (target <= 1.5 s each), beside the same
+  app on an empty DB, measured in the same run; and the 100,000 figure over the 10,000 one
+  (target <= 2x: the first screen reads a page, so ten times the history must not cost ten
+  times the wait). Each is measured in a fresh process
+  (``python -m tests.benchmarks.bench_dashboard first-screen ...``), from constructing
   ``OncallApp`` to the main screen showing its first snapshot, painted; imports excluded.
+  Quick mode: 1,000 / 50,000 and 10,000 / 500,000.
 * Key to repaint: ``down``/``up`` on the incidents table, from the key press to the first
   screen update that shows the cursor moved (observed by wrapping ``App._display``, which the
   compositor calls with every rendered update), p95 while another process ingests 500 events/s
   (50 Alertmanager deliveries/s of 10 alerts each, the receiver's own Ingestor) beside the same
   without load. Target p95 ≤ 100 ms.
 
-The big DB is built directly (bulk SQL in large transactions): the projection would be derived
-from the journal, but for the dashboard it is enough that both have the sizes.
+The big DBs are built directly (bulk SQL in large transactions, about 75 s for 10,000,000 journal
+rows): the projection would be derived from the journal, but for the dashboard it is enough that
+both have the sizes and that what the first screen reads (incidents, the signals of active
+incidents, sessions, pending pushes) is consistent.
 """
 
 from __future__ import annotations
@@ -32,16 +38,17 @@ from typing import Any
 import pytest
 
 from tests.benchmarks._common import (
-    REPO,
     Result,
     alertmanager_alert,
     alertmanager_group,
     percentile,
     workdir,
 )
+from tests.support.samples import REPO
 
 TARGET_FIRST_SCREEN_S = 1.5
 TARGET_REPAINT_P95_MS = 100.0
+TARGET_SCALE_RATIO = 2.0
 LOAD_EVENTS_S = 500
 ALERTS_PER_DELIVERY = 10
 SIZE = (160, 48)
@@ -60,7 +67,9 @@ def build_db(db: Path, *, incidents: int, sessions: int, journal: int, now: date
     """A DB of the given sizes, in a few large transactions (seconds, not the hours of replay).
 
     Half the incidents are active, each with 10 signals in the last hour (the sparklines read
-    them); every session is open; 2,000 pushes wait for approval.
+    them); every session is open; 2,000 pushes wait for approval. Rows are inserted with
+    ``executemany`` in the shapes :class:`SqlTables` writes; the bodies of signals and journal
+    rows repeat a template (their contents are not what the dashboard scales with).
     """
     from oncall_tui.core.agents import AgentKind, AgentSession, Push, PushKind
     from oncall_tui.core.clock import iso
@@ -78,11 +87,29 @@ def build_db(db: Path, *, incidents: int, sessions: int, journal: int, now: date
 
     Store.open(db).close()  # schema
     severities = list(Severity)
+    template = StoredSignal(
+        id=0,
+        incident_id="INC-0",
+        signal=Signal(
+            source="alertmanager",
+            kind=SignalKind.ALERT,
+            service="svc",
+            severity=Severity.CRITICAL,
+            status=SignalStatus.FIRING,
+            title="title",
+            occurred_at=now,
+            received_at=now,
+            delivery_key="bench:0",
+            alert_key="am:0",
+        ),
+    ).model_dump(mode="json")
     with closing(sqlite3.connect(db, isolation_level=None)) as conn:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = OFF")  # building a fixture, not storing telemetry
+        conn.execute("PRAGMA cache_size = -262144")  # 256 MiB: index pages stay in memory
         tables = SqlTables(conn)
         conn.execute("BEGIN")
+        incident_rows = []
         signal_rows = []
         for n in range(1, incidents + 1):
             service = SERVICES[n % len(SERVICES)]
@@ -103,23 +130,36 @@ def build_db(db: Path, *, incidents: int, sessions: int, journal: int, now: date
                 signal_count=10,
                 last_signal_at=opened,
             )
-            tables.put_incident(incident)
+            incident_rows.append(
+                (
+                    incident.id,
+                    incident.number,
+                    incident.state.value,
+                    incident.severity.rank,
+                    incident.service,
+                    iso(incident.opened_at),
+                    iso(incident.signal_time),
+                    iso(incident.updated_at),
+                    incident.model_dump_json(),
+                )
+            )
+            if not active:
+                continue  # a resolved incident's signals are not on the first screen
             for k in range(10):
                 seq = (n - 1) * 10 + k + 1
-                occurred = now - timedelta(seconds=(seq * 7) % 3600)
-                signal = Signal(
-                    source="alertmanager",
-                    kind=SignalKind.ALERT,
-                    service=service,
-                    severity=incident.severity,
-                    status=SignalStatus.FIRING,
-                    title=incident.title,
-                    occurred_at=occurred,
-                    received_at=occurred,
-                    delivery_key=f"bench:{seq}",
-                    alert_key=f"am:{seq}",
+                occurred = iso(now - timedelta(seconds=(seq * 7) % 3600))
+                signal = template["signal"] | {
+                    "service": service,
+                    "severity": incident.severity.value,
+                    "title": incident.title,
+                    "occurred_at": occurred,
+                    "received_at": occurred,
+                    "delivery_key": f"bench:{seq}",
+                    "alert_key": f"am:{seq}",
+                }
+                data = json.dumps(
+                    template | {"id": seq, "incident_id": incident.id, "signal": signal}
                 )
-                stored = StoredSignal(id=seq, incident_id=incident.id, signal=signal)
                 signal_rows.append(
                     (
                         seq,
@@ -128,12 +168,17 @@ def build_db(db: Path, *, incidents: int, sessions: int, journal: int, now: date
                         "alert",
                         service,
                         "firing",
-                        signal.alert_key,
-                        iso(occurred),
+                        f"am:{seq}",
+                        occurred,
                         None,
-                        stored.model_dump_json(),
+                        data,
                     )
                 )
+        conn.executemany(
+            "INSERT INTO incidents (id, number, state, severity_rank, service, opened_at,"
+            " signal_started_at, updated_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            incident_rows,
+        )
         conn.executemany(
             "INSERT INTO signals (id, incident_id, source, kind, service, status, alert_key,"
             " occurred_at, delivery_id, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -172,7 +217,7 @@ def build_db(db: Path, *, incidents: int, sessions: int, journal: int, now: date
         conn.execute("COMMIT")
         body = json.dumps({"incident_id": "INC-1", "signal_id": 1, "at": iso(now)})
         stamp = iso(now)
-        batch = 100_000
+        batch = 1_000_000
         for start in range(0, journal, batch):
             conn.execute("BEGIN")
             conn.executemany(
@@ -339,43 +384,75 @@ def _child(*args: str) -> dict[str, Any]:
     return result
 
 
+def _db_mb(db: Path) -> float:
+    wal = Path(f"{db}-wal")
+    return (db.stat().st_size + (wal.stat().st_size if wal.exists() else 0)) / 1e6
+
+
+def _first_screen_row(
+    sizes: tuple[int, int, int], shown: dict[str, Any], empty: dict[str, Any], note: str
+) -> Result:
+    incidents, sessions, journal = sizes
+    return Result(
+        f"dashboard: first screen, {incidents:,} incidents / {sessions:,} sessions / "
+        f"{journal:,} journal rows",
+        shown["first_screen_s"],
+        "s",
+        baseline=empty["first_screen_s"],
+        baseline_label="same app, empty DB",
+        target=TARGET_FIRST_SCREEN_S,
+        direction="max",
+        notes=f"incidents pane shows {shown['shown']}; {note}",
+    )
+
+
 def run(quick: bool = False) -> list[Result]:
     from oncall_tui.store.journal import Store
 
-    incidents, sessions, journal = (1000, 100, 50_000) if quick else (10_000, 1000, 1_000_000)
+    # (incidents, sessions, journal rows): the small DB, and the one ten times its size.
+    small, large = (
+        ((1000, 100, 50_000), (10_000, 100, 500_000))
+        if quick
+        else ((10_000, 1000, 1_000_000), (100_000, 1000, 10_000_000))
+    )
     presses = 40 if quick else 100
     now = datetime.now(UTC)
+    shown: dict[tuple[int, int, int], dict[str, Any]] = {}
+    notes: dict[tuple[int, int, int], str] = {}
     with workdir("dashboard") as tmp:
         empty = tmp / "empty.db"
         Store.open(empty).close()
-        big = tmp / "big.db"
-        built = time.perf_counter()
-        build_db(big, incidents=incidents, sessions=sessions, journal=journal, now=now)
-        built_s = time.perf_counter() - built
-        size_mb = (
-            (big.stat().st_size + Path(f"{big}-wal").stat().st_size) / 1e6
-            if Path(f"{big}-wal").exists()
-            else big.stat().st_size / 1e6
-        )
         _child("first-screen", str(empty), str(tmp))  # warms the OS page cache for imports
         cold_empty = _child("first-screen", str(empty), str(tmp))
-        cold_big = _child("first-screen", str(big), str(tmp))
-        quiet = _child("repaint", str(big), str(tmp), str(presses), "0")
-        loaded = _child("repaint", str(big), str(tmp), str(presses), "1")
+        for sizes in (small, large):
+            db = tmp / f"db-{sizes[0]}.db"
+            built = time.perf_counter()
+            build_db(db, incidents=sizes[0], sessions=sizes[1], journal=sizes[2], now=now)
+            notes[sizes] = f"DB {_db_mb(db):.0f} MB built in {time.perf_counter() - built:.0f} s"
+            _child("first-screen", str(db), str(tmp))  # as for the empty DB: its pages cached
+            shown[sizes] = _child("first-screen", str(db), str(tmp))
+            if sizes == small:
+                quiet = _child("repaint", str(db), str(tmp), str(presses), "0")
+                loaded = _child("repaint", str(db), str(tmp), str(presses), "1")
+            db.unlink()  # the large DB needs the disk, not the small one
+            for suffix in ("-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
     load = loaded["load"]
     achieved = load.get("events", 0) / load["elapsed_s"] if load.get("elapsed_s") else 0.0
+    ratio = shown[large]["first_screen_s"] / shown[small]["first_screen_s"]
     return [
+        _first_screen_row(small, shown[small], cold_empty, notes[small]),
+        _first_screen_row(large, shown[large], cold_empty, notes[large]),
         Result(
-            f"dashboard: first screen, {incidents:,} incidents / {sessions:,} sessions / "
-            f"{journal:,} journal rows",
-            cold_big["first_screen_s"],
+            f"dashboard: first screen at {large[0]:,} incidents, against {small[0]:,}",
+            shown[large]["first_screen_s"],
             "s",
-            baseline=cold_empty["first_screen_s"],
-            baseline_label="same app, empty DB",
-            target=TARGET_FIRST_SCREEN_S,
-            direction="max",
-            notes=f"incidents pane shows {cold_big['shown']}; DB {size_mb:.0f} MB built in "
-            f"{built_s:.0f} s",
+            baseline=shown[small]["first_screen_s"],
+            baseline_label=f"same app, {small[0]:,} incidents",
+            # The target is on the ratio (the table's ratio column), not on the seconds.
+            passed=ratio <= TARGET_SCALE_RATIO,
+            notes=f"target ratio <= {TARGET_SCALE_RATIO:g}x: ten times the incidents and journal"
+            f" rows, {ratio:.2f}x the wait",
         ),
         Result(
             "dashboard: key → repaint p95 under 500 events/s",
@@ -391,7 +468,8 @@ def run(quick: bool = False) -> list[Result]:
                 percentile(loaded["latencies_s"], 95) * 1000 <= TARGET_REPAINT_P95_MS
                 and achieved >= 0.9 * LOAD_EVENTS_S
             ),
-            notes=f"{presses} presses; p50 {percentile(loaded['latencies_s'], 50) * 1000:.0f} ms "
+            notes=f"{presses} presses on the {small[0]:,}-incident DB; p50 "
+            f"{percentile(loaded['latencies_s'], 50) * 1000:.0f} ms "
             f"(quiet {percentile(quiet['latencies_s'], 50) * 1000:.0f} ms); load {achieved:.0f} "
             f"events/s achieved; {loaded['timeouts']} presses not repainted within "
             f"{REPAINT_TIMEOUT_S:g} s (counted as {REPAINT_TIMEOUT_S:g} s)",

@@ -29,13 +29,14 @@ from oncall_tui.actions.incidents import change_incident_state
 from oncall_tui.actions.pushes import approve, edit
 from oncall_tui.actions.sessions import register
 from oncall_tui.agents.hook.core import PRE_TOOL_USE, SESSION_START, USER_PROMPT_SUBMIT
-from oncall_tui.agents.hook.entry import dispatch, resolve_db
+from oncall_tui.agents.hook.entry import dispatch
 from oncall_tui.agents.repo import RepoInfo, repo_info, slug_from_url
 from oncall_tui.config import Settings, load_settings
 from oncall_tui.core.agents import AgentKind
 from oncall_tui.core.clock import SystemClock
 from oncall_tui.core.models import IncidentState
 from oncall_tui.ingest.record import Ingestor
+from oncall_tui.paths import resolve_db
 from oncall_tui.store.journal import Store
 from tests.support.samples import sample
 

@@ -274,10 +274,10 @@ def basic(user: str, password: str) -> str:
     ("headers", "status"),
     [
         ({}, 401),
-        ({"Authorization": "Bearer wrong"}, 403),
+        ({"Authorization": "Bearer wrong"}, 401),
         ({"Authorization": f"Bearer {TOKEN}"}, 201),
         ({"Authorization": basic("am", "pw")}, 201),
-        ({"Authorization": basic("am", "nope")}, 403),
+        ({"Authorization": basic("am", "nope")}, 401),
     ],
 )
 def test_off_loopback_a_source_credential_is_required(

@@ -149,3 +149,14 @@ def test_the_readme_configuration_example_loads(tmp_path: Path) -> None:
         settings = load(tmp_path, block)
         if "[sources.pagerduty]" in block:
             assert settings.source("pagerduty").auth_kinds == ["hmac"]
+
+
+def test_the_remote_agents_variables_are_not_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An agent's machine exports ``ONCALL_TUI_SERVER`` (a URL) and ``ONCALL_TUI_TOKEN`` for its
+    hooks; every other command there must still load, and the server section stay settable."""
+    monkeypatch.setenv("ONCALL_TUI_SERVER", "https://oncall.internal")
+    monkeypatch.setenv("ONCALL_TUI_TOKEN", "a-token")
+    monkeypatch.setenv("ONCALL_TUI_SERVER__PORT", "9000")
+    assert load(tmp_path, "").server.port == 9000

@@ -56,7 +56,9 @@ def _compact(data: dict[str, Any]) -> str:
     return json.dumps(data, separators=(",", ":"), sort_keys=True)
 
 
-NEWER_THAN_THE_FIXTURE = frozenset({Kind.NOTE_REJECTED, Kind.NOTE_RETIRED})
+NEWER_THAN_THE_FIXTURE = frozenset(
+    {Kind.NOTE_REJECTED, Kind.NOTE_RETIRED, Kind.TOKEN_CREATED, Kind.TOKEN_REVOKED}
+)
 """Kinds added after the typed journal: no row written before it can hold them."""
 
 

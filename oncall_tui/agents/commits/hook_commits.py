@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from oncall_tui.agents.hook.model import ActionKind, Event, HookInput
-from oncall_tui.agents.hook.shell_lexer import Operator, Word, tokenize
 
 if TYPE_CHECKING:
+    from oncall_tui.agents.hook.shell_lexer import Word
     from oncall_tui.core.commits import Commit
     from oncall_tui.store.journal import Store
 
@@ -45,6 +45,8 @@ def committing_dir(hook: HookInput) -> str | None:
 
 def commit_command_dir(text: str, cwd: str) -> str | None:
     """Where the first committing ``git`` command of ``text`` runs (``-C`` followed), or None."""
+    from oncall_tui.agents.hook.shell_lexer import Operator, Word, tokenize  # a shell call with git
+
     argv: list[Word] = []
     for token in [*tokenize(text).tokens, Operator("\n")]:
         if isinstance(token, Word):

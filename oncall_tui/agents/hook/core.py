@@ -22,6 +22,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -99,16 +100,48 @@ def written_paths(action: Action) -> list[str]:
     return list(action.paths)
 
 
-def answer(hook: HookInput, db: Path, rules: RulesFactory, clock: Clock) -> HookAnswer:
-    """Register or refresh the session, then say what is new (or judge the tool call)."""
+@dataclass(frozen=True)
+class RepoFacts:
+    """The agent's checkout as the decision needs it, found where the agent runs: here
+    (:func:`local_facts`), or on the agent's own machine, which sends them with the event
+    (:mod:`~oncall_tui.agents.hook.remote`)."""
+
+    branch: str | None
+    written: list[str]
+    """The tool call's files relative to the repository (or the cwd outside one): those it
+    writes before a tool runs, those it wrote after a writing tool ran, else none."""
+    slug: Callable[[], str | None]
+    """``owner/name``: one more git call here, so asked only when a session is registered."""
+    commit_dir: str | None = None
+    """The checkout on this machine a finished shell call committed in (its HEAD is read)."""
+
+
+def local_facts(hook: HookInput) -> RepoFacts:
+    """The facts of the checkout around the hook's cwd, asked of git on this machine."""
+    repo = repo_info(hook.cwd)
+    wrote = hook.event is Event.PRE_TOOL or _wrote(hook)
+    return RepoFacts(
+        branch=repo.branch,
+        written=_relative_written(hook, repo) if wrote else [],
+        slug=lambda: repo_slug(repo.root) if repo.root else None,
+        commit_dir=committing_dir(hook),
+    )
+
+
+def answer(
+    hook: HookInput, db: Path, rules: RulesFactory, clock: Clock, facts: RepoFacts | None = None
+) -> HookAnswer:
+    """Register or refresh the session, then say what is new (or judge the tool call).
+
+    ``facts`` are the checkout's (:func:`local_facts` when not given): a remote hook's come
+    from the agent's machine, and the decision is this same one.
+    """
     if not db.is_file() or db.stat().st_size == 0:
         # Nobody has started oncall-tui with this DB (an empty file is what ``touch`` leaves):
         # nothing to say, and nothing to create (see hook_queries.initialised).
         return NOTHING
-    repo = repo_info(hook.cwd)
-    paths: list[str] = []
-    if hook.event is Event.PRE_TOOL:
-        paths = _relative_written(hook, repo)
+    repo = facts or local_facts(hook)
+    paths = repo.written if hook.event is Event.PRE_TOOL else []
     with hook_queries.connection(db) as conn:
         version = hook_queries.schema_version(conn)
         if version == 0 or version > SCHEMA_VERSION:
@@ -125,13 +158,11 @@ def answer(hook: HookInput, db: Path, rules: RulesFactory, clock: Clock) -> Hook
                     return HookAnswer(guard=reason)
                 # A decision to journal: the slow path writes it if it gets the lock.
             else:
-                allowed = _wrote(hook) and after_write(
-                    conn, hook, _relative_written(hook, repo), clock.now()
-                )
+                allowed = _wrote(hook) and after_write(conn, hook, repo.written, clock.now())
                 news = _delivers(hook) and hook_queries.has_new_context(
                     conn, hook.session_id, session.last_context_seq
                 )
-                if not allowed and not news and committing_dir(hook) is None:
+                if not allowed and not news and repo.commit_dir is None:
                     return NOTHING
     return _write_and_answer(hook, repo, paths, db, rules, clock, write=write)
 
@@ -159,7 +190,7 @@ def _delivers(hook: HookInput) -> bool:
 def _needs_write(
     hook: HookInput,
     session: hook_queries.SessionRow | None,
-    repo: RepoInfo,
+    repo: RepoFacts,
     paths: list[str],
     clock: Clock,
 ) -> bool:
@@ -173,7 +204,7 @@ def _needs_write(
 
 def _write_and_answer(
     hook: HookInput,
-    repo: RepoInfo,
+    repo: RepoFacts,
     paths: list[str],
     db: Path,
     rules: RulesFactory,
@@ -216,16 +247,15 @@ def _write_and_answer(
         if hook.event is Event.PRE_TOOL:
             if not _guarded(hook):
                 return NOTHING
-            owner = session.repo if session else (repo_slug(repo.root) if repo.root else None)
+            owner = session.repo if session else repo.slug()
             now = clock.now()
             warning, due = judge(store.conn, hook, owner, paths, now, remember=writable)
             if writable and due is not None:
                 _journal_guard(store, [due], hook)
             return HookAnswer(guard=warning)
         if writable and _wrote(hook):
-            written = _relative_written(hook, repo)
-            _journal_guard(store, after_write(store.conn, hook, written, clock.now()), hook)
-        checkout = committing_dir(hook) if writable else None
+            _journal_guard(store, after_write(store.conn, hook, repo.written, clock.now()), hook)
+        checkout = repo.commit_dir if writable else None
         if checkout is not None:
             # The agent committed: its new HEAD is journaled as this session's commit (a
             # failure there must not cost the agent its context).
@@ -272,7 +302,7 @@ class _LockProbe(threading.Thread):
 def _record_session(
     store: Store,
     hook: HookInput,
-    repo: RepoInfo,
+    repo: RepoFacts,
     paths: list[str],
     rules: RulesFactory,
     known: AgentSession | None,
@@ -289,7 +319,7 @@ def _record_session(
             rules(),
             hook.session_id,
             agent=AgentKind(hook.agent),
-            repo=repo_slug(repo.root) if repo.root else None,
+            repo=repo.slug(),
             cwd=hook.cwd,
             branch=repo.branch,
             paths=paths,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from oncall_tui.agents.hook.adapters import MODULES, adapter
 from oncall_tui.agents.hook.core import answer, emit, report_internal_error
-from oncall_tui.paths import default_config_path, default_db_path
+from oncall_tui.paths import resolve_db
 
 if TYPE_CHECKING:
     from oncall_tui.actions import Rules
@@ -31,14 +31,22 @@ def dispatch(argv: Sequence[str]) -> bool:
     options = _hook_options(argv)
     if options is None:
         return False
-    db_arg, config_arg, agent = options
+    db_arg, config_arg, agent, server_arg = options
     text = ""
     hook: HookInput | None = None
     db: Path | None = None
     try:
         chosen = adapter(agent)
         hook = chosen.parse(sys.stdin.buffer.read().decode("utf-8", "replace"))
-        if hook is not None:
+        server = server_arg or os.environ.get("ONCALL_TUI_SERVER")
+        if hook is not None and server:
+            from oncall_tui.agents.hook.remote import run_remote
+
+            text = run_remote(chosen, hook, server)
+        elif hook is not None:
+            # pydantic looks for plugins in every installed package's metadata when the first
+            # model is built (the write path's); a hook's models are for no plugin to observe.
+            os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
             db = resolve_db(db_arg, config_arg)
 
             def rules() -> Rules:
@@ -70,32 +78,10 @@ def _db_for_the_log(db_arg: str | None, config_arg: str | None) -> Path | None:
         return None
 
 
-def resolve_db(db_arg: str | None, config_arg: str | None) -> Path:
-    """The DB path as :func:`~oncall_tui.config.load_settings` finds it, without pydantic-settings.
-
-    Same precedence: ``--db`` (or ``ONCALL_TUI_DB``), then ``db`` in the TOML file (``--config``,
-    ``ONCALL_TUI_CONFIG``, or the XDG default), then the XDG data dir. A test holds the two
-    in agreement; this copy exists only because importing the settings costs ~150 ms.
-    """
-    explicit = db_arg or os.environ.get("ONCALL_TUI_DB")
-    if explicit:
-        return Path(explicit)
-    config_value = config_arg or os.environ.get("ONCALL_TUI_CONFIG")
-    config = Path(config_value) if config_value else default_config_path()
-    if config_value and not config.is_file():
-        raise FileNotFoundError(f"config file not found: {config}")
-    if config.is_file():
-        import tomllib
-
-        value = tomllib.loads(config.read_text(encoding="utf-8")).get("db")
-        if isinstance(value, str) and value:
-            return Path(value)
-    return default_db_path()
-
-
-def _hook_options(argv: Sequence[str]) -> tuple[str | None, str | None, str] | None:
-    """(db, config, agent) when ``argv`` is exactly a hook command with root options, else None."""
-    values: dict[str, str | None] = {"--db": None, "--config": None}
+def _hook_options(argv: Sequence[str]) -> tuple[str | None, str | None, str, str | None] | None:
+    """(db, config, agent, server) when ``argv`` is exactly a hook command with root options
+    (``--server URL``: remote mode, :mod:`~oncall_tui.agents.hook.remote`), else None."""
+    values: dict[str, str | None] = {"--db": None, "--config": None, "--server": None}
     rest = list(argv)
     while rest and rest[0].startswith("--"):
         name, eq, value = rest.pop(0).partition("=")
@@ -108,4 +94,4 @@ def _hook_options(argv: Sequence[str]) -> tuple[str | None, str | None, str] | N
         values[name] = value
     if len(rest) != 2 or rest[0] != "hook" or rest[1] not in MODULES:
         return None
-    return values["--db"], values["--config"], rest[1]
+    return values["--db"], values["--config"], rest[1], values["--server"]

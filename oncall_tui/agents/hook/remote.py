@@ -1,0 +1,270 @@
+"""The hook in remote mode: the decision is made by a server, the checkout is read here.
+
+With ``ONCALL_TUI_SERVER`` (or ``--server URL``) the hook sends the normalised event and the
+repo facts of this machine (:func:`~oncall_tui.agents.hook.core.local_facts`: slug, branch,
+paths relative to the repository) to ``POST /sessions/{id}/events`` with this machine's token,
+and renders the server's answer with the agent's adapter, as the local hook would.
+
+The agent's rule holds: one second in all (:data:`BUDGET_S` for the call, which runs in a thread
+the hook stops waiting for), exit 0, nothing on the agent's stdout but an answer. The last context
+heard is cached per server and session (0600, under the XDG cache dir); when the server cannot
+be reached an event that carries context prints that, headed by how old it is, or nothing
+without one. Errors go to a small log beside the cache (no DB here to put it beside), class
+and frames only, as :mod:`~oncall_tui.agents.error_log` writes them.
+
+Standard library only: every remote hook call starts here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+from oncall_tui.agents.error_log import _append as append_bounded
+from oncall_tui.agents.error_log import error_line
+from oncall_tui.agents.hook.core import DEBUG_ENV, local_facts
+from oncall_tui.agents.hook.model import Adapter, Event, HookAnswer, HookInput
+from oncall_tui.paths import APP, config_dir, xdg_dir
+
+SERVER_ENV = "ONCALL_TUI_SERVER"
+TOKEN_ENV = "ONCALL_TUI_TOKEN"
+TOKEN_FILE = "token"
+BUDGET_S = 0.8
+"""The whole remote call, git included, from when this module runs: with the interpreter's
+start before it (~0.1 s) the hook answers within the second an agent is promised."""
+ERROR_LOG = "hook-errors.log"
+MAX_ANSWER_BYTES = 1024 * 1024
+
+
+class TokenFileTooOpenError(PermissionError):
+    """The token file can be read by others than its owner: it is refused, not used."""
+
+
+class NoTokenError(LookupError):
+    """Neither ``ONCALL_TUI_TOKEN`` nor the token file holds a token."""
+
+
+class ServerRefusedError(RuntimeError):
+    """The server answered, with an error status (a revoked or wrong token: 401)."""
+
+
+class ServerUnreachableError(OSError):
+    """No answer within the budget: the cached context is printed instead."""
+
+
+def server_url(explicit: str | None) -> str | None:
+    return explicit or os.environ.get(SERVER_ENV) or None
+
+
+def token_path() -> Path:
+    return config_dir() / TOKEN_FILE
+
+
+def read_token() -> str:
+    """``ONCALL_TUI_TOKEN``, else the token file, which must be readable by its owner alone."""
+    value = os.environ.get(TOKEN_ENV, "").strip()
+    if value:
+        return value
+    path = token_path()
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        raise NoTokenError(TOKEN_ENV) from None
+    with os.fdopen(fd, encoding="utf-8") as file:
+        if os.fstat(file.fileno()).st_mode & 0o077:
+            raise TokenFileTooOpenError(str(path))
+        token = file.read().strip()
+    if not token:
+        raise NoTokenError(TOKEN_ENV)
+    return token
+
+
+def cache_dir() -> Path:
+    return xdg_dir("XDG_CACHE_HOME", ".cache") / APP / "remote"
+
+
+@dataclass(frozen=True)
+class CachedContext:
+    text: str
+    saved_at: float
+    """Unix time."""
+
+
+def cache_file(server: str, session_id: str) -> Path:
+    digest = hashlib.sha256(f"{server.rstrip('/')}\0{session_id}".encode()).hexdigest()[:32]
+    return cache_dir() / f"{digest}.json"
+
+
+def save_context(server: str, session_id: str, text: str, now: float) -> None:
+    """The last context heard, written whole (rename) and readable by its owner alone."""
+    path = cache_file(server, session_id)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        json.dump({"saved_at": now, "context": text}, file)
+    os.replace(temporary, path)
+
+
+def load_context(server: str, session_id: str) -> CachedContext | None:
+    try:
+        data = json.loads(cache_file(server, session_id).read_text(encoding="utf-8"))
+        return CachedContext(str(data["context"]), float(data["saved_at"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def age_text(seconds: float) -> str:
+    """``12 min ago``: how old the cached context is, in the unit a reader wants."""
+    if seconds < 60:
+        return "less than a minute ago"
+    minutes = int(seconds // 60)
+    if minutes < 120:
+        return f"{minutes} min ago"
+    hours = minutes // 60
+    return f"{hours} h ago" if hours < 48 else f"{hours // 24} days ago"
+
+
+def offline_answer(cached: CachedContext | None, now: float) -> HookAnswer:
+    if cached is None or not cached.text.strip():
+        return HookAnswer()
+    heading = f"oncall-tui: server unreachable; context from {age_text(now - cached.saved_at)}"
+    return HookAnswer(context=f"{heading}\n\n{cached.text}")
+
+
+def event_body(hook: HookInput) -> dict[str, object]:
+    """What the server decides on: the event, and this machine's facts of the checkout."""
+    facts = local_facts(hook)
+    return {
+        "agent": hook.agent,
+        "event": hook.event.value,
+        "cwd": hook.cwd,
+        "native_event": hook.native_event,
+        "hears": hook.hears,
+        "tool": hook.action.kind.value,
+        "repo": {"slug": facts.slug(), "branch": facts.branch, "written": facts.written},
+    }
+
+
+def post_event(server: str, token: str, session_id: str, body: bytes, timeout_s: float) -> bytes:
+    """The server's answer to one event; raises on any failure, within ``timeout_s``."""
+    result: list[bytes | BaseException] = []
+
+    def call() -> None:
+        try:
+            result.append(_post(server, token, session_id, body, timeout_s))
+        except BaseException as exc:  # handed to the waiting thread as it is
+            result.append(exc)
+
+    worker = threading.Thread(target=call, name="oncall-tui-remote-hook", daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    if not result:
+        raise ServerUnreachableError("no answer in time")
+    outcome = result[0]
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
+
+
+def _post(server: str, token: str, session_id: str, body: bytes, timeout_s: float) -> bytes:
+    url = urlsplit(server)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise ValueError("the server URL must be http(s)://host[:port]")
+    kind = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+    conn = kind(url.hostname, url.port, timeout=timeout_s)
+    try:
+        path = f"{url.path.rstrip('/')}/sessions/{quote(session_id, safe='')}/events"
+        try:
+            conn.request(
+                "POST",
+                path,
+                body=body,
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Content-Type": "application/json",
+                },
+            )
+            response = conn.getresponse()
+            data = response.read(MAX_ANSWER_BYTES)
+        except OSError as exc:
+            raise ServerUnreachableError(type(exc).__name__) from exc
+        if response.status != 200:
+            raise ServerRefusedError(response.status)
+        return data
+    finally:
+        conn.close()
+
+
+def remote_answer(hook: HookInput, server: str, *, now: float | None = None) -> HookAnswer:
+    """The server's decision for ``hook``; the cached context when the server is unreachable.
+
+    Raises for what must not fall back to the cache (no token, a refused token): the caller
+    logs it and prints nothing.
+    """
+    started = time.monotonic()
+    token = read_token()
+    body = json.dumps(event_body(hook)).encode("utf-8")
+    left = max(0.05, BUDGET_S - (time.monotonic() - started))
+    delivers = hook.hears and hook.event is not Event.PRE_TOOL
+    clock = time.time() if now is None else now
+    try:
+        data = json.loads(post_event(server, token, hook.session_id, body, left))
+    except ServerUnreachableError:
+        return (
+            offline_answer(load_context(server, hook.session_id), clock)
+            if delivers
+            else (HookAnswer())
+        )
+    context = data.get("context") or ""
+    guard = data.get("guard")
+    if not isinstance(context, str) or not (guard is None or isinstance(guard, str)):
+        raise ValueError("unexpected answer")
+    if context.strip():
+        save_context(server, hook.session_id, context, clock)
+    return HookAnswer(context=context, guard=guard)
+
+
+def run_remote(adapter: Adapter, hook: HookInput, server: str) -> str:
+    """The text to print for one remote hook call; empty (and logged) on any failure."""
+    try:
+        return adapter.render(hook, remote_answer(hook, server))
+    except Exception as exc:
+        log_error(exc, component=f"hook {adapter.agent}", event=hook.event.value)
+        if os.environ.get(DEBUG_ENV):
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
+        return ""
+
+
+ERROR_HINTS = {
+    TokenFileTooOpenError: "the token file must be mode 0600: chmod 600 it",
+    NoTokenError: "set ONCALL_TUI_TOKEN or write the token file (mode 0600)",
+    ServerRefusedError: "the server refused the token (revoked or wrong?)",
+}
+
+
+def log_error(error: BaseException, *, component: str, event: str | None = None) -> None:
+    """One line in the remote hooks' log (class, frames and a fixed hint); never raises."""
+    try:
+        entry = json.loads(error_line(component, error, event=event))
+        hint = next((text for kind, text in ERROR_HINTS.items() if isinstance(error, kind)), None)
+        if hint:
+            entry["hint"] = hint
+        if isinstance(error, ServerRefusedError):
+            entry["status"] = error.args[0]
+        path = cache_dir() / ERROR_LOG
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        line = (json.dumps(entry, separators=(",", ":")) + "\n").encode("utf-8")
+        append_bounded(path, path.with_name(ERROR_LOG + ".1"), line)  # rotated as beside a DB
+    except Exception:  # the log is best effort: the caller is already handling a failure
+        return

@@ -1,0 +1,171 @@
+"""Many local deliveries at once (``oncall-tui ingest`` with many files, or NDJSON): committed
+in batches, each delivery still isolated, with a summary of what became of them.
+
+One commit per delivery is what a single file costs; a backlog of thousands (an export, a
+replay of captured bodies) is committed :data:`BATCH_SIZE` at a time through
+:meth:`Ingestor.ingest_many`, where a delivery that fails is rolled back alone and kept as
+rejected. Each delivery is read, stored raw and parsed exactly as a single one would be; only
+the commits are shared. Input is read lazily, a batch at a time, so memory stays bounded
+whatever the length of the input.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any, BinaryIO
+
+from oncall_tui.ingest.prepare import Verify
+from oncall_tui.ingest.record import Ingestor, IngestResult
+from oncall_tui.store.db import StoreUnavailableError
+
+BATCH_SIZE = 500
+"""Deliveries per transaction: big enough that commits stop mattering, small enough that a
+store failure loses little work and progress shows often."""
+
+
+@dataclass(frozen=True)
+class LocalDelivery:
+    """One delivery read from a file or an NDJSON line, before it is prepared."""
+
+    body: bytes
+    headers: Mapping[str, str]
+    verify: Verify
+    file: str | None = None
+    """The file it was read from; None for stdin."""
+    line: int | None = None
+    """Its NDJSON line number (1-based), if it came from one."""
+
+    @property
+    def where(self) -> str:
+        """Where it came from, for messages: ``events.ndjson line 17``, ``line 17`` (stdin)."""
+        if self.line is None:
+            return self.file or "stdin"
+        return f"{self.file} line {self.line}" if self.file else f"line {self.line}"
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A delivery that was refused: kept as rejected (``deliveries --rejected``) with why."""
+
+    delivery: LocalDelivery
+    result: IngestResult
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "file": self.delivery.file,
+            "line": self.delivery.line,
+            "delivery_id": self.result.delivery_id,
+            "http_status": self.result.http_status,
+            "reason": self.result.reason,
+        }
+
+
+@dataclass
+class BatchSummary:
+    """What became of the deliveries so far: counts, refusals, incidents touched."""
+
+    accepted: int = 0
+    duplicate: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+    incidents: dict[str, None] = field(default_factory=dict)
+    """Incident ids in the order first touched (a dict as an ordered set)."""
+    signals: int = 0
+
+    @property
+    def rejected(self) -> int:
+        return len(self.rejections)
+
+    @property
+    def total(self) -> int:
+        return self.accepted + self.duplicate + self.rejected
+
+    def count(self, delivery: LocalDelivery, result: IngestResult) -> Rejection | None:
+        """Add one result; the rejection if it was one, for the caller to report at once."""
+        self.incidents.update(dict.fromkeys(result.incidents))
+        self.signals += result.signals
+        if result.status == "rejected":
+            rejection = Rejection(delivery, result)
+            self.rejections.append(rejection)
+            return rejection
+        if result.status == "duplicate":
+            self.duplicate += 1
+        else:
+            self.accepted += 1
+        return None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "deliveries": self.total,
+            "accepted": self.accepted,
+            "duplicate": self.duplicate,
+            "rejected": self.rejected,
+            "signals": self.signals,
+            "incidents": list(self.incidents),
+            "rejections": [r.as_json() for r in self.rejections],
+        }
+
+
+class BatchStoppedError(Exception):
+    """The store failed mid-way (locked, full): batches before ``stopped_at`` are committed."""
+
+    def __init__(self, summary: BatchSummary, stopped_at: str, cause: Exception) -> None:
+        super().__init__(
+            f"stopped at {stopped_at} ({cause}); the {summary.total} deliveries before it"
+            " are committed"
+        )
+        self.summary = summary
+        self.stopped_at = stopped_at
+
+
+def ndjson_deliveries(
+    stream: BinaryIO,
+    headers: Mapping[str, str],
+    *,
+    file: str | None = None,
+    verify: Verify = "none",
+) -> Iterator[LocalDelivery]:
+    """One delivery per non-blank line, its body the line's bytes without the line ending.
+
+    Blank lines (a trailing newline, a separator) are not deliveries. A line that is not JSON
+    is still a delivery: it is stored, and refused by the adapter like any unreadable body.
+    ``verify`` is ``none`` by default: a line has no headers of its own to carry a signature.
+    """
+    for number, line in enumerate(stream, start=1):
+        body = line.rstrip(b"\r\n")
+        if body.strip():
+            yield LocalDelivery(body, headers, verify, file=file, line=number)
+
+
+def ingest_in_batches(
+    ingestor: Ingestor,
+    source: str,
+    deliveries: Iterable[LocalDelivery],
+    *,
+    batch_size: int = BATCH_SIZE,
+    on_rejected: Callable[[Rejection], None] | None = None,
+    on_batch: Callable[[BatchSummary], None] | None = None,
+) -> BatchSummary:
+    """Prepare and commit ``deliveries`` ``batch_size`` per transaction; the summary.
+
+    ``on_rejected`` hears of each refusal once its batch is committed (the delivery id is
+    known then); ``on_batch`` after each commit, for progress. A store failure raises
+    :class:`BatchStoppedError`, saying which delivery was the first not committed.
+    """
+    summary = BatchSummary()
+    pending = iter(deliveries)
+    while batch := list(islice(pending, batch_size)):
+        prepared = [ingestor.prepare(source, d.body, d.headers, verify=d.verify) for d in batch]
+        try:
+            results = ingestor.ingest_many(prepared)
+        except (sqlite3.Error, StoreUnavailableError) as exc:
+            raise BatchStoppedError(summary, batch[0].where, exc) from exc
+        for delivery, result in zip(batch, results, strict=True):
+            rejection = summary.count(delivery, result)
+            if rejection is not None and on_rejected is not None:
+                on_rejected(rejection)
+        if on_batch is not None:
+            on_batch(summary)
+    return summary

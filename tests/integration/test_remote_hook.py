@@ -1,0 +1,429 @@
+"""Remote agents: the hook on one machine, the decision on a receiver, a token per machine.
+
+The receiver is the real app (:func:`~oncall_tui.server.app.create_app`) under uvicorn on a
+loopback socket, with ``server.host`` set to a wildcard address so that it asks for credentials
+as it would behind a load balancer. The hooks are real processes. The local and the remote hook
+answer from two copies of one prepared DB (same fence key, same incident, same push ids), so
+their stdout can be compared: byte for byte but for the instant of the state it shows (each
+DB registered the session at its own second).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from oncall_tui.actions import Rules
+from oncall_tui.actions.pushes import approve
+from oncall_tui.agents.hook.remote import cache_file
+from oncall_tui.config import Settings
+from oncall_tui.core.clock import SystemClock
+from oncall_tui.server.app import create_app
+from oncall_tui.store.journal import Store
+from oncall_tui.store.meta import fence_key
+from tests.integration.test_hook import (
+    CATALOG,
+    HOOK_TIMEOUT_S,
+    SESSION,
+    HookRun,
+    edit_event,
+    hook_event,
+    make_repo,
+    prepare_db,
+    run_hook,
+)
+from tests.support.receiver_http import Reply, request
+
+AFFECTED = "services/processor/retry.py"
+
+
+@dataclass
+class Receiver:
+    port: int
+    db: Path
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def start_receiver(db: Path, host: str = "0.0.0.0") -> Receiver:
+    """The whole receiver app on a loopback socket, believing it is bound to ``host``."""
+    settings = Settings(db=db, server={"host": host})
+    app = create_app(settings, SystemClock())
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "the receiver did not start"
+        time.sleep(0.02)
+    return Receiver(sock.getsockname()[1], db, server, thread)
+
+
+def cli(
+    db: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "oncall_tui", "--db", str(db), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=HOOK_TIMEOUT_S,
+        check=False,
+    )
+
+
+@dataclass
+class Team:
+    """One checkout; a DB the local hook reads, a copy of it behind a receiver; a token."""
+
+    repo: Path
+    local_db: Path
+    remote_db: Path
+    receiver: Receiver
+    token: str
+    home: Path
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {
+            "ONCALL_TUI_TOKEN": self.token,
+            "XDG_CACHE_HOME": str(self.home / "cache"),
+            "XDG_CONFIG_HOME": str(self.home / "config"),
+            **extra,
+        }
+
+    def remote(self, payload: dict[str, Any], *, server: str | None = None, **env: str) -> HookRun:
+        """The hook as the agent's machine runs it: no DB, the server named by ``--server``."""
+        done = subprocess.run(
+            [sys.executable, "-m", "oncall_tui", "--server", server or self.receiver.url]
+            + ["hook", "claude-code"],
+            input=json.dumps(payload).encode(),
+            capture_output=True,
+            cwd=self.repo,
+            env={**os.environ, **self.env(**env)},
+            timeout=HOOK_TIMEOUT_S,
+            check=False,
+        )
+        return HookRun(done.returncode, done.stdout.decode(), done.stderr.decode())
+
+    def local(self, payload: dict[str, Any]) -> HookRun:
+        return run_hook(self.local_db, payload, cwd=self.repo)
+
+    def approve_pending(self) -> None:
+        for db in (self.local_db, self.remote_db):
+            store = Store.open(db, SystemClock())
+            try:
+                pending = store.conn.execute("SELECT id FROM pushes WHERE state = 'pending'")
+                for (push_id,) in pending.fetchall():
+                    approve(store, push_id, "user:alice", Rules())
+            finally:
+                store.close()
+
+    def errors(self) -> list[dict[str, Any]]:
+        log = self.home / "cache" / "oncall-tui" / "remote" / "hook-errors.log"
+        if not log.exists():
+            return []
+        return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> Iterator[Team]:
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(CATALOG)
+    local_db = tmp_path / "local.db"
+    store = prepare_db(local_db, catalog, Rules())
+    fence_key(store)  # made now, so that both copies fence their context alike
+    store.close()
+    remote_db = tmp_path / "remote.db"
+    shutil.copyfile(local_db, remote_db)
+    made = cli(remote_db, "tokens", "create", "laptop-7")
+    assert made.returncode == 0, made.stderr
+    receiver = start_receiver(remote_db)
+    home = tmp_path / "agent-home"
+    try:
+        yield Team(
+            make_repo(tmp_path / "payments-api"),
+            local_db,
+            remote_db,
+            receiver,
+            made.stdout.strip(),
+            home,
+        )
+    finally:
+        receiver.stop()
+
+
+def events(receiver: Receiver, token: str | None, body: dict[str, Any]) -> Reply:
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode()
+    return request(receiver.port, "POST", f"/sessions/{SESSION}/events", data, headers)
+
+
+STATE_TIME = re.compile(r"state at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC")
+FENCE = re.compile(r"UNTRUSTED-[0-9a-f]{16}")
+
+
+def same_state(text: str) -> str:
+    """The output with the instant of its state left out: each DB registered the session at
+    its own wall-clock second, and a fence is derived from the document that names it."""
+    return FENCE.sub("UNTRUSTED-<fence>", STATE_TIME.sub("state at <time>", text))
+
+
+PROMPT_EVENT = {"agent": "claude-code", "event": "prompt", "cwd": "/w", "native_event": "x"}
+
+
+# --- tokens -----------------------------------------------------------------------------------
+
+
+def test_tokens_create_prints_the_token_alone_list_never_shows_it_revoke_refuses_it(
+    team: Team,
+) -> None:
+    db = team.remote_db
+    assert team.token and "\n" not in team.token and len(team.token) >= 43
+    assert events(team.receiver, team.token, PROMPT_EVENT).status == 200
+
+    listed = cli(db, "tokens", "list")
+    as_json = cli(db, "tokens", "list", "--json")
+    revoked = cli(db, "tokens", "revoke", "laptop-7")
+
+    assert "laptop-7" in listed.stdout and team.token not in listed.stdout + as_json.stdout
+    (row,) = json.loads(as_json.stdout)
+    assert row["name"] == "laptop-7" and row["revoked_at"] is None
+    assert row["last_used_at"] is not None, "the call above used it"
+    assert revoked.returncode == 0, revoked.stderr
+    assert events(team.receiver, team.token, PROMPT_EVENT).status == 401
+    (after,) = json.loads(cli(db, "tokens", "list", "--json").stdout)
+    assert after["revoked_at"] is not None
+    store = Store.open(db)
+    try:
+        journaled = store.conn.execute(
+            "SELECT kind, actor, body FROM journal WHERE kind LIKE 'token.%' ORDER BY seq"
+        ).fetchall()
+        stored_hash = store.conn.execute("SELECT hash FROM agent_tokens").fetchone()[0]
+    finally:
+        store.close()
+    assert [(kind, json.loads(body)) for kind, _, body in journaled] == [
+        ("token.created", {"name": "laptop-7"}),
+        ("token.revoked", {"name": "laptop-7"}),
+    ]
+    assert all(actor.startswith("user:") for _, actor, _ in journaled)
+    assert team.token not in stored_hash and len(stored_hash) == 64
+
+
+def test_tokens_create_says_on_stderr_that_it_is_shown_once(tmp_path: Path) -> None:
+    made = cli(tmp_path / "t.db", "--init", "tokens", "create", "ci-runner-3")
+
+    assert made.returncode == 0
+    assert made.stdout.count("\n") == 1 and " " not in made.stdout.strip()
+    assert "shown once" in made.stderr
+
+
+def test_a_live_name_cannot_be_given_twice_and_a_revoked_one_can(team: Team) -> None:
+    again = cli(team.remote_db, "tokens", "create", "laptop-7")
+    assert again.returncode != 0 and again.stdout == ""
+    assert cli(team.remote_db, "tokens", "revoke", "laptop-7").returncode == 0
+
+    renewed = cli(team.remote_db, "tokens", "create", "laptop-7")
+
+    assert renewed.returncode == 0
+    assert events(team.receiver, renewed.stdout.strip(), PROMPT_EVENT).status == 200
+    assert events(team.receiver, team.token, PROMPT_EVENT).status == 401
+
+
+def test_off_loopback_no_or_a_wrong_token_is_401(team: Team) -> None:
+    assert events(team.receiver, None, PROMPT_EVENT).status == 401
+    assert events(team.receiver, "not-a-token", PROMPT_EVENT).status == 401
+    path = f"/sessions/{SESSION}/context"
+    assert request(team.receiver.port, "GET", path).status == 401
+
+
+# --- the same answer as the local hook ----------------------------------------------------------
+
+
+def test_the_remote_hook_prints_what_the_local_hook_prints(team: Team) -> None:
+    start = hook_event("SessionStart", SESSION, team.repo, source="startup")
+    local_start, remote_start = team.local(start), team.remote(start)
+    assert (remote_start.returncode, remote_start.stderr) == (0, "")
+    assert "### Being assessed by the on-call engineer" in local_start.stdout
+    assert same_state(remote_start.stdout) == same_state(local_start.stdout)
+
+    team.approve_pending()
+    prompt = hook_event("UserPromptSubmit", SESSION, team.repo, prompt="go on")
+    local_prompt, remote_prompt = team.local(prompt), team.remote(prompt)
+    assert "payment-processor" in local_prompt.stdout
+    assert same_state(remote_prompt.stdout) == same_state(local_prompt.stdout)
+
+    edit = edit_event(SESSION, team.repo, AFFECTED)
+    local_edit, remote_edit = team.local(edit), team.remote(edit)
+    decision = json.loads(remote_edit.stdout)["hookSpecificOutput"]
+    assert decision["permissionDecision"] == "ask"
+    assert remote_edit.stdout == local_edit.stdout
+    assert team.errors() == []
+
+
+def test_the_server_registers_the_session_with_the_agents_repo_facts(team: Team) -> None:
+    team.remote(hook_event("SessionStart", SESSION, team.repo, source="startup"))
+
+    store = Store.open(team.remote_db)
+    try:
+        (row,) = store.conn.execute("SELECT data FROM sessions WHERE id = ?", (SESSION,))
+    finally:
+        store.close()
+    session = json.loads(row[0])
+    assert (session["repo"], session["branch"]) == (
+        "acme-payments/payments-api",
+        "fix/processor-retries",
+    )
+
+
+# --- offline, and refusals ------------------------------------------------------------------
+
+
+def test_with_the_server_stopped_the_cached_context_is_printed_with_its_age(team: Team) -> None:
+    started = team.remote(hook_event("SessionStart", SESSION, team.repo, source="startup"))
+    assert "Being assessed" in started.stdout
+    cached = list((team.home / "cache" / "oncall-tui" / "remote").glob("*.json"))
+    assert len(cached) == 1 and stat.S_IMODE(cached[0].stat().st_mode) == 0o600
+    team.receiver.stop()
+
+    offline = team.remote(hook_event("UserPromptSubmit", SESSION, team.repo, prompt="hi"))
+
+    heading = "oncall-tui: server unreachable; context from less than a minute ago"
+    assert offline.stdout.startswith(heading)
+    assert "Being assessed" in offline.stdout
+    assert offline.returncode == 0
+
+
+def test_a_server_that_never_answers_costs_the_hook_about_its_budget(team: Team) -> None:
+    """A listener that accepts and then says nothing: the hook stops waiting after 1 s."""
+    team.remote(hook_event("SessionStart", SESSION, team.repo, source="startup"))
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    try:
+        # The cache is per server: the silent one is given the same cached context.
+        (cached,) = (team.home / "cache" / "oncall-tui" / "remote").glob("*.json")
+        shutil.copyfile(cached, cached.parent / cache_file(url, SESSION).name)
+        began = time.monotonic()
+        offline = team.remote(
+            hook_event("UserPromptSubmit", SESSION, team.repo, prompt="hi"), server=url
+        )
+        elapsed = time.monotonic() - began
+    finally:
+        silent.close()
+    assert "server unreachable" in offline.stdout
+    assert elapsed < 5, "the hook waited for the silent server far beyond its budget"
+
+
+def test_without_a_cache_an_unreachable_server_prints_nothing(team: Team) -> None:
+    team.receiver.stop()
+
+    run = team.remote(hook_event("UserPromptSubmit", SESSION, team.repo, prompt="hi"))
+
+    assert (run.returncode, run.stdout, run.stderr) == (0, "", "")
+
+
+def test_a_wrong_token_prints_nothing_and_is_logged(team: Team) -> None:
+    run = team.remote(
+        hook_event("SessionStart", SESSION, team.repo, source="startup"),
+        ONCALL_TUI_TOKEN="wrong",
+    )
+
+    assert (run.returncode, run.stdout, run.stderr) == (0, "", "")
+    (error,) = team.errors()
+    assert error["error"].endswith("ServerRefusedError") and error["status"] == 401
+
+
+def test_a_token_file_readable_by_others_is_refused(team: Team) -> None:
+    token_file = team.home / "config" / "oncall-tui" / "token"
+    token_file.parent.mkdir(parents=True)
+    token_file.write_text(team.token + "\n")
+    token_file.chmod(0o644)
+    start = hook_event("SessionStart", SESSION, team.repo, source="startup")
+
+    loose = team.remote(start, ONCALL_TUI_TOKEN="")
+    token_file.chmod(0o600)
+    private = team.remote(start, ONCALL_TUI_TOKEN="")
+
+    assert (loose.returncode, loose.stdout, loose.stderr) == (0, "", "")
+    (error,) = team.errors()
+    assert error["error"].endswith("TokenFileTooOpenError") and "0600" in error["hint"]
+    assert "Being assessed" in private.stdout
+
+
+# --- the context since a version -----------------------------------------------------------
+
+
+def test_context_since_a_version_is_304_when_nothing_is_new(team: Team) -> None:
+    team.remote(hook_event("SessionStart", SESSION, team.repo, source="startup"))
+    auth = {"Authorization": f"Bearer {team.token}"}
+    path = f"/sessions/{SESSION}/context"
+
+    whole = request(team.receiver.port, "GET", path, headers=auth)
+    version = int(whole.headers["x-context-version"])
+    unchanged = request(team.receiver.port, "GET", f"{path}?since={version}", headers=auth)
+    team.approve_pending()
+    newer = request(team.receiver.port, "GET", f"{path}?since={version}", headers=auth)
+
+    assert whole.status == 200 and "Being assessed" in whole.body.decode()
+    assert (unchanged.status, unchanged.body) == (304, b"")
+    assert newer.status == 200 and int(newer.headers["x-context-version"]) > version
+    assert "payment-processor" in newer.body.decode()
+    bad = request(team.receiver.port, "GET", f"{path}?since=yesterday", headers=auth)
+    assert bad.status == 400
+
+
+def test_codex_through_the_environment_variable_is_denied_as_locally(team: Team) -> None:
+    """Every adapter goes remote the same way: here Codex, a shell write, the server named by
+    ``ONCALL_TUI_SERVER`` rather than ``--server``."""
+
+    def codex(name: str, remote: bool, **fields: Any) -> str:
+        payload = {"session_id": SESSION, "cwd": str(team.repo), "hook_event_name": name}
+        where = [] if remote else ["--db", str(team.local_db)]
+        done = subprocess.run(
+            [sys.executable, "-m", "oncall_tui", *where, "hook", "codex"],
+            input=json.dumps({**payload, **fields}).encode(),
+            capture_output=True,
+            cwd=team.repo,
+            env={**os.environ, **team.env(ONCALL_TUI_SERVER=team.receiver.url)} if remote else None,
+            timeout=HOOK_TIMEOUT_S,
+            check=False,
+        )
+        assert (done.returncode, done.stderr) == (0, b"")
+        return done.stdout.decode()
+
+    for remotely in (False, True):
+        codex("SessionStart", remotely, source="startup")
+    shell = {"tool_name": "Bash", "tool_input": {"command": f"sed -i 's/3/5/' {AFFECTED}"}}
+
+    local, answered = codex("PreToolUse", False, **shell), codex("PreToolUse", True, **shell)
+
+    assert json.loads(answered)["hookSpecificOutput"]["permissionDecision"] == "deny"
+    assert answered == local

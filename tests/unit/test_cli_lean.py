@@ -1,0 +1,155 @@
+"""The short commands start without the heavy parts: commands loaded by name, the listings read
+as plain JSON (same output as through the models), the settings read only when there is
+something to validate."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from oncall_tui.cli import COMMANDS, cli
+from oncall_tui.cli.app_context import configuration_to_validate
+from oncall_tui.cli.lazy_group import load_command
+from oncall_tui.cli.pushes_list import PUSH_STATES
+from oncall_tui.core.agents import Push, PushState
+from oncall_tui.core.models import Incident, Link
+from oncall_tui.store import listing, queries
+from oncall_tui.store.db import connect
+
+
+@pytest.fixture
+def quiet_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """No ``ONCALL_TUI_*`` variable, no config file: the lean path's conditions."""
+    for name in [n for n in os.environ if n.startswith("ONCALL_TUI_")]:
+        monkeypatch.delenv(name)
+    for variable in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
+        monkeypatch.setenv(variable, str(tmp_path / variable.lower()))
+    return dict(os.environ)
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The demo story: incidents with links, pushes of every kind the story makes."""
+    db = tmp_path_factory.mktemp("lean") / "demo.db"
+    seeded = CliRunner().invoke(cli, ["--db", str(db), "demo", "--seed-only"])
+    assert seeded.exit_code == 0, seeded.output
+    yield db
+
+
+def test_field_lists_are_the_models_fields() -> None:
+    assert set(Incident.model_fields) == listing.INCIDENT_FIELDS
+    assert set(Link.model_fields) == listing.LINK_FIELDS
+    assert set(Push.model_fields) == listing.PUSH_FIELDS
+    assert tuple(s.value for s in PushState) == PUSH_STATES
+
+
+def test_listed_documents_are_the_model_dumps(demo_db: Path) -> None:
+    conn = connect(demo_db)
+    try:
+        through_models = [
+            i.model_dump(mode="json")
+            for i in queries.list_incidents(conn, include_resolved=True, limit=500)
+        ]
+        assert any(i["links"] for i in through_models), "the story should have links"
+        assert listing.list_incidents(conn, include_resolved=True, limit=500) == through_models
+        rows = conn.execute("SELECT data FROM pushes ORDER BY number").fetchall()
+        pushes = [Push.model_validate_json(r[0]).model_dump(mode="json") for r in rows]
+        assert len({p["kind"] for p in pushes}) > 1
+        assert listing.list_pushes(conn, state=None, incident=None, limit=500) == pushes
+    finally:
+        conn.close()
+
+
+def test_a_row_from_an_older_model_goes_through_the_model(tmp_path: Path, demo_db: Path) -> None:
+    """A field added since the row was written comes back with its default, as the model
+    would give it (here ``deploy_freeze`` and a link's ``text``)."""
+    db = tmp_path / "older.db"
+    db.write_bytes(demo_db.read_bytes())
+    conn = connect(db)
+    try:
+        (incident_id, data) = conn.execute(
+            "SELECT id, data FROM incidents WHERE data LIKE '%\"links\":[{%'"
+        ).fetchone()
+        older = json.loads(data)
+        del older["deploy_freeze"]
+        older["links"] = [{"href": link["href"]} for link in older["links"]]
+        conn.execute("UPDATE incidents SET data = ? WHERE id = ?", (json.dumps(older), incident_id))
+        (listed,) = [
+            i for i in listing.list_incidents(conn, include_resolved=True) if i["id"] == incident_id
+        ]
+        assert listed["deploy_freeze"] is False
+        assert {link["text"] for link in listed["links"]} == {""}
+        assert listed == queries.get_incident(conn, incident_id).model_dump(mode="json")
+    finally:
+        conn.close()
+
+
+def test_listings_import_neither_pydantic_nor_textual(
+    demo_db: Path, quiet_env: dict[str, str]
+) -> None:
+    probe = (
+        "import sys\n"
+        "from oncall_tui.__main__ import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "heavy = sorted(m for m in ('pydantic', 'pydantic_settings', 'textual') if m in sys.modules)\n"
+        "print('heavy:', heavy, file=sys.stderr)\n"
+    )
+    for command in (["incidents", "--all"], ["pushes", "--json"]):
+        done = subprocess.run(
+            [sys.executable, "-c", probe, "--db", str(demo_db), *command],
+            capture_output=True,
+            text=True,
+            env=quiet_env,
+            check=False,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip(), command
+        assert done.stderr.strip() == "heavy: []", done.stderr
+
+
+def test_a_config_file_or_an_override_is_still_validated(
+    tmp_path: Path, quiet_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert not configuration_to_validate(None)
+    monkeypatch.setenv("ONCALL_TUI_DB", str(tmp_path / "x.db"))
+    assert not configuration_to_validate(None)
+    assert configuration_to_validate(tmp_path / "config.toml")
+    monkeypatch.setenv("ONCALL_TUI_POLICY__MODE", "auto")
+    assert configuration_to_validate(None)
+    monkeypatch.delenv("ONCALL_TUI_POLICY__MODE")
+    default = Path(quiet_env["XDG_CONFIG_HOME"]) / "oncall-tui" / "config.toml"
+    default.parent.mkdir(parents=True)
+    default.write_text("[server]\nprot = 1\n")
+    assert configuration_to_validate(None)
+    refused = CliRunner().invoke(cli, ["incidents"])
+    assert refused.exit_code == 1
+    assert "unknown key 'prot'" in refused.output
+
+
+def test_every_command_loads_under_its_name_and_help_lists_them() -> None:
+    for name, spec in COMMANDS.items():
+        command = load_command(spec)
+        assert command.name == name, spec
+    shown = CliRunner().invoke(cli, ["--help"], terminal_width=200)
+    assert shown.exit_code == 0, shown.output
+    listed = shown.output.split("Commands:")[1].split()
+    assert set(COMMANDS) <= set(listed)
+    assert "List incidents (active ones unless --all)." in shown.output
+
+
+def test_loading_a_non_command_is_refused() -> None:
+    with pytest.raises(TypeError, match="not a click command"):
+        load_command("oncall_tui.cli.app_context:print_json")
+    assert isinstance(load_command("oncall_tui.cli.incidents_list:incidents"), click.Command)
