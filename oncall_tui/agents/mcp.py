@@ -92,6 +92,20 @@ def _when(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def bound_session(given: str | None, default_session: str | None) -> str:
+    """The session a call acts for: the one the server is bound to, or else the one given
+    (both backends, local and ``--server``, keep the same rule)."""
+    session_id = validate_session_id(given) if given else default_session
+    if not session_id:
+        raise ValueError("no session id: pass session_id, or start the server with --session")
+    if default_session and session_id != default_session:
+        raise ValueError(
+            f"this server serves session {default_session} only;"
+            f" it cannot act for session {session_id}"
+        )
+    return session_id
+
+
 def incident_summary(incident: Incident, changes: list[tuple[ChangeLink, StoredSignal]]) -> str:
     """Markdown from structured fields only.
 
@@ -184,15 +198,7 @@ class _Backend:
         agent's alone: it acts and reads for no other session, so one agent cannot acknowledge,
         take delivery of or read another's context by naming it.
         """
-        session_id = validate_session_id(given) if given else self.default_session
-        if not session_id:
-            raise ValueError("no session id: pass session_id, or start the server with --session")
-        if self.default_session and session_id != self.default_session:
-            raise ValueError(
-                f"this server serves session {self.default_session} only;"
-                f" it cannot act for session {session_id}"
-            )
-        return session_id
+        return bound_session(given, self.default_session)
 
     def seen(self, store: Store, session_id: str) -> None:
         """A call proves the agent is alive: without this an MCP-only session would go idle,

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from oncall_tui.agents.hook.remote import read_token
-from oncall_tui.agents.mcp import Format, server_for
+from oncall_tui.agents.mcp import Format, bound_session, server_for
 from oncall_tui.core.agents import NoteKind, validate_session_id
 from oncall_tui.core.models import Incident
 from oncall_tui.store.db import StoreUnavailableError
@@ -43,15 +43,7 @@ class HttpBackend:
 
     def session_id(self, given: str | None) -> str:
         """As the local backend: a server started for a session serves no other."""
-        session_id = validate_session_id(given) if given else self.default_session
-        if not session_id:
-            raise ValueError("no session id: pass session_id, or start the server with --session")
-        if self.default_session and session_id != self.default_session:
-            raise ValueError(
-                f"this server serves session {self.default_session} only;"
-                f" it cannot act for session {session_id}"
-            )
-        return session_id
+        return bound_session(given, self.default_session)
 
     def document(self, session_id: str, fmt: Format) -> str:
         sid = quote(self.session_id(session_id), safe="")

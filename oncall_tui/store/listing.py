@@ -84,14 +84,14 @@ PUSH_FIELDS = frozenset(
 """The fields of :class:`~oncall_tui.core.agents.Push` (a test holds the two equal)."""
 
 
-def list_incidents(
+def incident_rows(
     conn: sqlite3.Connection,
     *,
     include_resolved: bool = False,
     limit: int = 500,
     service: str | None = None,
-) -> list[dict[str, Any]]:
-    """What :func:`~oncall_tui.store.queries.list_incidents` finds, as JSON documents."""
+) -> list[str]:
+    """The ``data`` of the incidents a listing shows, in its order (JSON, not parsed)."""
     clauses = []
     params: list[object] = []
     if not include_resolved:
@@ -103,7 +103,19 @@ def list_incidents(
     rows = conn.execute(
         f"SELECT data FROM incidents {where} {INCIDENT_ORDER} LIMIT ?", (*params, limit)
     ).fetchall()
-    return [_incident_document(r[0]) for r in rows]
+    return [str(r[0]) for r in rows]
+
+
+def list_incidents(
+    conn: sqlite3.Connection,
+    *,
+    include_resolved: bool = False,
+    limit: int = 500,
+    service: str | None = None,
+) -> list[dict[str, Any]]:
+    """What :func:`~oncall_tui.store.queries.list_incidents` finds, as JSON documents."""
+    rows = incident_rows(conn, include_resolved=include_resolved, limit=limit, service=service)
+    return [_incident_document(data) for data in rows]
 
 
 def list_pushes(

@@ -10,6 +10,7 @@ import sqlite3
 
 from oncall_tui.core.models import ChangeLink, Incident, StoredSignal
 from oncall_tui.store.listing import INCIDENT_ORDER as INCIDENT_ORDER  # the dashboard too
+from oncall_tui.store.listing import incident_rows
 
 
 class NotFoundError(LookupError):
@@ -23,18 +24,8 @@ def list_incidents(
     limit: int = 500,
     service: str | None = None,
 ) -> list[Incident]:
-    clauses = []
-    params: list[object] = []
-    if not include_resolved:
-        clauses.append("state != 'resolved'")
-    if service:
-        clauses.append("service = ?")
-        params.append(service)
-    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    rows = conn.execute(
-        f"SELECT data FROM incidents {where} {INCIDENT_ORDER} LIMIT ?", (*params, limit)
-    ).fetchall()
-    return [Incident.model_validate_json(r[0]) for r in rows]
+    rows = incident_rows(conn, include_resolved=include_resolved, limit=limit, service=service)
+    return [Incident.model_validate_json(data) for data in rows]
 
 
 def get_incident(conn: sqlite3.Connection, incident_id: str) -> Incident:
