@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -68,15 +68,21 @@ def record(
         if db is None or error is None or not db.is_file():
             return
         line = error_line(component, error, event=event, now=now)
-        _append(log_path(db), rotated_path(db), line.encode("utf-8"))
+        append_bounded(log_path(db), rotated_path(db), line.encode("utf-8"))
     except Exception:  # the log is best effort: the caller is already handling a failure
         return
 
 
 def error_line(
-    component: str, error: BaseException, *, event: str | None = None, now: datetime | None = None
+    component: str,
+    error: BaseException,
+    *,
+    event: str | None = None,
+    now: datetime | None = None,
+    extra: Mapping[str, object] | None = None,
 ) -> str:
-    """The JSON line for ``error``, newline included; no message text, no payload."""
+    """The JSON line for ``error``, newline included; no message text, no payload. ``extra``:
+    fixed fields the caller adds (a hint, a status), never text from the failure."""
     at = (now or datetime.now(UTC)).astimezone(UTC)
     entry: dict[str, object] = {
         "at": at.isoformat(timespec="milliseconds"),
@@ -89,6 +95,7 @@ def error_line(
     if causes:
         entry["caused_by"] = causes
     entry["frames"] = _frames(error.__traceback__)
+    entry.update(extra or {})
     return json.dumps(entry, separators=(",", ":")) + "\n"
 
 
@@ -134,7 +141,7 @@ def _short_file(filename: str) -> str:
     return "/".join(parts[-2:])
 
 
-def _append(path: Path, previous: Path, data: bytes) -> None:
+def append_bounded(path: Path, previous: Path, data: bytes) -> None:
     """One ``write()`` in append mode, after rotating a full log.
 
     Two hooks may find the log full at once; only the one whose descriptor still names the

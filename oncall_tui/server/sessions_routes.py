@@ -158,10 +158,9 @@ def routes(settings: Settings, clock: Clock) -> list[Route]:
         if header and _source_admits(header, accepted):
             return
         token = _bearer(header)
-        verdict = await in_store(partial(_agent_token_verdict, token=token))
-        if verdict is True:
+        if token is not None and await in_store(partial(check_token, token=token)) is not None:
             return
-        if verdict is None and not accepted and not header:
+        if not header and not accepted and not await in_store(_tokens_issued):
             raise _Refused(
                 403, "sessions over HTTP off loopback need a token: see `oncall-tui tokens`"
             )
@@ -203,7 +202,8 @@ def _context_document(
         raise NotFoundError(f"no session {session_id}")
     key, stale = fence_key(store), stale_notes(ctx.notes, store.clock.now())
     if since is not None:
-        return (render_delta(ctx, key, since) or "" if ctx.seq > since else ""), ctx.seq
+        newer = render_delta(ctx, key, since) if ctx.seq > since else None
+        return newer or "", ctx.seq
     if as_json:
         return render_json(ctx, key, stale_notes=stale).model_dump_json(indent=2) + "\n", ctx.seq
     return render_markdown(ctx, key, stale_notes=stale), ctx.seq
@@ -241,13 +241,11 @@ def _bearer(header: str | None) -> str | None:
     return value.strip() or None if scheme.lower() == "bearer" else None
 
 
-def _agent_token_verdict(store: Store, *, token: str | None) -> bool | None:
-    """True for a live agent token; None when no agent token is live at all (so none can be
-    right), else False."""
-    if token is not None and check_token(store, token) is not None:
-        return True
+def _tokens_issued(store: Store) -> bool:
+    """Whether any agent token is live: without one, and without source credentials, nothing
+    could admit a caller, which the refusal says."""
     live = store.conn.execute("SELECT 1 FROM agent_tokens WHERE revoked_at IS NULL LIMIT 1")
-    return False if live.fetchone() is not None else None
+    return live.fetchone() is not None
 
 
 BodyT = TypeVar("BodyT", bound=BaseModel)

@@ -38,6 +38,21 @@ MAX_HELD_ROWS = 64
 recording thousands (a bulk import) must not make each lookup scan them all."""
 
 
+def incident_row(incident: Incident) -> tuple[object, ...]:
+    """The ``incidents`` row of ``incident``, in the table's column order."""
+    return (
+        incident.id,
+        incident.number,
+        incident.state.value,
+        incident.severity.rank,
+        incident.service,
+        iso(incident.opened_at),
+        iso(incident.signal_time),
+        iso(incident.updated_at),
+        incident.model_dump_json(),
+    )
+
+
 class SqlTables:
     """Entity reads and writes on one connection; the caller owns the transaction.
 
@@ -152,17 +167,7 @@ class SqlTables:
             " severity_rank = excluded.severity_rank, service = excluded.service,"
             " opened_at = excluded.opened_at, signal_started_at = excluded.signal_started_at,"
             " updated_at = excluded.updated_at, data = excluded.data",
-            (
-                incident.id,
-                incident.number,
-                incident.state.value,
-                incident.severity.rank,
-                incident.service,
-                iso(incident.opened_at),
-                iso(incident.signal_time),
-                iso(incident.updated_at),
-                incident.model_dump_json(),
-            ),
+            incident_row(incident),
         )
 
     def get_signal(self, signal_id: int) -> StoredSignal | None:

@@ -83,7 +83,7 @@ def build_db(db: Path, *, incidents: int, sessions: int, journal: int, now: date
         StoredSignal,
     )
     from oncall_tui.store.journal import Store
-    from oncall_tui.store.tables import SqlTables
+    from oncall_tui.store.tables import SqlTables, incident_row
 
     Store.open(db).close()  # schema
     severities = list(Severity)
@@ -130,19 +130,7 @@ def build_db(db: Path, *, incidents: int, sessions: int, journal: int, now: date
                 signal_count=10,
                 last_signal_at=opened,
             )
-            incident_rows.append(
-                (
-                    incident.id,
-                    incident.number,
-                    incident.state.value,
-                    incident.severity.rank,
-                    incident.service,
-                    iso(incident.opened_at),
-                    iso(incident.signal_time),
-                    iso(incident.updated_at),
-                    incident.model_dump_json(),
-                )
-            )
+            incident_rows.append(incident_row(incident))
             if not active:
                 continue  # a resolved incident's signals are not on the first screen
             for k in range(10):

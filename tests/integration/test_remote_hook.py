@@ -18,7 +18,6 @@ import socket
 import stat
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from oncall_tui.actions import Rules
 from oncall_tui.actions.pushes import approve
@@ -47,6 +45,7 @@ from tests.integration.test_hook import (
     prepare_db,
     run_hook,
 )
+from tests.support.loopback_server import LoopbackServer, serve_on_loopback
 from tests.support.receiver_http import Reply, request
 
 AFFECTED = "services/processor/retry.py"
@@ -54,34 +53,25 @@ AFFECTED = "services/processor/retry.py"
 
 @dataclass
 class Receiver:
-    port: int
     db: Path
-    server: uvicorn.Server
-    thread: threading.Thread
+    served: LoopbackServer
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.served.url
+
+    @property
+    def port(self) -> int:
+        return self.served.port
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
+        self.served.stop()
 
 
 def start_receiver(db: Path, host: str = "0.0.0.0") -> Receiver:
     """The whole receiver app on a loopback socket, believing it is bound to ``host``."""
     settings = Settings(db=db, server={"host": host})
-    app = create_app(settings, SystemClock())
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the receiver did not start"
-        time.sleep(0.02)
-    return Receiver(sock.getsockname()[1], db, server, thread)
+    return Receiver(db, serve_on_loopback(create_app(settings, SystemClock()), lifespan="on"))
 
 
 def cli(

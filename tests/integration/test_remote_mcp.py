@@ -10,10 +10,10 @@ from contextlib import asynccontextmanager
 import anyio
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
-from mcp_types import CallToolResult, TextContent
 
 from oncall_tui.agents.hook.core import SESSION_START
 from tests.integration.test_hook import SESSION, hook_event
+from tests.integration.test_mcp import text_of
 from tests.integration.test_remote_hook import Team, team
 
 __all__ = ["team"]  # the fixture, shared with the remote hook's tests
@@ -34,10 +34,6 @@ async def connected(world: Team, token: str) -> AsyncIterator[ClientSession]:
         ):
             await session.initialize()
             yield session
-
-
-def text_of(result: CallToolResult) -> str:
-    return "\n".join(c.text for c in result.content if isinstance(c, TextContent))
 
 
 async def test_get_context_reads_through_the_server(team: Team) -> None:

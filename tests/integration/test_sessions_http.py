@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 import sqlite3
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -19,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 
 from oncall_tui.actions import Rules
@@ -30,6 +26,7 @@ from oncall_tui.core.clock import SystemClock
 from oncall_tui.ingest.record import Ingestor
 from oncall_tui.server.sessions_routes import routes
 from oncall_tui.store.journal import Store
+from tests.support.loopback_server import LoopbackServer, serve_on_loopback
 from tests.support.receiver_http import Reply, request
 from tests.support.samples import sample
 
@@ -78,7 +75,7 @@ def api(tmp_path: Path) -> Iterator[ApiFactory]:
 
     ``host`` only sets what the routes believe they are bound to; the socket is always loopback.
     """
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+    servers: list[LoopbackServer] = []
 
     def start(
         *,
@@ -91,23 +88,13 @@ def api(tmp_path: Path) -> Iterator[ApiFactory]:
             db=db, server={"host": host, "max_body_bytes": max_body_bytes}, sources=sources or {}
         )
         Store.open(db).close()  # an existing, migrated DB, as ``serve`` leaves it
-        app = Starlette(routes=routes(settings, SystemClock()))
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert time.monotonic() < deadline, "the test server did not start"
-            time.sleep(0.02)
-        servers.append((server, thread))
-        return Api(sock.getsockname()[1], db)
+        served = serve_on_loopback(Starlette(routes=routes(settings, SystemClock())))
+        servers.append(served)
+        return Api(served.port, db)
 
     yield start
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(10)
+    for served in servers:
+        served.stop()
 
 
 def incident_for(api: Api) -> None:

@@ -1,7 +1,10 @@
 """``oncall-tui ingest`` with many deliveries: several files, NDJSON on stdin or in files.
 
 Real files on disk, the real store, click's runner; the PagerDuty samples are signed with the
-sample secret, which the configuration gets from the environment as a user's would.
+sample secret, which the configuration gets from the environment as a user's would. The samples
+are Webhooks v3 deliveries shaped as PagerDuty's docs show them, with their
+``X-PagerDuty-Signature: v1=<hex>`` headers beside them
+(https://developer.pagerduty.com/docs/webhooks-overview and its "Verifying Signatures" page).
 """
 
 from __future__ import annotations

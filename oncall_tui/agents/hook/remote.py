@@ -28,8 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from oncall_tui.agents.error_log import _append as append_bounded
-from oncall_tui.agents.error_log import error_line
+from oncall_tui.agents.error_log import append_bounded, error_line
 from oncall_tui.agents.hook.core import DEBUG_ENV, local_facts
 from oncall_tui.agents.hook.model import Adapter, Event, HookAnswer, HookInput
 from oncall_tui.paths import APP, config_dir, xdg_dir
@@ -219,11 +218,9 @@ def remote_answer(hook: HookInput, server: str, *, now: float | None = None) -> 
     try:
         data = json.loads(post_event(server, token, hook.session_id, body, left))
     except ServerUnreachableError:
-        return (
-            offline_answer(load_context(server, hook.session_id), clock)
-            if delivers
-            else (HookAnswer())
-        )
+        if not delivers:
+            return HookAnswer()
+        return offline_answer(load_context(server, hook.session_id), clock)
     context = data.get("context") or ""
     guard = data.get("guard")
     if not isinstance(context, str) or not (guard is None or isinstance(guard, str)):
@@ -256,15 +253,15 @@ ERROR_HINTS = {
 def log_error(error: BaseException, *, component: str, event: str | None = None) -> None:
     """One line in the remote hooks' log (class, frames and a fixed hint); never raises."""
     try:
-        entry = json.loads(error_line(component, error, event=event))
+        extra: dict[str, object] = {}
         hint = next((text for kind, text in ERROR_HINTS.items() if isinstance(error, kind)), None)
         if hint:
-            entry["hint"] = hint
+            extra["hint"] = hint
         if isinstance(error, ServerRefusedError):
-            entry["status"] = error.args[0]
+            extra["status"] = error.args[0]
+        line = error_line(component, error, event=event, extra=extra)
         path = cache_dir() / ERROR_LOG
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        line = (json.dumps(entry, separators=(",", ":")) + "\n").encode("utf-8")
-        append_bounded(path, path.with_name(ERROR_LOG + ".1"), line)  # rotated as beside a DB
+        append_bounded(path, path.with_name(ERROR_LOG + ".1"), line.encode("utf-8"))
     except Exception:  # the log is best effort: the caller is already handling a failure
         return
