@@ -7,6 +7,7 @@ Precedence: explicit values > ``ONCALL_TUI_*`` environment (``__`` for nesting, 
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 import tomllib
@@ -32,7 +33,6 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from oncall_tui.core.health import DEFAULT_SILENCE_S
 from oncall_tui.core.urls import MASK, without_userinfo
 from oncall_tui.core.validation_text import describe_problem, location
 from oncall_tui.paths import default_config_path, default_db_path, default_export_dir
@@ -42,12 +42,15 @@ from oncall_tui.sources.base import ServiceMapping
 ENV_PREFIX = "ONCALL_TUI_"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
+DEFAULT_SILENCE_S = 900.0
+"""``[health] silence_s`` (defined here: every command loads settings, few need core.health)."""
+
 
 class Section(BaseModel):
     """A table of the config file. Unknown keys are errors: ``secert = "..."`` under a source
     must not leave it accepting unsigned deliveries because the key was silently ignored."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # validators built on first use
 
 
 class ServerSettings(Section):
@@ -301,8 +304,9 @@ class _EnvSettings(EnvSettingsSource):
 class Settings(BaseSettings):
     """The effective configuration of one process."""
 
+    # Built on first use: :func:`load_settings` validates its subclass naming the file.
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid"
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", defer_build=True
     )
 
     db: Path = Field(default_factory=default_db_path)
@@ -355,21 +359,28 @@ def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings
     if config_path is not None and not path.exists():
         raise ConfigError(f"config file not found: {path}")
 
-    class FileSettings(Settings):
-        # The file is a class-level setting in pydantic-settings; a subclass per load keeps
-        # it out of global state.
-        model_config = SettingsConfigDict(toml_file=path if path.exists() else None)
-
+    settings_of_file = _settings_class(path if path.exists() else None)
     _check_env_sections()
     label = str(path) if path.exists() else "configuration"
     try:
-        return FileSettings(**{k: v for k, v in overrides.items() if v is not None})
+        return settings_of_file(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
         raise ConfigError(describe_errors(exc, label)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{label}: not valid TOML: {exc}") from None
     except ValueError as exc:
         raise ConfigError(f"{label}: {exc}") from exc
+
+
+@functools.lru_cache(maxsize=8)
+def _settings_class(toml_file: Path | None) -> type[Settings]:
+    """Settings read from ``toml_file`` (at every load). A class-level setting in pydantic-settings:
+    a subclass per file keeps it out of global state; one per process builds its validator once."""
+
+    class FileSettings(Settings):
+        model_config = SettingsConfigDict(toml_file=toml_file)
+
+    return FileSettings
 
 
 def unknown_key(key: object, known: Sequence[str] | set[str] | dict[str, Any]) -> str:

@@ -12,9 +12,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from oncall_tui.core.frozen import Frozen
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every hook call
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 GIT_TIMEOUT_S = 0.5
 _GIT_ENV = {
@@ -23,25 +27,29 @@ _GIT_ENV = {
     "GIT_TERMINAL_PROMPT": "0",
     "LC_ALL": "C",
 }
-_SCP_LIKE = re.compile(r"^(?:[^@/]+@)?[^/:]+:(?!//)(?P<path>.+)$")
-_URL = re.compile(r"^(?:https?|ssh|git(?:\+ssh)?)://[^/]+/(?P<path>.+)$", re.IGNORECASE)
+# Patterns rather than compiled: each hook call is a new process, and most never use them
+# (``re`` compiles and caches one on its first use).
+_SCP_LIKE = r"^(?:[^@/]+@)?[^/:]+:(?!//)(?P<path>.+)$"
+_URL = r"(?i)^(?:https?|ssh|git(?:\+ssh)?)://[^/]+/(?P<path>.+)$"
 _HEADS = "refs/heads/"
 _RETABLE_DUMMY = "refs/heads/.invalid"
-_COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_COMMIT_ID = r"[0-9a-f]{40}|[0-9a-f]{64}"
 _GIT_LOCATION_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_CEILING_DIRECTORIES", "GIT_COMMON_DIR")
 """Variables with which git finds another repository (or tree) than the walk up from the cwd."""
 TOOL_PATH_KEYS = ("file_path", "path", "notebook_path")
 """Keys of Claude Code's ``tool_input`` that name a file (Edit, Write, Read, NotebookEdit...)."""
 
 
-@dataclass(frozen=True)
-class RepoInfo:
+class RepoInfo(Frozen):
     """The checkout a session works in, as git sees it."""
 
-    root: Path | None
-    """The working tree's top level (symlinks resolved, as git reports it); None outside git."""
-    branch: str | None
-    """None on a detached HEAD: a commit id says nothing about the work in progress."""
+    __slots__ = ("root", "branch")
+
+    def __init__(self, root: Path | None, branch: str | None) -> None:
+        self.root: Final = root
+        """The working tree's top level (symlinks resolved, as git reports it); None outside git."""
+        self.branch: Final = branch
+        """None on a detached HEAD: a commit id says nothing about the work in progress."""
 
 
 def repo_info(cwd: str) -> RepoInfo:
@@ -107,7 +115,7 @@ def _from_head(root: Path, head: str) -> RepoInfo | None:
         if not ref.startswith(_HEADS) or ref == _RETABLE_DUMMY:
             return None
         return RepoInfo(root, ref.removeprefix(_HEADS) or None)
-    if _COMMIT_ID.fullmatch(head):
+    if re.fullmatch(_COMMIT_ID, head):
         return RepoInfo(root, None)  # detached
     return None
 
@@ -144,7 +152,7 @@ def slug_from_url(url: str) -> str | None:
     from oncall_tui.core.urls import without_userinfo  # a session is registered: not a hot path
 
     text = without_userinfo(url.strip())
-    match = _URL.match(text) or (None if "://" in text else _SCP_LIKE.match(text))
+    match = re.match(_URL, text) or (None if "://" in text else re.match(_SCP_LIKE, text))
     if match is None:
         return None
     segments = [

@@ -100,9 +100,12 @@ class AppContext:
         self._conn = None
 
 
-LEAN_ENVIRONMENT = frozenset({"ONCALL_TUI_DB", "ONCALL_TUI_CONFIG"})
-"""The root options' own variables (``--db``, ``--config``): the only ones the settings do not
-validate as overrides of a section."""
+LEAN_ENVIRONMENT = frozenset(
+    f"ONCALL_TUI_{name}" for name in ("DB", "CONFIG", "USER", "DEBUG", "SERVER", "TOKEN")
+)
+"""Variables the settings do not validate as overrides of a section: the root options' own
+(``--db``, ``--config``), the engineer's name for the journal, the debug switch, and the agent
+client's server and token."""
 
 
 def configuration_to_validate(config_path: Path | None) -> bool:

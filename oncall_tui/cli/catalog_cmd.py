@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from oncall_tui.actions.actor import engineer
 from oncall_tui.actions.catalog import CodeownersReport, load_catalogs
+from oncall_tui.actor import engineer
 from oncall_tui.agents.repo import repo_info, repo_slug
 from oncall_tui.cli.app_context import app_context, friendly_errors, print_json
 from oncall_tui.core.catalog_explain import explain_path

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from oncall_tui.actions import guard as guard_actions
-from oncall_tui.actions.actor import engineer
+from oncall_tui.actor import engineer
 from oncall_tui.cli.app_context import app_context, friendly_errors
 from oncall_tui.core.sanitize import display_text
 

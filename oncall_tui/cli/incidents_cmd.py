@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from oncall_tui.actions.actor import current_user, engineer
 from oncall_tui.actions.incidents import change_incident_state
+from oncall_tui.actor import current_user, engineer
 from oncall_tui.cli.app_context import app_context, friendly_errors, print_json
 from oncall_tui.cli.incidents_list import incidents
 from oncall_tui.core.models import Incident, IncidentState

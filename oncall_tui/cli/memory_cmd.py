@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from oncall_tui.actions import repo_memory
-from oncall_tui.actions.actor import engineer
+from oncall_tui.actor import engineer
 from oncall_tui.agents.repo import repo_slug
 from oncall_tui.cli.app_context import app_context, friendly_errors
 from oncall_tui.core.sanitize import display_text

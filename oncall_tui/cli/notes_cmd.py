@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from oncall_tui.actions import notes as note_actions
-from oncall_tui.actions.actor import engineer
+from oncall_tui.actor import engineer
 from oncall_tui.cli.app_context import app_context, friendly_errors, print_json
 from oncall_tui.core.agents import NoteKind
 from oncall_tui.core.sanitize import display_text

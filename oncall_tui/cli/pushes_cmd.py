@@ -1,19 +1,17 @@
 """``approve``, ``reject``, ``edit``, ``broadcast`` (``pushes`` lives in :mod:`.pushes_list`,
-which starts without the models)."""
+which starts without the models).
+
+``approve`` and ``reject`` ask a running ``serve`` to decide first (:mod:`.via_serve`), so they
+import the models and the store's journal side only when they decide themselves.
+"""
 
 from __future__ import annotations
 
 import click
 
-from oncall_tui.actions import pushes as push_actions
-from oncall_tui.actions.actor import engineer
+from oncall_tui.actor import engineer
 from oncall_tui.cli.app_context import app_context, friendly_errors
-from oncall_tui.core.agents import Push
-from oncall_tui.core.plural import counted
-
-
-def _show(push: Push) -> None:
-    click.echo(f"{push.id} is {push.state.value}")
+from oncall_tui.cli.via_serve import decide_via_serve
 
 
 @click.command()
@@ -22,9 +20,15 @@ def _show(push: Push) -> None:
 def approve(push_id: str) -> None:
     """Approve a pending push: its context reaches the agent."""
     app = app_context()
-    push = push_actions.approve(app.store, push_id, engineer(), app.rules)
-    _export_after_decision()
-    _show(push)
+    by = engineer()
+    decided = decide_via_serve(app.conn, "approve", push_id, {"by": by})
+    if decided is None:
+        from oncall_tui.actions import pushes as push_actions
+
+        push = push_actions.approve(app.store, push_id, by, app.rules)
+        _export_after_decision()
+        decided = push.id, push.state.value
+    click.echo("{} is {}".format(*decided))
 
 
 @click.command()
@@ -33,9 +37,16 @@ def approve(push_id: str) -> None:
 @friendly_errors
 def reject(push_id: str, reason: str) -> None:
     """Reject a pending push: the agent is not told (its "being assessed" notice goes too)."""
-    push = push_actions.reject(app_context().store, push_id, engineer(), reason)
-    _export_after_decision()
-    _show(push)
+    app = app_context()
+    by = engineer()
+    decided = decide_via_serve(app.conn, "reject", push_id, {"by": by, "reason": reason})
+    if decided is None:
+        from oncall_tui.actions import pushes as push_actions
+
+        push = push_actions.reject(app.store, push_id, by, reason)
+        _export_after_decision()
+        decided = push.id, push.state.value
+    click.echo("{} is {}".format(*decided))
 
 
 @click.command()
@@ -43,6 +54,8 @@ def reject(push_id: str, reason: str) -> None:
 @friendly_errors
 def edit(push_id: str) -> None:
     """Edit a push's guidance in $EDITOR; saved as a new pending version."""
+    from oncall_tui.actions import pushes as push_actions
+
     store = app_context().store
     current = store.tables().get_push(
         push_id.upper() if push_id.upper().startswith("P-") else f"P-{push_id}"
@@ -68,6 +81,9 @@ def edit(push_id: str) -> None:
 @friendly_errors
 def broadcast(incident_id: str, message: str, repo: str | None, yes: bool) -> None:
     """Send an engineer's message about an incident to every active session."""
+    from oncall_tui.actions import pushes as push_actions
+    from oncall_tui.core.plural import counted
+
     app = app_context()
     audience = push_actions.broadcast_audience(app.store, app.rules, repo)
     if not audience:

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from oncall_tui.actions import sessions as session_actions
-from oncall_tui.actions.actor import engineer
+from oncall_tui.actor import engineer
 from oncall_tui.agents.hook.adapters import MODULES, adapter
 from oncall_tui.agents.hook.core import emit, report_internal_error, run_hook
 from oncall_tui.cli.app_context import app_context, friendly_errors, print_json

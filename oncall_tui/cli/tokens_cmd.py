@@ -6,7 +6,7 @@ from datetime import datetime
 
 import click
 
-from oncall_tui.actions.actor import engineer
+from oncall_tui.actor import engineer
 from oncall_tui.cli.app_context import app_context, friendly_errors, print_json
 from oncall_tui.store import tokens as token_store
 

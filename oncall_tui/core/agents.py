@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import (
     BaseModel,
+    ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
     field_validator,
@@ -54,6 +55,10 @@ class SessionState(StrEnum):
 
 class AgentSession(BaseModel):
     """An AI coding agent at work, as projected from ``session.*`` entries."""
+
+    # Validators are built on first use, not at import: a short-lived command (a hook, an
+    # approval) pays only for the models it validates.
+    model_config = ConfigDict(defer_build=True)
 
     id: str
     agent: AgentKind = AgentKind.OTHER
@@ -135,6 +140,8 @@ class PushKind(StrEnum):
 class Push(BaseModel):
     """Context one session (or an audience, for a broadcast) should receive about one incident."""
 
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     number: int
     incident_id: str
@@ -207,6 +214,8 @@ class NoteKind(StrEnum):
 
 class Note(BaseModel):
     """Operational memory that outlives sessions, for every session touching the service."""
+
+    model_config = ConfigDict(defer_build=True)
 
     id: str
     number: int

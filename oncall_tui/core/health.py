@@ -28,9 +28,6 @@ from typing import Any
 
 from oncall_tui.core.clock import age, iso
 
-DEFAULT_SILENCE_S = 900.0
-"""``[health] silence_s``: a configured source quiet for longer than this is marked silent."""
-
 
 @dataclass(frozen=True)
 class SourceExpectation:

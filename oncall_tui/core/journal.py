@@ -5,9 +5,10 @@ kind: ``Writer.append(PushApproved(...))`` is the whole call. The JSON a body wr
 JSON the journal has always held (same keys, optional keys left out as before), so rows
 already on disk decode into the same bodies.
 
-Bodies are frozen slotted dataclasses, not pydantic models: the fold of an alert storm builds
-two of them per alert, and the pydantic models they carry (a signal, a push) are already
-validated where they were made. Decoding a stored row validates those models as before.
+Bodies are frozen slotted records (:func:`~oncall_tui.core.journal_body.record`), not pydantic
+models: the fold of an alert storm builds two of them per alert, and the pydantic models they
+carry (a signal, a push) are already validated where they were made. Decoding a stored row
+validates those models as before.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pydantic import BaseModel
 from oncall_tui.core import commit_records
 from oncall_tui.core.agents import AgentSession, Note, Push
 from oncall_tui.core.journal_body import JournalBody as JournalBody
+from oncall_tui.core.journal_body import record
 from oncall_tui.core.journal_notes import NoteAccepted as NoteAccepted
 from oncall_tui.core.journal_notes import NoteAdded as NoteAdded
 from oncall_tui.core.journal_notes import NoteRejected as NoteRejected
@@ -138,12 +140,12 @@ def _body(
     omitted_when_none: Iterable[str] = (),
     models: Mapping[str, type[BaseModel]] | None = None,
 ) -> Callable[[type[BodyT]], type[BodyT]]:
-    """Register a body class for ``kind`` (its dataclass fields become its JSON keys; those in
+    """Register a body class for ``kind`` (its record fields become its JSON keys; those in
     ``models`` hold that model)."""
 
     def register(cls: type[BodyT]) -> type[BodyT]:
         cls.KIND = kind
-        cls._KEYS = tuple(vars(cls)["__dataclass_fields__"])
+        cls._KEYS = cls._FIELDS
         cls._OMITTED_WHEN_NONE = frozenset(omitted_when_none)
         cls._MODELS = dict(models or {})
         _BY_KIND[kind.value] = cls
@@ -156,13 +158,13 @@ def _body(
 
 
 @_body(Kind.SIGNAL_RECORDED, models={"signal": Signal})
-@dataclass(frozen=True, slots=True)
+@record
 class SignalRecorded(JournalBody):
     signal: Signal
 
 
 @_body(Kind.DELIVERY_ACCEPTED)
-@dataclass(frozen=True, slots=True)
+@record
 class DeliveryAccepted(JournalBody):
     delivery_id: int
     source: str
@@ -170,7 +172,7 @@ class DeliveryAccepted(JournalBody):
 
 
 @_body(Kind.DELIVERY_REJECTED, omitted_when_none=("http_status",))
-@dataclass(frozen=True, slots=True)
+@record
 class DeliveryRejected(JournalBody):
     delivery_id: int | None
     """``None`` when the refusal was counted but its bytes were not kept."""
@@ -183,7 +185,7 @@ class DeliveryRejected(JournalBody):
 
 
 @_body(Kind.INCIDENT_OPENED)
-@dataclass(frozen=True, slots=True)
+@record
 class IncidentOpened(JournalBody):
     incident_id: str
     number: int
@@ -195,14 +197,14 @@ class IncidentOpened(JournalBody):
 
 
 @_body(Kind.INCIDENT_SIGNAL_ATTACHED)
-@dataclass(frozen=True, slots=True)
+@record
 class SignalAttached(JournalBody):
     incident_id: str
     signal_id: int
 
 
 @_body(Kind.INCIDENT_STATE_CHANGED)
-@dataclass(frozen=True, slots=True)
+@record
 class StateChanged(JournalBody):
     incident_id: str
     state: str
@@ -211,7 +213,7 @@ class StateChanged(JournalBody):
 
 
 @_body(Kind.INCIDENT_FREEZE_CHANGED)
-@dataclass(frozen=True, slots=True)
+@record
 class FreezeChanged(JournalBody):
     incident_id: str
     frozen: bool
@@ -220,7 +222,7 @@ class FreezeChanged(JournalBody):
 
 
 @_body(Kind.CHANGE_LINKED)
-@dataclass(frozen=True, slots=True)
+@record
 class ChangeLinked(JournalBody):
     incident_id: str
     signal_id: int
@@ -231,7 +233,7 @@ class ChangeLinked(JournalBody):
 
 
 @_body(Kind.CATALOG_LOADED)
-@dataclass(frozen=True, slots=True)
+@record
 class CatalogLoaded(JournalBody):
     services: dict[str, Service]
     source: str | None = None
@@ -251,13 +253,13 @@ class CatalogLoaded(JournalBody):
 
 
 @_body(Kind.SESSION_REGISTERED, models={"session": AgentSession})
-@dataclass(frozen=True, slots=True)
+@record
 class SessionRegistered(JournalBody):
     session: AgentSession
 
 
 @_body(Kind.SESSION_SEEN, omitted_when_none=("paths", "branch", "task"))
-@dataclass(frozen=True, slots=True)
+@record
 class SessionSeen(JournalBody):
     session_id: str
     paths: list[str] | None = None
@@ -266,7 +268,7 @@ class SessionSeen(JournalBody):
 
 
 @_body(Kind.SESSION_ENDED)
-@dataclass(frozen=True, slots=True)
+@record
 class SessionEnded(JournalBody):
     session_id: str
 
@@ -275,7 +277,7 @@ class SessionEnded(JournalBody):
 
 
 @_body(Kind.PUSH_PROPOSED, models={"push": Push})
-@dataclass(frozen=True, slots=True)
+@record
 class PushProposed(JournalBody):
     push: Push
 
@@ -292,7 +294,7 @@ class PushProposed(JournalBody):
 
 
 @_body(Kind.PUSH_APPROVED, omitted_when_none=("rule",))
-@dataclass(frozen=True, slots=True)
+@record
 class PushApproved(JournalBody):
     push_id: str
     by: str
@@ -301,7 +303,7 @@ class PushApproved(JournalBody):
 
 
 @_body(Kind.PUSH_REJECTED, omitted_when_none=("reason",))
-@dataclass(frozen=True, slots=True)
+@record
 class PushRejected(JournalBody):
     push_id: str
     by: str
@@ -309,28 +311,28 @@ class PushRejected(JournalBody):
 
 
 @_body(Kind.PUSH_SUPERSEDED)
-@dataclass(frozen=True, slots=True)
+@record
 class PushSuperseded(JournalBody):
     push_id: str
     by_push: str
 
 
 @_body(Kind.PUSH_EXPIRED, omitted_when_none=("reason",))
-@dataclass(frozen=True, slots=True)
+@record
 class PushExpired(JournalBody):
     push_id: str
     reason: str | None = None
 
 
 @_body(Kind.PUSH_ACKNOWLEDGED)
-@dataclass(frozen=True, slots=True)
+@record
 class PushAcknowledged(JournalBody):
     push_id: str
     by: str
 
 
 @_body(Kind.CONTEXT_DELIVERED)
-@dataclass(frozen=True, slots=True)
+@record
 class ContextDelivered(JournalBody):
     session_id: str
     push_ids: list[str]
@@ -350,7 +352,7 @@ _body(Kind.NOTE_RETIRED)(NoteRetired)
 
 
 @_body(Kind.EXPORT_FAILED)
-@dataclass(frozen=True, slots=True)
+@record
 class ExportFailed(JournalBody):
     file: str
     problems: list[str]
@@ -382,7 +384,7 @@ MAX_GUARD_PATHS = 20
 
 
 @_body(Kind.GUARD_DECIDED)
-@dataclass(frozen=True, slots=True)
+@record
 class GuardDecided(JournalBody):
     """One edit-guard decision: which files (relative to the repository), no command text, no
     file contents and no sender text, so the entry can be shown and exported as it is."""
@@ -399,7 +401,7 @@ class GuardDecided(JournalBody):
 
 
 @_body(Kind.GUARD_ALLOWED)
-@dataclass(frozen=True, slots=True)
+@record
 class GuardAllowed(JournalBody):
     """An engineer lets one session write the files matching ``path_glob`` until ``until``."""
 
@@ -411,7 +413,7 @@ class GuardAllowed(JournalBody):
 
 
 @_body(Kind.COMMIT_RECORDED)
-@dataclass(frozen=True, slots=True)
+@record
 class CommitRecorded(JournalBody):
     commit: commit_records.Commit
 
@@ -424,7 +426,7 @@ class CommitRecorded(JournalBody):
 
 
 @_body(Kind.DEPLOY_RANGE_RESOLVED)
-@dataclass(frozen=True, slots=True)
+@record
 class DeployRangeResolved(JournalBody):
     deploy: commit_records.DeployRange
 
@@ -437,7 +439,7 @@ class DeployRangeResolved(JournalBody):
 
 
 @_body(Kind.TOKEN_CREATED)
-@dataclass(frozen=True, slots=True)
+@record
 class TokenCreated(JournalBody):
     """A machine was given an agent token: its name only, never the token or its hash."""
 
@@ -445,7 +447,7 @@ class TokenCreated(JournalBody):
 
 
 @_body(Kind.TOKEN_REVOKED)
-@dataclass(frozen=True, slots=True)
+@record
 class TokenRevoked(JournalBody):
     name: str
 

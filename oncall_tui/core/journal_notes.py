@@ -5,30 +5,28 @@ Their kinds are spelled and registered in :mod:`oncall_tui.core.journal`, which 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from oncall_tui.core.agents import Note
-from oncall_tui.core.journal_body import JournalBody
+from oncall_tui.core.journal_body import JournalBody, record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NoteAdded(JournalBody):
     note: Note
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NoteAccepted(JournalBody):
     note_id: str
     by: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NoteSuperseded(JournalBody):
     note_id: str
     by_note: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NoteRejected(JournalBody):
     """An engineer declined an agent's note or proposal: it never reaches another agent."""
 
@@ -37,7 +35,7 @@ class NoteRejected(JournalBody):
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NoteRetired(JournalBody):
     """An engineer withdrew a note that no longer holds, with nothing to replace it."""
 

@@ -92,7 +92,9 @@ class SignalStatus(StrEnum):
 class Link(BaseModel):
     """A link a sender attached (runbook, dashboard, graph, incident page)."""
 
-    model_config = ConfigDict(frozen=True)
+    # Validators are built on first use, not at import: a short-lived command (a hook, an
+    # approval) pays only for the models it validates.
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     href: str
     text: str = ""
@@ -106,7 +108,7 @@ class Signal(BaseModel):
     resolved share it) and ``group_key`` the sender's own grouping, if any.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     source: str
     kind: SignalKind
@@ -152,6 +154,8 @@ class IncidentState(StrEnum):
 class Incident(BaseModel):
     """An incident as projected from the journal."""
 
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     number: int
     title: str
@@ -196,6 +200,8 @@ class Incident(BaseModel):
 class StoredSignal(BaseModel):
     """A signal as kept in the projection, with the journal position that recorded it."""
 
+    model_config = ConfigDict(defer_build=True)
+
     id: int
     """The journal ``seq`` of the ``signal.recorded`` entry."""
     incident_id: str | None = None
@@ -205,6 +211,8 @@ class StoredSignal(BaseModel):
 class ChangeLink(BaseModel):
     """A deploy/rollback/change linked to an incident of the same service."""
 
+    model_config = ConfigDict(defer_build=True)
+
     incident_id: str
     signal_id: int
     relation: str
@@ -213,6 +221,8 @@ class ChangeLink(BaseModel):
 
 class AlertState(BaseModel):
     """The latest known status of one alert identity, and the incident it belongs to."""
+
+    model_config = ConfigDict(defer_build=True)
 
     alert_key: str
     incident_id: str | None = None

@@ -119,11 +119,13 @@ class PushLookup(Protocol):
     def suspect_changes(self, incident_id: str) -> list[StoredSignal]: ...
 
 
-@dataclass
 class _Numbering:
     """Push numbers handed out within one reconcile, before any of them is in the store."""
 
-    next: int
+    __slots__ = ("next",)
+
+    def __init__(self, next: int) -> None:
+        self.next = next
 
     def take(self) -> int:
         number = self.next

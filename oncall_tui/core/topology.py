@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import (
@@ -53,7 +52,9 @@ WHOLE_REPO = "**"
 class PathRule(BaseModel):
     """One rule of an ordered, last-match-wins ownership file, as one service sees it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Validators are built on first use, not at import: a short-lived command (a hook, an
+    # approval) pays only for the models it validates.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     glob: str
     owned: bool = True
@@ -71,7 +72,7 @@ class PathRule(BaseModel):
 class PathRuleSet(BaseModel):
     """The rules of one ownership file (a repository's CODEOWNERS) that concern one service."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     repo: str | None
     """The repository the file governs; its globs are relative to that repo's root."""
@@ -85,7 +86,7 @@ _OMITTED_WHEN_EMPTY = ("path_rules", "path_origins")
 class Service(BaseModel):
     """One deployable service, where its code lives, and what it depends on."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     name: str
     repo: str | None = None
@@ -132,7 +133,7 @@ class Service(BaseModel):
 class Catalog(BaseModel):
     """All known services by name. ``source`` names the file(s) it came from, for messages."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     services: dict[str, Service] = Field(default_factory=dict)
     source: str = ""
@@ -330,21 +331,33 @@ def _repo_segments(repo: str) -> list[str]:
     return [s for s in re.split(r"[/:]", text) if s]
 
 
-@dataclass(frozen=True)
+# The index's parts are plain slotted classes, not dataclasses: nothing compares or prints
+# them, and every command that writes to the journal imports this module.
+
+
 class _Glob:
-    service: str
-    pattern: str
-    order: int
-    regex: re.Pattern[str]
-    prefix: tuple[str, ...]
+    __slots__ = ("service", "pattern", "order", "regex", "prefix")
+
+    def __init__(
+        self,
+        service: str,
+        pattern: str,
+        order: int,
+        regex: re.Pattern[str],
+        prefix: tuple[str, ...],
+    ) -> None:
+        self.service, self.pattern, self.order = service, pattern, order
+        self.regex, self.prefix = regex, prefix
 
 
-@dataclass
 class _GlobTree:
     """The globs of the services in one repo, filed under their literal prefix segments."""
 
-    globs: list[_Glob] = field(default_factory=list)
-    children: dict[str, _GlobTree] = field(default_factory=dict)
+    __slots__ = ("globs", "children")
+
+    def __init__(self) -> None:
+        self.globs: list[_Glob] = []
+        self.children: dict[str, _GlobTree] = {}
 
     def add(self, glob: _Glob) -> None:
         node = self
@@ -370,19 +383,21 @@ class _GlobTree:
         return [(name, found[name].pattern) for name in sorted(found)]
 
 
-@dataclass(frozen=True)
 class _CompiledRule:
-    pattern: str
-    owned: bool
-    regex: re.Pattern[str]
+    __slots__ = ("pattern", "owned", "regex")
+
+    def __init__(self, pattern: str, owned: bool, regex: re.Pattern[str]) -> None:
+        self.pattern, self.owned, self.regex = pattern, owned, regex
 
 
-@dataclass
 class _RepoView:
     """What decides ownership in one repo: a tree of plain globs, and the ordered rule sets."""
 
-    tree: _GlobTree = field(default_factory=_GlobTree)
-    rule_sets: list[tuple[str, list[_CompiledRule]]] = field(default_factory=list)
+    __slots__ = ("tree", "rule_sets")
+
+    def __init__(self) -> None:
+        self.tree = _GlobTree()
+        self.rule_sets: list[tuple[str, list[_CompiledRule]]] = []
 
     def match(self, segments: list[str]) -> list[tuple[str, str]]:
         found = dict(self.tree.match(segments))

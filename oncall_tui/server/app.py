@@ -21,6 +21,7 @@ from oncall_tui.agents.error_log import recent_errors
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import Clock
 from oncall_tui.server.body import Receive
+from oncall_tui.server.decisions_routes import routes as decision_routes
 from oncall_tui.server.door import Door
 from oncall_tui.server.sessions_routes import routes as session_routes
 from oncall_tui.server.webhook import Scope, Send, WebhookRoute, answer
@@ -40,12 +41,15 @@ def create_app(
     read_timeout_s: float | None = None,
     busy_timeout_ms: int = BUSY_TIMEOUT_MS,
     synchronous: Synchronous = "FULL",
+    local_secret: str | None = None,
 ) -> ReceiverApp:
     """The receiver for ``settings.db``, with its own connection (never the caller's).
 
     The DB is opened here, so a missing directory or a schema from a newer version fails now,
     not on the first delivery. The connection is closed when the app's lifespan ends.
     ``synchronous`` is the writer's durability; FULL unless a benchmark compares.
+    ``local_secret`` admits this machine's hooks and CLI decisions
+    (:mod:`~oncall_tui.server.local_api`); without it nobody is admitted as local.
     """
     if read_timeout_s is None:
         read_timeout_s = settings.server.read_timeout_s
@@ -102,7 +106,8 @@ def create_app(
     rest = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
-            *session_routes(settings, clock),
+            *session_routes(settings, clock, local_secret),
+            *decision_routes(settings, clock, local_secret),
         ],
         lifespan=lifespan,
     )

@@ -16,8 +16,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from oncall_tui.actions import Rules
-from oncall_tui.agents.hook.core import RepoFacts, answer
+from oncall_tui.agents.hook.core import answer
 from oncall_tui.agents.hook.model import Action, ActionKind, Event, HookInput
+from oncall_tui.agents.hook.repo_facts import RepoFacts
 from oncall_tui.core.agents import AgentKind
 from oncall_tui.core.clock import Clock
 
@@ -33,6 +34,9 @@ class RepoFactsBody(BaseModel):
     branch: str | None = Field(default=None, max_length=250)
     written: list[str] = Field(default_factory=list, max_length=MAX_WRITTEN_PATHS)
     """The tool call's files, relative to the repository root."""
+    commit_dir: str | None = Field(default=None, max_length=4096)
+    """The checkout a finished shell call committed in: read only when the hook runs on this
+    machine (``local``), since only then is that directory here."""
 
 
 class HookEventBody(BaseModel):
@@ -51,9 +55,19 @@ class HookEventBody(BaseModel):
 
 
 def decide_event(
-    session_id: str, body: HookEventBody, db: Path, rules: Rules, clock: Clock
+    session_id: str,
+    body: HookEventBody,
+    db: Path,
+    rules: Rules,
+    clock: Clock,
+    *,
+    local: bool = False,
 ) -> dict[str, str | None]:
-    """The local hook's decision for the event, as the JSON the remote hook renders."""
+    """The local hook's decision for the event, as the JSON the remote hook renders.
+
+    ``local``: the hook runs on this machine (it bore ``serve``'s own secret), so the checkout
+    it committed in can be read here and its commit recorded.
+    """
     hook = HookInput(
         agent=body.agent.value,
         event=body.event,
@@ -64,6 +78,11 @@ def decide_event(
         hears=body.hears,
     )
     slug = body.repo.slug
-    facts = RepoFacts(branch=body.repo.branch, written=list(body.repo.written), slug=lambda: slug)
+    facts = RepoFacts(
+        branch=body.repo.branch,
+        written=list(body.repo.written),
+        slug=lambda: slug,
+        commit_dir=body.repo.commit_dir if local else None,
+    )
     decided = answer(hook, db, lambda: rules, clock, facts)
     return {"context": decided.context, "guard": decided.guard}

@@ -19,6 +19,7 @@ import uvicorn
 from oncall_tui.config import ServerSettings, Settings
 from oncall_tui.core.clock import Clock
 from oncall_tui.server.app import ReceiverApp, create_app
+from oncall_tui.server.local_api import LocalApiPublisher, local_url, new_secret
 from oncall_tui.server.protocol import with_head_deadline
 from oncall_tui.store.db import BUSY_TIMEOUT_MS, Synchronous
 
@@ -51,20 +52,29 @@ def run_server(
 ) -> None:
     """Serve until SIGTERM or SIGINT, then finish in-flight deliveries and return.
 
-    ``on_started`` runs once requests are answered (the DB is open and migrated by then).
+    ``on_started`` runs once requests are answered (the DB is open and migrated by then). While
+    it serves, it answers this machine's hooks and CLI decisions too
+    (:mod:`~oncall_tui.server.local_api`).
     """
-    sock, app = _prepare(settings, clock)
-    url = _url(settings.server.host, sock.getsockname()[1])
+    secret = new_secret()
+    sock, app = _prepare(settings, clock, local_secret=secret)
+    port = sock.getsockname()[1]
+    url = _url(settings.server.host, port)
+    publisher = LocalApiPublisher(settings.db, local_url(settings.server.host, port), secret)
 
     def announce() -> None:
         if on_started is not None:
             on_started()
+        publisher.start()
         print(f"oncall-tui receiving on {url} (db: {settings.db})", flush=True)
 
     config = _config(app, own_logging=True, head_timeout_s=settings.server.read_timeout_s)
     server = _Server(config, on_started=announce, handle_signals=True)
-    with sock:
-        server.run(sockets=[sock])
+    try:
+        with sock:
+            server.run(sockets=[sock])
+    finally:
+        publisher.stop()
 
 
 class ReceiverThread:
@@ -183,6 +193,7 @@ def _prepare(
     read_timeout_s: float | None = None,
     busy_timeout_ms: int = BUSY_TIMEOUT_MS,
     synchronous: Synchronous = "FULL",
+    local_secret: str | None = None,
 ) -> tuple[socket.socket, ReceiverApp]:
     """Check, bind, then open the DB: a refused or busy address leaves no connection behind."""
     check_bind(settings)
@@ -194,6 +205,7 @@ def _prepare(
             read_timeout_s=read_timeout_s,
             busy_timeout_ms=busy_timeout_ms,
             synchronous=synchronous,
+            local_secret=local_secret,
         )
     except BaseException:
         sock.close()

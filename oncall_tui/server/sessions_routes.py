@@ -33,6 +33,7 @@ from oncall_tui.core.validation_text import describe_problem, location
 from oncall_tui.ingest.prepare import check_authorization, is_json_media_type
 from oncall_tui.server.body import BodyRefusedError, ClientGoneError, read_body
 from oncall_tui.server.hook_events import HookEventBody, decide_event
+from oncall_tui.server.local_api import is_local_secret
 from oncall_tui.sources.base import AuthError
 from oncall_tui.store.context import build_session_context
 from oncall_tui.store.db import StoreUnavailableError
@@ -73,16 +74,17 @@ class HeartbeatBody(BaseModel):
     task: str | None = None
 
 
-class _Refused(Exception):
+class Refused(Exception):
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
 
 
-def routes(settings: Settings, clock: Clock) -> list[Route]:
+def routes(settings: Settings, clock: Clock, local_secret: str | None = None) -> list[Route]:
     """The sessions routes for ``settings`` (the effective ones: their ``server.host`` decides
-    whether credentials are required)."""
+    whether credentials are required). A request bearing ``local_secret`` comes from this
+    machine (:mod:`~oncall_tui.server.local_api`): it is admitted, and its checkout is read here."""
     rules = Rules.from_settings(settings)
     limiter = anyio.CapacityLimiter(SESSION_THREADS)
     max_body = settings.server.max_body_bytes
@@ -99,7 +101,7 @@ def routes(settings: Settings, clock: Clock) -> list[Route]:
         return await anyio.to_thread.run_sync(run, limiter=limiter)
 
     async def create(request: Request) -> Response:
-        body = await _body(request, RegisterBody, max_body, read_timeout)
+        body = await json_body(request, RegisterBody, max_body, read_timeout)
         session = await in_store(
             lambda store: session_actions.register(
                 store,
@@ -117,7 +119,7 @@ def routes(settings: Settings, clock: Clock) -> list[Route]:
 
     async def heartbeat(request: Request) -> Response:
         session_id = validate_session_id(request.path_params["session_id"])
-        body = await _body(request, HeartbeatBody, max_body, read_timeout)
+        body = await json_body(request, HeartbeatBody, max_body, read_timeout)
         session = await in_store(
             lambda store: session_actions.heartbeat(
                 store, rules, session_id, paths=body.paths, branch=body.branch, task=body.task
@@ -129,11 +131,11 @@ def routes(settings: Settings, clock: Clock) -> list[Route]:
         session_id = validate_session_id(request.path_params["session_id"])
         fmt = request.query_params.get("format", "md")
         if fmt not in ("md", "json"):
-            raise _Refused(400, f"unknown format {fmt[:20]!r}: use md or json")
+            raise Refused(400, f"unknown format {fmt[:20]!r}: use md or json")
         as_json = fmt == "json"
         since = _since(request.query_params.get("since"))
         if since is not None and as_json:
-            raise _Refused(400, "since= answers what is new, in markdown: leave out format=json")
+            raise Refused(400, "since= answers what is new, in markdown: leave out format=json")
         text, version = await in_store(
             partial(_context_document, session_id=session_id, as_json=as_json, since=since)
         )
@@ -145,9 +147,11 @@ def routes(settings: Settings, clock: Clock) -> list[Route]:
 
     async def event(request: Request) -> Response:
         session_id = validate_session_id(request.path_params["session_id"])
-        body = await _body(request, HookEventBody, max_body, read_timeout)
+        body = await json_body(request, HookEventBody, max_body, read_timeout)
+        local = is_local_secret(local_secret, bearer_token(request.headers.get("authorization")))
         decided = await anyio.to_thread.run_sync(
-            partial(decide_event, session_id, body, settings.db, rules, clock), limiter=limiter
+            partial(decide_event, session_id, body, settings.db, rules, clock, local=local),
+            limiter=limiter,
         )
         return JSONResponse(decided)
 
@@ -157,22 +161,25 @@ def routes(settings: Settings, clock: Clock) -> list[Route]:
         accepted = _source_credentials(settings)
         if header and _source_admits(header, accepted):
             return
-        token = _bearer(header)
+        token = bearer_token(header)
         if token is not None and await in_store(partial(check_token, token=token)) is not None:
             return
         if not header and not accepted and not await in_store(_tokens_issued):
-            raise _Refused(
+            raise Refused(
                 403, "sessions over HTTP off loopback need a token: see `oncall-tui tokens`"
             )
-        raise _Refused(401, "missing or invalid credentials")
+        raise Refused(401, "missing or invalid credentials")
 
     def guarded(handler: Handler) -> Handler:
         async def endpoint(request: Request) -> Response:
             try:
-                if not settings.server.is_loopback:
+                local = is_local_secret(
+                    local_secret, bearer_token(request.headers.get("authorization"))
+                )
+                if not settings.server.is_loopback and not local:
                     await admit(request)
                 return await handler(request)
-            except _Refused as exc:
+            except Refused as exc:
                 return JSONResponse({"error": exc.reason}, exc.status)
             except NotFoundError as exc:
                 return JSONResponse({"error": str(exc).strip("'\"")}, 404)
@@ -213,7 +220,7 @@ def _since(value: str | None) -> int | None:
     if value is None:
         return None
     if not value.isdigit() or len(value) > 18:
-        raise _Refused(400, f"since must be a journal position (a number), not {value[:20]!r}")
+        raise Refused(400, f"since must be a journal position (a number), not {value[:20]!r}")
     return int(value)
 
 
@@ -236,7 +243,7 @@ def _source_admits(header: str, accepted: list[SourceSettings]) -> bool:
     return False
 
 
-def _bearer(header: str | None) -> str | None:
+def bearer_token(header: str | None) -> str | None:
     scheme, _, value = (header or "").partition(" ")
     return value.strip() or None if scheme.lower() == "bearer" else None
 
@@ -251,30 +258,30 @@ def _tokens_issued(store: Store) -> bool:
 BodyT = TypeVar("BodyT", bound=BaseModel)
 
 
-async def _body(request: Request, model: type[BodyT], limit: int, timeout_s: float) -> BodyT:
+async def json_body(request: Request, model: type[BodyT], limit: int, timeout_s: float) -> BodyT:
     """The JSON body as ``model``; bounded in size and time like a webhook body.
 
     A JSON type is required even for an empty body: ``text/plain`` is what a web page can post
     cross-site without a preflight.
     """
     if not is_json_media_type(request.headers.get("content-type")):
-        raise _Refused(415, "send the body as application/json")
+        raise Refused(415, "send the body as application/json")
     try:
         raw = await read_body(
             request.receive, request.headers.get("content-length", ""), limit, timeout_s
         )
     except BodyRefusedError as exc:
-        raise _Refused(exc.status, exc.reason) from None
+        raise Refused(exc.status, exc.reason) from None
     except ClientGoneError:
-        raise _Refused(400, "client went away") from None
+        raise Refused(400, "client went away") from None
     try:
         data: Any = json.loads(raw) if raw.strip() else {}
     except ValueError:
-        raise _Refused(400, "invalid body: not JSON") from None
+        raise Refused(400, "invalid body: not JSON") from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
         where = location(error["loc"]) or "body"
         problem = describe_problem(error, show_input=False)
-        raise _Refused(400, f"invalid body: {where}: {problem}"[:300]) from None
+        raise Refused(400, f"invalid body: {where}: {problem}"[:300]) from None

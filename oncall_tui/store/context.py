@@ -71,10 +71,16 @@ def build_session_context(
 
 
 def _awaiting_review(conn: sqlite3.Connection, session: AgentSession) -> list[Note]:
-    rows = conn.execute("SELECT data FROM sessions").fetchall()
-    sessions = [AgentSession.model_validate_json(r[0]) for r in rows]
-    notes = conn.execute("SELECT data FROM notes ORDER BY number").fetchall()
-    return notes_awaiting_review((Note.model_validate_json(r[0]) for r in notes), sessions, session)
+    rows = conn.execute("SELECT data FROM notes ORDER BY number").fetchall()
+    notes = [Note.model_validate_json(r[0]) for r in rows]
+    if not any(n.is_pending and n.agent_authored for n in notes):
+        # Performance: telling whose they are reads every session, and an export builds every
+        # session's context: without an agent's note waiting, that would be sessions² for none.
+        return []
+    sessions = [
+        AgentSession.model_validate_json(r[0]) for r in conn.execute("SELECT data FROM sessions")
+    ]
+    return notes_awaiting_review(notes, sessions, session)
 
 
 def notes_for_services(conn: sqlite3.Connection, services: set[str]) -> list[Note]:

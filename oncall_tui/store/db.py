@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeGuard
 
 from oncall_tui.store.schema import migrate
 
@@ -22,6 +22,15 @@ WAL_KEEP_BYTES = 16 * 1024 * 1024
 
 
 Synchronous = Literal["NORMAL", "FULL"]
+
+
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(location: object) -> TypeGuard[str]:
+    """Whether a store location names a PostgreSQL database (team mode, :mod:`.pg`) rather
+    than a SQLite file. Decided here, not in :mod:`.pg`: SQLite users import nothing of it."""
+    return isinstance(location, str) and location.startswith(_POSTGRES_SCHEMES)
 
 
 class StoreUnavailableError(RuntimeError):

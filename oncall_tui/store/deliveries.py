@@ -88,21 +88,24 @@ def insert(
     status: str,
     http_status: int,
     reason: str | None,
+    signal_count: int = 0,
 ) -> int | None:
     """Store a delivery; returns its id, or None when the same delivery is already stored."""
+    received = iso(received_at)
     cursor = conn.execute(
         "INSERT OR IGNORE INTO deliveries (source, delivery_key, received_at, headers, body, status,"
-        " http_status, reason, last_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " http_status, reason, signal_count, last_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             source,
             delivery_key,
-            iso(received_at),
+            received,
             json.dumps(redact_headers(headers), sort_keys=True),
             body,
             status,
             http_status,
             reason,
-            iso(received_at),
+            signal_count,
+            received,
         ),
     )
     return cursor.lastrowid if cursor.rowcount else None

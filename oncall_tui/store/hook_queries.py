@@ -14,11 +14,14 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
-from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
-from pathlib import Path
-from typing import Any
+
+from oncall_tui.core.frozen import Frozen
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every hook call
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any, Final
 
 LIVE = "('approved', 'delivered', 'acknowledged')"
 """``PushState.is_live``: approved by a human or a rule, and not replaced."""
@@ -35,16 +38,26 @@ GUARD_CACHE_BUSY_TIMEOUT_MS = 50
 """Caching is optional: it never waits long for a writer that holds the lock."""
 
 
-@dataclass(frozen=True)
-class SessionRow:
+class SessionRow(Frozen):
     """What the hook needs of a stored session to decide whether to write."""
 
-    repo: str | None
-    branch: str | None
-    paths: frozenset[str]
-    last_seen: datetime
-    ended: bool
-    last_context_seq: int
+    __slots__ = ("repo", "branch", "paths", "last_seen", "ended", "last_context_seq")
+
+    def __init__(
+        self,
+        repo: str | None,
+        branch: str | None,
+        paths: frozenset[str],
+        last_seen: datetime,
+        ended: bool,
+        last_context_seq: int,
+    ) -> None:
+        self.repo: Final = repo
+        self.branch: Final = branch
+        self.paths: Final = paths
+        self.last_seen: Final = last_seen
+        self.ended: Final = ended
+        self.last_context_seq: Final = last_context_seq
 
 
 @contextmanager
@@ -166,20 +179,32 @@ def has_new_context(conn: sqlite3.Connection, session_id: str, since_seq: int) -
     return row is not None
 
 
-@dataclass(frozen=True)
 class GuardInputs:
     """Every row an edit warning depends on, as stored: the cache key is their digest, so any
-    change to an active incident, the catalog or the session's live pushes gives a new key."""
+    change to an active incident, the catalog or the session's live pushes gives a new key.
+    Never compared, so not a record: a plain class, whose key is digested when first asked."""
 
-    incidents: list[str]
-    """Active incidents' JSON, most severe first."""
-    catalog: list[tuple[str, str]]
-    told: list[tuple[str, str | None, str | None, str | None]]
-    """The session's live updates: incident, services (JSON), edited_by, guidance."""
+    __slots__ = ("_state_key", "catalog", "incidents", "told")
 
-    @cached_property
+    def __init__(
+        self,
+        incidents: list[str],
+        catalog: list[tuple[str, str]],
+        told: list[tuple[str, str | None, str | None, str | None]],
+    ) -> None:
+        self.incidents: Final = incidents
+        """Active incidents' JSON, most severe first."""
+        self.catalog: Final = catalog
+        self.told: Final = told
+        """The session's live updates: incident, services (JSON), edited_by, guidance."""
+        self._state_key: str | None = None
+
+    @property
     def state_key(self) -> str:
-        return _digest([self.incidents, self.catalog])
+        """With no active incident it is never asked (nor is hashlib imported)."""
+        if self._state_key is None:
+            self._state_key = _digest([self.incidents, self.catalog])
+        return self._state_key
 
     def answer_key(self, repo: str | None, path: str) -> str:
         return _digest([self.state_key, self.told, repo, path])
@@ -227,16 +252,26 @@ def guard_paths_key(paths: Sequence[str]) -> str:
     return json.dumps(list(paths), separators=(",", ":"))
 
 
-@dataclass(frozen=True)
-class GuardRow:
+class GuardRow(Frozen):
     """One stored edit-guard decision, as the hook reads it back."""
 
-    incident_id: str
-    tool: str
-    paths: list[str]
-    decision: str
-    service: str
-    at: datetime
+    __slots__ = ("incident_id", "tool", "paths", "decision", "service", "at")
+
+    def __init__(
+        self,
+        incident_id: str,
+        tool: str,
+        paths: list[str],
+        decision: str,
+        service: str,
+        at: datetime,
+    ) -> None:
+        self.incident_id: Final = incident_id
+        self.tool: Final = tool
+        self.paths: Final = paths
+        self.decision: Final = decision
+        self.service: Final = service
+        self.at: Final = at
 
 
 def guard_decided_at(

@@ -18,9 +18,11 @@ import secrets
 import socket
 import sqlite3
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from oncall_tui.store.db import write_transaction
+from oncall_tui.store.lease_read import lease_key, lease_value
 
 LEASE_TTL_S = 5.0
 """How long a lease lasts unless renewed: the takeover time after a holder dies."""
@@ -37,6 +39,8 @@ class LeaseHolder:
     host: str
     until: float
     """Wall-clock seconds (``time.time()``) when the lease runs out unless renewed."""
+    details: Mapping[str, str] = field(default_factory=dict)
+    """What the holder publishes for others while it holds the lease (e.g. where it listens)."""
 
     def describe(self) -> str:
         return f"{self.program} (pid {self.pid} on {self.host})"
@@ -52,6 +56,8 @@ class Lease:
     ttl_s: float = LEASE_TTL_S
     claim: str = field(default_factory=lambda: secrets.token_hex(8))
     """Tells this holder apart from another process that reused the pid."""
+    details: Mapping[str, str] = field(default_factory=dict)
+    """Published with the lease, read by others with it (:attr:`LeaseHolder.details`)."""
 
     def hold(self, conn: sqlite3.Connection, now: float | None = None) -> bool:
         """Take the lease if it is free or has run out, renew it if it is ours.
@@ -72,10 +78,12 @@ class Lease:
                 "host": socket.gethostname(),
                 "until": now + self.ttl_s,
             }
+            if self.details:
+                value["details"] = dict(self.details)
             tx.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?)"
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (_key(self.name), json.dumps(value, sort_keys=True)),
+                (lease_key(self.name), json.dumps(value, sort_keys=True)),
             )
         return True
 
@@ -88,29 +96,26 @@ class Lease:
         with write_transaction(conn) as tx:
             current = read_lease(tx, self.name)
             if current is not None and current[0] == self.claim:
-                tx.execute("DELETE FROM meta WHERE key = ?", (_key(self.name),))
+                tx.execute("DELETE FROM meta WHERE key = ?", (lease_key(self.name),))
 
 
 def read_lease(conn: sqlite3.Connection, name: str) -> tuple[str, LeaseHolder] | None:
     """The claim and holder of lease ``name``, live or run out; None when nobody took it."""
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (_key(name),)).fetchone()
-    if row is None:
+    value = lease_value(conn, name)
+    if value is None:
         return None
     try:
-        value = json.loads(row[0])
+        details = value.get("details") or {}
         holder = LeaseHolder(
             program=str(value["program"]),
             pid=int(value["pid"]),
             host=str(value["host"]),
             until=float(value["until"]),
+            details={str(k): str(v) for k, v in details.items()},
         )
         return str(value["claim"]), holder
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None  # an unreadable lease is no lease: the next holder overwrites it
-
-
-def _key(name: str) -> str:
-    return f"lease:{name}"
 
 
 def live_holder(

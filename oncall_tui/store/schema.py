@@ -8,7 +8,7 @@ old binary never writes into a layout it does not understand.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 SCHEMA_V1 = """
 CREATE TABLE journal (
@@ -320,8 +320,11 @@ class SchemaTooNewError(RuntimeError):
         )
 
 
-def migrate(conn: sqlite3.Connection, path: str) -> int:
-    """Bring the DB to :data:`SCHEMA_VERSION`; returns the version it had before."""
+def migrate(conn: sqlite3.Connection, path: str, steps: Sequence[Migration] = MIGRATIONS) -> int:
+    """Bring the DB to :data:`SCHEMA_VERSION`; returns the version it had before.
+
+    ``steps``: another backend's version of :data:`MIGRATIONS`, step for step (PostgreSQL's,
+    :mod:`oncall_tui.store.pg.schema`)."""
     found = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if found > SCHEMA_VERSION:
         raise SchemaTooNewError(path, found)
@@ -332,7 +335,7 @@ def migrate(conn: sqlite3.Connection, path: str) -> int:
         # Re-read under the write lock: another process may have migrated meanwhile.
         current = int(conn.execute("PRAGMA user_version").fetchone()[0])
         for version in range(current, SCHEMA_VERSION):
-            MIGRATIONS[version](conn)
+            steps[version](conn)
             conn.execute(f"PRAGMA user_version = {version + 1}")
         conn.execute("COMMIT")
     except BaseException:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
 
 from oncall_tui.core.agents import AgentSession, Note, Push
 from oncall_tui.core.clock import iso
@@ -29,28 +29,13 @@ from oncall_tui.core.models import (
 )
 from oncall_tui.core.topology import Service
 from oncall_tui.store.hook_queries import guard_paths_key
+from oncall_tui.store.projection_rows import ActiveForService, Held, HeldSignals, incident_row
 
 _CHANGE_KINDS = tuple(k.value for k in SignalKind if k.is_change)
-K = TypeVar("K")
-R = TypeVar("R")
-MAX_HELD_ROWS = 64
-"""Signals (or alerts) held back at most: the lookups scan the held rows, and a transaction
-recording thousands (a bulk import) must not make each lookup scan them all."""
-
-
-def incident_row(incident: Incident) -> tuple[object, ...]:
-    """The ``incidents`` row of ``incident``, in the table's column order."""
-    return (
-        incident.id,
-        incident.number,
-        incident.state.value,
-        incident.severity.rank,
-        incident.service,
-        iso(incident.opened_at),
-        iso(incident.signal_time),
-        iso(incident.updated_at),
-        incident.model_dump_json(),
-    )
+_ACTIVE_FOR_SERVICE = (
+    "SELECT id, signal_started_at, number FROM incidents"
+    " WHERE service = ? AND state != 'resolved' AND signal_started_at >= ?"
+)
 
 
 class SqlTables:
@@ -67,7 +52,10 @@ class SqlTables:
     recorded, then when attached to its incident), and writes each row once: at :meth:`flush`,
     which the owner calls before it commits or sets a savepoint, before a query whose answer a
     held row could change (the lookups that can, read the held rows instead), or once
-    ``MAX_HELD_ROWS`` are held. Whoever rolls back to a savepoint must call :meth:`forget`.
+    ``projection_rows.MAX_HELD_ROWS`` are held. Whoever rolls back to a savepoint must call :meth:`forget`.
+
+    Within :meth:`holding_incidents` (the fold of deliveries) incident rows are held back too:
+    a storm's fold rewrote its incident's row, JSON and every index entry, once per signal.
     """
 
     def __init__(self, conn: sqlite3.Connection, *, cache: bool = False) -> None:
@@ -75,26 +63,46 @@ class SqlTables:
         self._incidents: dict[str, Incident] | None = {} if cache else None
         self._signals: dict[int, StoredSignal] | None = {} if cache else None
         self._alerts: dict[str, AlertState] | None = {} if cache else None
-        self._held_signals: _Held[int, StoredSignal] = _Held(self._write_signals)
-        self._held_alerts: _Held[str, AlertState] = _Held(self._write_alerts)
+        self._held_signals = HeldSignals(self._write_signals)
+        self._held_alerts: Held[str, AlertState] = Held(self._write_alerts)
+        self._held_incidents: Held[str, Incident] = Held(self._write_incidents)
+        self._holding_incidents = False
+        self._active: dict[str, ActiveForService] | None = {} if cache else None
+        self._suspects: dict[str, list[StoredSignal]] | None = {} if cache else None
+
+    @contextmanager
+    def holding_incidents(self) -> Iterator[None]:
+        """Hold back incident rows until the block ends (or :meth:`flush`), for code that reads
+        incidents only through these tables: any other query of ``incidents`` would miss them.
+        """
+        if self._incidents is None:
+            raise ValueError("only a transaction's cached tables can hold incidents back")
+        self._holding_incidents = True
+        try:
+            yield
+        finally:
+            self._holding_incidents = False
+        self._held_incidents.flush()
 
     def forget(self) -> None:
         """Drop what the cache remembers and holds back (after a rollback to a savepoint)."""
-        for cached in (self._incidents, self._signals, self._alerts):
+        for cached in (self._incidents, self._signals, self._alerts, self._active, self._suspects):
             if cached is not None:
                 cached.clear()
-        self._held_signals.rows.clear()
-        self._held_alerts.rows.clear()
+        self._held_signals.clear()
+        self._held_alerts.clear()
+        self._held_incidents.clear()
 
     def flush(self) -> None:
-        """Write the signals and alerts held back."""
+        """Write the signals, alerts and incidents held back."""
         self._held_signals.flush()
         self._held_alerts.flush()
+        self._held_incidents.flush()
 
     def _flush_changes(self) -> None:
         """Before a query of change signals (deploys, rollbacks): alerts held back cannot
         change its answer, so they stay held."""
-        if any(held.signal.kind.is_change for held in self._held_signals.rows.values()):
+        if self._held_signals.changes:
             self._held_signals.flush()
 
     def _write_signals(self, signals: Iterable[StoredSignal]) -> None:
@@ -156,7 +164,16 @@ class SqlTables:
 
     def put_incident(self, incident: Incident) -> None:
         self._remember_incident(incident)
-        self.conn.execute(
+        if self._active:
+            for service, active in self._active.items():
+                active.saw(incident, service)
+        if self._holding_incidents:
+            self._held_incidents.put(incident.id, incident)
+        else:
+            self._write_incidents([incident])
+
+    def _write_incidents(self, incidents: Iterable[Incident]) -> None:
+        self.conn.executemany(
             # Performance: an upsert updates the row in place; REPLACE deleted and re-inserted
             # it with every index entry, once per signal attached. (A number never moves to
             # another id: ids are made from numbers.)
@@ -167,7 +184,7 @@ class SqlTables:
             " severity_rank = excluded.severity_rank, service = excluded.service,"
             " opened_at = excluded.opened_at, signal_started_at = excluded.signal_started_at,"
             " updated_at = excluded.updated_at, data = excluded.data",
-            incident_row(incident),
+            [incident_row(incident) for incident in incidents],
         )
 
     def get_signal(self, signal_id: int) -> StoredSignal | None:
@@ -184,6 +201,8 @@ class SqlTables:
             self._write_signals([stored])
             return
         self._signals[stored.id] = stored
+        if self._suspects and stored.signal.kind.is_change:
+            self._suspects.clear()
         self._held_signals.put(stored.id, stored)
 
     def get_alert(self, alert_key: str) -> AlertState | None:
@@ -210,6 +229,8 @@ class SqlTables:
         self._held_alerts.put(alert.alert_key, alert)
 
     def put_change_link(self, link: ChangeLink) -> None:
+        if self._suspects is not None:
+            self._suspects.clear()
         self.conn.execute(
             "INSERT OR REPLACE INTO change_links (incident_id, signal_id, relation) VALUES (?, ?, ?)",
             (link.incident_id, link.signal_id, link.relation),
@@ -328,14 +349,8 @@ class SqlTables:
     def has_signal(self, alert_key: str, status: str, occurred_at: datetime) -> bool:
         # These columns never change once a signal is recorded: the rows held back and the
         # table can be asked apart, and the signal just recorded is not written twice.
-        for held in self._held_signals.rows.values():
-            signal = held.signal
-            if (signal.alert_key, signal.status.value, signal.occurred_at) == (
-                alert_key,
-                status,
-                occurred_at,
-            ):
-                return True
+        if (alert_key, status, occurred_at) in self._held_signals.occurrences:
+            return True
         row = self.conn.execute(
             "SELECT 1 FROM signals WHERE alert_key = ? AND status = ? AND occurred_at = ? LIMIT 1",
             (alert_key, status, iso(occurred_at)),
@@ -343,13 +358,28 @@ class SqlTables:
         return row is not None
 
     def active_incident_for_service(self, service: str, opened_since: datetime) -> Incident | None:
-        # By the senders' clock, as ``opened_since`` is (see Incident.signal_time).
-        row = self.conn.execute(
-            "SELECT id, data FROM incidents WHERE service = ? AND state != 'resolved'"
-            " AND signal_started_at >= ? ORDER BY signal_started_at DESC LIMIT 1",
-            (service, iso(opened_since)),
-        ).fetchone()
-        return self._incident_row(row[0], row[1]) if row else None
+        """The latest to start (by the senders' clock, as ``opened_since`` is: see
+        :attr:`Incident.signal_time`); of two that started together, the first opened (as the
+        replay's tables answer)."""
+        since = iso(opened_since)
+        if self._active is None or self._incidents is None:
+            row = self.conn.execute(
+                "SELECT id, data FROM incidents WHERE service = ? AND state != 'resolved'"
+                " AND signal_started_at >= ? ORDER BY signal_started_at DESC, number LIMIT 1",
+                (service, since),
+            ).fetchone()
+            return Incident.model_validate_json(row[1]) if row else None
+        # Performance: asked for every signal folded, with the answer most often unchanged;
+        # the transaction's own writes keep what was read up to date (see ActiveForService).
+        active = self._active.get(service)
+        if active is None or since < active.since:
+            rows = self.conn.execute(_ACTIVE_FOR_SERVICE, (service, since)).fetchall()
+            active = ActiveForService(since, {i: (at, number) for i, at, number in rows})
+            for incident in self._incidents.values():
+                active.saw(incident, service)
+            self._active[service] = active
+        found = active.latest(since, self._incidents)
+        return None if found is None else self.get_incident(found)
 
     def firing_alert_count(self, incident_id: str) -> int:
         self._held_alerts.flush()
@@ -361,9 +391,13 @@ class SqlTables:
 
     def unattached_signal_ids(self, alert_key: str) -> list[int]:
         # A row held back is newer than its stored version (it may have been attached since).
-        held = {i: s for i, s in self._held_signals.rows.items() if s.signal.alert_key == alert_key}
+        rows_held = self._held_signals.rows
+        held = {i: rows_held[i] for i in self._held_signals.ids_by_alert.get(alert_key, ())}
         rows = self.conn.execute(
-            "SELECT id FROM signals WHERE alert_key = ? AND incident_id IS NULL ORDER BY id",
+            # By the alert's index (the unary + keeps SQLite off the incident one): the signals
+            # of one alert are a few, the unattached ones of the store are every change and
+            # notice ever recorded, and scanning those took milliseconds per alert opened.
+            "SELECT id FROM signals WHERE alert_key = ? AND +incident_id IS NULL",
             (alert_key,),
         ).fetchall()
         ids = {int(r[0]) for r in rows if int(r[0]) not in held}
@@ -385,6 +419,7 @@ class SqlTables:
     def incidents_near_change(
         self, service: str, at: datetime, window: timedelta
     ) -> list[Incident]:
+        self._held_incidents.flush()
         rows = self.conn.execute(
             "SELECT data FROM incidents WHERE service = ? AND ("
             " (signal_started_at BETWEEN ? AND ?)"
@@ -395,6 +430,7 @@ class SqlTables:
         return [Incident.model_validate_json(r[0]) for r in rows]
 
     def next_incident_number(self) -> int:
+        self._held_incidents.flush()
         row = self.conn.execute("SELECT coalesce(max(number), 0) + 1 FROM incidents").fetchone()
         return int(row[0])
 
@@ -442,28 +478,17 @@ class SqlTables:
         )
 
     def suspect_changes(self, incident_id: str) -> list[StoredSignal]:
+        # Performance: asked after every delivery folded (to reconcile pushes); only a change
+        # link or a change signal written in this transaction can change the answer.
+        if self._suspects is not None and incident_id in self._suspects:
+            return self._suspects[incident_id]
         self._flush_changes()
         rows = self.conn.execute(
             "SELECT s.data FROM change_links l JOIN signals s ON s.id = l.signal_id"
             " WHERE l.incident_id = ? AND l.relation = 'suspect' ORDER BY s.occurred_at, s.id",
             (incident_id,),
         ).fetchall()
-        return [StoredSignal.model_validate_json(r[0]) for r in rows]
-
-
-class _Held(Generic[K, R]):
-    """Rows a transaction holds back (see :class:`SqlTables`), written together by ``write``."""
-
-    def __init__(self, write: Callable[[Iterable[R]], None]) -> None:
-        self.rows: dict[K, R] = {}
-        self._write = write
-
-    def put(self, key: K, row: R) -> None:
-        self.rows[key] = row
-        if len(self.rows) >= MAX_HELD_ROWS:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.rows:
-            self._write(self.rows.values())
-            self.rows.clear()
+        suspects = [StoredSignal.model_validate_json(r[0]) for r in rows]
+        if self._suspects is not None:
+            self._suspects[incident_id] = suspects
+        return suspects

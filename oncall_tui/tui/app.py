@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from oncall_tui.actions import Rules
-from oncall_tui.actions.actor import engineer
+from oncall_tui.actor import engineer
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import Clock, SystemClock
 from oncall_tui.tui import themes

@@ -10,15 +10,17 @@ from __future__ import annotations
 import json
 import os
 import select
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from oncall_tui.agents.local_api import find
 from tests.support.samples import REPO
 
 POLL_INTERVAL_S = 0.002
@@ -147,6 +149,17 @@ def serve_alone(
         yield ServeAlone(process, _announced_port(process, stderr_path))
     finally:
         stop_process(process)
+
+
+def wait_for_local_api(db: Path, timeout_s: float = SERVE_START_TIMEOUT_S) -> None:
+    """Until ``serve`` publishes where it answers this machine's hooks and commands."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with closing(sqlite3.connect(db)) as conn:
+            if find(conn) is not None:
+                return
+        time.sleep(0.05)
+    raise RuntimeError("serve did not publish its local address")
 
 
 def _announced_port(process: subprocess.Popen[bytes], stderr_path: Path) -> int:

@@ -5,8 +5,9 @@ small tools. Target: wall time at most 3x the bare interpreter (``python -c "imp
 measured in the same run, interleaved with the commands so both see the same machine load.
 The DB holds a few hundred incidents recorded through the journal and a session's pushes;
 ``approve`` decides a fresh pending push each run (a new version saved by the ``edit``
-action). ``incidents`` with a config file present, which must be validated and so loads the
-settings, is reported beside them without a target.
+action), by itself and then with ``serve`` running, which it hands the decision to.
+``incidents`` with a config file present, which must be validated and so loads the settings,
+is reported beside them without a target.
 
 Run: ``python -m tests.benchmarks --only cli`` or ``pytest -m benchmark tests/benchmarks``.
 """
@@ -23,6 +24,7 @@ import pytest
 
 from oncall_tui.actions.pushes import edit
 from tests.benchmarks._common import Result, percentile, workdir
+from tests.benchmarks._serve_alone import serve_alone, wait_for_local_api
 from tests.benchmarks.bench_hook import prepare
 from tests.integration.test_hook import World
 
@@ -81,13 +83,22 @@ def run(quick: bool = False) -> list[Result]:
                 samples["configured"].append(
                     timed([*cli, "--config", str(config), "incidents"], env, "INC-")
                 )
+            samples["approve, serve running"] = []
+            with serve_alone(tmp, world.db, {}):
+                wait_for_local_api(world.db)
+                for i in range(runs):
+                    samples["baseline"].append(timed(python, env))
+                    push = fresh_pending_push(world, runs + i)
+                    samples["approve, serve running"].append(
+                        timed([*cli, "approve", push], env, f"{push} is approved")
+                    )
             (active,) = world.rows("SELECT count(*) FROM incidents WHERE state != 'resolved'")
         finally:
             world.store.close()
     baseline = samples["baseline"]
     note = f"{count + 1} incidents ({active[0]} active); {runs} runs; interleaved with the baseline"
     results = []
-    for name in (*LISTINGS, "approve"):
+    for name in (*LISTINGS, "approve", "approve, serve running"):
         for pct in (50, 99):
             base = percentile(baseline, pct)
             results.append(

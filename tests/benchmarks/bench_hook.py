@@ -8,7 +8,8 @@ and the moments that write: the session start (register), the first sight of a f
 write through the actions) and the end of a shell call that committed. The first delivery is
 reported beside them without a target. Every other agent's hook command is timed on the same
 moments, same run, same DB (:mod:`tests.benchmarks._hook_agents`). Every figure is a separate
-process, started as the agent starts it.
+process, started as the agent starts it. The moments that write are timed again with ``serve``
+running on the DB, which the hook hands its writes to.
 
 Run: ``python -m tests.benchmarks --only hook`` or ``pytest -m benchmark tests/benchmarks``.
 """
@@ -33,6 +34,7 @@ from oncall_tui.core.models import IncidentState, Severity, Signal, SignalKind, 
 from oncall_tui.store.journal import Store
 from tests.benchmarks._common import Result, percentile, workdir
 from tests.benchmarks._hook_agents import commit_done, session_start, steady_payloads
+from tests.benchmarks._serve_alone import serve_alone, wait_for_local_api
 from tests.integration.test_hook import (
     CATALOG,
     SESSION,
@@ -137,6 +139,43 @@ def measure_adapters(world: World, runs: int, write_runs: int) -> dict[str, dict
     return timings
 
 
+def measure_with_serve(tmp: Path, world: World, write_runs: int) -> dict[str, list[float]]:
+    """The moments that write, with ``serve`` running on the DB: the hook hands the write to it
+    (:mod:`oncall_tui.agents.hook.via_serve`). Every adapter's session start and commit, and
+    the first sight of a new file."""
+    timings: dict[str, list[float]] = {}
+    with serve_alone(tmp, world.db, {}):
+        wait_for_local_api(world.db)
+        for agent in MODULES:
+            command = [sys.executable, "-m", "oncall_tui", "--db", str(world.db), "hook", agent]
+
+            def hook(payload: dict[str, Any], command: list[str] = command) -> float:
+                return timed(command, json.dumps(payload).encode(), world.repo)
+
+            session = f"bench-serve-{agent}"
+            timings[f"{agent}: session start"] = [
+                hook(session_start(agent, f"{session}-start-{i}", world.repo))
+                for i in range(write_runs)
+            ]
+            hook(session_start(agent, session, world.repo))
+            committed = commit_done(agent, session, world.repo)
+            timings[f"{agent}: commit"] = [
+                commit_then_hook(world.repo, hook, committed) for _ in range(write_runs)
+            ]
+        claude = [sys.executable, "-m", "oncall_tui", "--db", str(world.db), "hook", "claude-code"]
+        timings["edit of a new file (journal write)"] = [
+            timed(
+                claude,
+                json.dumps(
+                    edit_event(SESSION, world.repo, f"services/processor/served_{i}.py")
+                ).encode(),
+                world.repo,
+            )
+            for i in range(write_runs)
+        ]
+    return timings
+
+
 def commit_then_hook(
     repo: Path, hook: Callable[[dict[str, Any]], float], payload: dict[str, Any]
 ) -> float:
@@ -190,6 +229,7 @@ def run(quick: bool = False) -> list[Result]:
                 for i in range(write_runs)
             ]
             adapters = measure_adapters(world, runs, write_runs)
+            served = measure_with_serve(tmp, world, write_runs)
         finally:
             world.store.close()
     base99 = percentile(baseline, 99)
@@ -227,6 +267,10 @@ def run(quick: bool = False) -> list[Result]:
             f"{write_note}; first delivery (render + record) {delivered:.0f} ms, no target",
         )
     )
+    results += [
+        row(f"hook, serve running: {name} p99", samples, f"{write_note}; serve decides and writes")
+        for name, samples in served.items()
+    ]
     return results
 
 

@@ -22,6 +22,7 @@ from oncall_tui.store import deliveries
 from oncall_tui.store.journal import Store
 from oncall_tui.store.meta import FENCE_KEY
 from oncall_tui.store.queries import dump_projection
+from tests.support.postgres import StoreOpener
 from tests.support.samples import SAMPLES
 
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
@@ -32,14 +33,14 @@ SESSIONS = [
 ]
 
 
-def prepared_store(root: Path) -> tuple[Store, Settings]:
+def prepared_store(root: Path, open_store: StoreOpener) -> tuple[Store, Settings]:
     """Catalog and sessions (not deliveries: they are what is rerun), auto policy, fixed key."""
     settings = Settings(
         db=root / "oncall.db",
         export=ExportSettings(dir=root / "context"),
         policy=PolicySettings(mode="auto"),
     )
-    store = Store.open(settings.db, FixedClock(NOW))
+    store = open_store(FixedClock(NOW))
     with store.write() as writer:
         writer.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (FENCE_KEY, "cd" * 32))
     rules = Rules.from_settings(settings)
@@ -57,8 +58,10 @@ def files(root: Path) -> dict[str, bytes]:
     }
 
 
-def test_rerunning_raw_deliveries_rebuilds_the_same_state_and_files(tmp_path: Path) -> None:
-    original, settings = prepared_store(tmp_path / "original")
+def test_rerunning_raw_deliveries_rebuilds_the_same_state_and_files(
+    tmp_path: Path, open_store: StoreOpener
+) -> None:
+    original, settings = prepared_store(tmp_path / "original", open_store)
     scenario = load_scenario()
     player = ScenarioPlayer(
         scenario, original, settings, NOW - timedelta(seconds=scenario.duration_s)
@@ -68,7 +71,7 @@ def test_rerunning_raw_deliveries_rebuilds_the_same_state_and_files(tmp_path: Pa
             player.play(step)
     sync(original, settings)
 
-    rebuilt, rebuilt_settings = prepared_store(tmp_path / "rebuilt")
+    rebuilt, rebuilt_settings = prepared_store(tmp_path / "rebuilt", open_store)
     ingestor = Ingestor(rebuilt, rebuilt_settings)
     stored = sorted(deliveries.listing(original.conn, limit=10_000), key=lambda d: d.id)
     assert len(stored) >= 7

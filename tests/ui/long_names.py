@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from oncall_tui.actions import Rules
-from oncall_tui.actions.actor import engineer
 from oncall_tui.actions.incidents import change_incident_state
 from oncall_tui.actions.sessions import register
+from oncall_tui.actor import engineer
 from oncall_tui.config import Settings
 from oncall_tui.core.agents import AgentKind
 from oncall_tui.core.clock import FixedClock

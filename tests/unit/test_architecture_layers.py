@@ -17,7 +17,7 @@ import oncall_tui
 
 PACKAGE_ROOT = Path(oncall_tui.__file__).resolve().parent
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"", "core", "paths"}),
+    frozenset({"", "core", "paths", "actor"}),
     frozenset({"store", "sources", "config"}),
     frozenset({"ingest", "actions"}),
     frozenset({"agents", "server", "scenario"}),

@@ -124,6 +124,7 @@ def test_a_config_file_or_an_override_is_still_validated(
 ) -> None:
     assert not configuration_to_validate(None)
     monkeypatch.setenv("ONCALL_TUI_DB", str(tmp_path / "x.db"))
+    monkeypatch.setenv("ONCALL_TUI_USER", "alice")  # the journal's actor, not a setting
     assert not configuration_to_validate(None)
     assert configuration_to_validate(tmp_path / "config.toml")
     monkeypatch.setenv("ONCALL_TUI_POLICY__MODE", "auto")

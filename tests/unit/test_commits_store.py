@@ -21,6 +21,7 @@ from oncall_tui.core.journal import CommitRecorded, DeployRangeResolved, Kind, d
 from oncall_tui.core.memory import MemoryTables
 from oncall_tui.store import commits as store_commits
 from oncall_tui.store.journal import Store
+from tests.support.postgres import StoreOpener
 
 WHEN = datetime(2026, 11, 23, 11, 40, tzinfo=UTC)
 SHA_A, SHA_B, SHA_C = "a" * 40, "b" * 40, "c" * 40
@@ -84,7 +85,8 @@ def test_subjects_keep_their_first_line_only() -> None:
     assert capped(long).subject == "first" and len(capped(long).files) == 200
 
 
-def test_the_store_returns_what_was_recorded_and_replay_agrees(store: Store) -> None:
+def test_the_store_returns_what_was_recorded_and_replay_agrees(open_store: StoreOpener) -> None:
+    store = open_store(FixedClock(WHEN))
     human = Commit(SHA_C, "acme-payments/payments-api", WHEN.replace(hour=9), subject="Human")
     with store.write() as writer:
         for body in (

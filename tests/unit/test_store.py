@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+from contextlib import nullcontext
 from pathlib import Path
 from unittest.mock import patch
 
@@ -17,12 +18,13 @@ from oncall_tui.core.incidents import GroupingRules
 from oncall_tui.core.journal import NoteAccepted
 from oncall_tui.core.memory import MemoryTables
 from oncall_tui.core.models import Severity, SignalKind, SignalStatus
-from oncall_tui.store import tables
+from oncall_tui.store import projection_rows
 from oncall_tui.store.journal import Store
 from oncall_tui.store.queries import dump_projection
 from oncall_tui.store.schema import SCHEMA_VERSION, SchemaTooNewError
 from oncall_tui.store.tables import SqlTables
 from tests.factories import T0, MemoryJournal, make_signal
+from tests.support.postgres import StoreOpener
 from tests.support.samples import SAMPLES
 
 
@@ -67,8 +69,10 @@ def _record_all_sql(store: Store, signals: list) -> None:  # type: ignore[type-a
             incidents.record_signal(signal, writer.append, writer.tables, rules)
 
 
-def _fold_into_fresh_sql(store: Store) -> dict[str, list[tuple[object, ...]]]:
-    fresh = Store.open(":memory:")
+def _fold_into_fresh_sql(
+    store: Store, fresh: Store | None = None
+) -> dict[str, list[tuple[object, ...]]]:
+    fresh = fresh or Store.open(":memory:")
     with fresh.write() as writer:
         projection.fold(store.entries(), SqlTables(writer.conn))
     return dump_projection(fresh.conn)
@@ -97,24 +101,30 @@ change_signals = st.builds(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(signals=st.lists(st.one_of(alert_signals, change_signals), max_size=25))
-def test_fold_from_scratch_equals_live_projection(
-    tmp_path_factory: pytest.TempPathFactory, signals: list
-) -> None:  # type: ignore[type-arg]
-    store = Store.open(tmp_path_factory.mktemp("fold") / "db", FixedClock(T0))
+def test_fold_from_scratch_equals_live_projection(open_store: StoreOpener, signals: list) -> None:  # type: ignore[type-arg]
+    store = open_store(FixedClock(T0))
     _record_all_sql(store, signals)
     live = dump_projection(store.conn)
-    assert _fold_into_fresh_sql(store) == live
+    assert _fold_into_fresh_sql(store, open_store()) == live
 
     # All in one transaction, where the projection holds rows back until a query needs them
-    # (or until it holds too many: a small bound here, to write some out midway).
-    for held in (tables.MAX_HELD_ROWS, 3):
-        batched = Store.open(tmp_path_factory.mktemp("batched") / "db", FixedClock(T0))
-        with patch.object(tables, "MAX_HELD_ROWS", held), batched.write() as writer:
-            for signal in signals:
-                incidents.record_signal(signal, writer.append, writer.tables, GroupingRules())
+    # (or until it holds too many: a small bound here, to write some out midway), incident
+    # rows too when the fold asks it to.
+    bounds = (
+        (projection_rows.MAX_HELD_ROWS, False),
+        (projection_rows.MAX_HELD_ROWS, True),
+        (3, True),
+    )
+    for held, hold_incidents in bounds:
+        batched = open_store(FixedClock(T0))
+        with patch.object(projection_rows, "MAX_HELD_ROWS", held), batched.write() as writer:
+            holding = writer.tables.holding_incidents() if hold_incidents else nullcontext()
+            with holding:
+                for signal in signals:
+                    incidents.record_signal(signal, writer.append, writer.tables, GroupingRules())
         assert dump_projection(batched.conn) == live
 
-    # The in-memory path (replay) takes the very same decisions as the SQLite path.
+    # The in-memory path (replay) takes the very same decisions as the store's.
     memory = MemoryJournal()
     for signal in signals:
         memory.record(signal)

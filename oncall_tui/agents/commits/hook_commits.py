@@ -13,10 +13,10 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from oncall_tui.agents.hook.model import ActionKind, Event, HookInput
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every hook call
 if TYPE_CHECKING:
     from oncall_tui.agents.hook.shell_lexer import Word
     from oncall_tui.core.commits import Commit

@@ -16,7 +16,6 @@ with the context as ``reason``, which starts another turn) and ``notification``
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from oncall_tui.agents.hook.model import (
     Action,
@@ -33,6 +32,10 @@ from oncall_tui.agents.hook.model import (
     shell_action,
     text_field,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every hook call
+if TYPE_CHECKING:
+    from typing import Any
 
 AGENT = "copilot"
 NOTIFICATION = "Notification"

@@ -22,10 +22,8 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from oncall_tui.agents.commits.hook_commits import committing_dir, record_hook_commit
 from oncall_tui.agents.hook.claude_code import PRE_TOOL_USE, SESSION_START, USER_PROMPT_SUBMIT
@@ -39,10 +37,12 @@ from oncall_tui.agents.hook.model import (
     HookAnswer,
     HookInput,
 )
+from oncall_tui.agents.hook.repo_facts import RepoFacts
 from oncall_tui.agents.repo import RepoInfo, relative_paths, repo_info, repo_slug
 from oncall_tui.store import hook_queries
 from oncall_tui.store.schema import SCHEMA_VERSION
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every hook call
 if TYPE_CHECKING:
     from oncall_tui.actions import Rules
     from oncall_tui.agents.hook.guard_log import GuardRecord
@@ -100,22 +100,6 @@ def written_paths(action: Action) -> list[str]:
     return list(action.paths)
 
 
-@dataclass(frozen=True)
-class RepoFacts:
-    """The agent's checkout as the decision needs it, found where the agent runs: here
-    (:func:`local_facts`), or on the agent's own machine, which sends them with the event
-    (:mod:`~oncall_tui.agents.hook.remote`)."""
-
-    branch: str | None
-    written: list[str]
-    """The tool call's files relative to the repository (or the cwd outside one): those it
-    writes before a tool runs, those it wrote after a writing tool ran, else none."""
-    slug: Callable[[], str | None]
-    """``owner/name``: one more git call here, so asked only when a session is registered."""
-    commit_dir: str | None = None
-    """The checkout on this machine a finished shell call committed in (its HEAD is read)."""
-
-
 def local_facts(hook: HookInput) -> RepoFacts:
     """The facts of the checkout around the hook's cwd, asked of git on this machine."""
     repo = repo_info(hook.cwd)
@@ -164,6 +148,24 @@ def answer(
                 )
                 if not allowed and not news and repo.commit_dir is None:
                     return NOTHING
+        # A write (or a render) is due. The hook an agent started hands it to a running serve
+        # when there is one; serve, deciding for a hook (``facts`` given), never hands it on.
+        serving = None
+        if facts is None:
+            from oncall_tui.agents.local_api import find
+
+            serving = find(conn)
+    if serving is not None:
+        from oncall_tui.agents.hook.via_serve import ask_serve
+
+        registers = hook.event is Event.SESSION_START or session is None or session.ended
+        try:
+            served = ask_serve(serving, hook, repo, registers=registers)
+        except Exception:  # refused or garbled: decided here, and logged
+            served = None
+            report_internal_error(db, component=f"hook {hook.agent}", event=hook.event.value)
+        if served is not None:
+            return served
     return _write_and_answer(hook, repo, paths, db, rules, clock, write=write)
 
 

@@ -11,7 +11,6 @@ message). ``preToolUse`` and ``beforeShellExecution`` answer ``permission: "ask"
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from oncall_tui.agents.hook.model import (
     Action,
@@ -28,6 +27,10 @@ from oncall_tui.agents.hook.model import (
     shell_action,
     text_field,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every hook call
+if TYPE_CHECKING:
+    from typing import Any
 
 AGENT = "cursor"
 BEFORE_SHELL = "beforeShellExecution"

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from oncall_tui.core.sanitize import display_text, identifier
+from oncall_tui.core.frozen import Frozen
 from oncall_tui.store.hook_queries import (
     GuardInputs,
     read_guard_cache,
@@ -23,7 +21,10 @@ from oncall_tui.store.hook_queries import (
     write_guard_cache,
 )
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every hook call
 if TYPE_CHECKING:
+    from typing import Final
+
     from oncall_tui.core.models import Incident
 
 CACHE_ENTRIES = 512
@@ -41,15 +42,17 @@ Answer = list[str] | None
 """``[reason, incident id, service]`` for a path under an incident, else None (JSON-friendly)."""
 
 
-@dataclass(frozen=True)
-class GuardFinding:
+class GuardFinding(Frozen):
     """Why a tool call needs the engineer: the first guarded path's reason, its incident and
     service, and every path of the call that the same incident guards (in the order given)."""
 
-    reason: str
-    incident_id: str
-    service: str
-    paths: tuple[str, ...]
+    __slots__ = ("reason", "incident_id", "service", "paths")
+
+    def __init__(self, reason: str, incident_id: str, service: str, paths: tuple[str, ...]) -> None:
+        self.reason: Final = reason
+        self.incident_id: Final = incident_id
+        self.service: Final = service
+        self.paths: Final = paths
 
 
 def edit_finding(
@@ -140,6 +143,8 @@ def _warning(
 
 def _told(inputs: GuardInputs) -> dict[str, tuple[set[str], str | None]]:
     """Per incident: the services of the session's live updates, and the engineer's own words."""
+    from oncall_tui.core.sanitize import display_text  # only to compute: cached answers do not
+
     told: dict[str, tuple[set[str], str | None]] = {}
     for incident_id, services, edited_by, guidance in inputs.told:
         first_line = next((line for line in str(guidance or "").splitlines() if line.strip()), "")
@@ -149,6 +154,8 @@ def _told(inputs: GuardInputs) -> dict[str, tuple[set[str], str | None]]:
 
 
 def _reason(incident: Incident, path: str, chain: list[str], advice: str | None) -> str:
+    from oncall_tui.core.sanitize import identifier
+
     relation = (
         f"which depends on {identifier(chain[-1])} (degraded)"
         if len(chain) > 1

@@ -13,12 +13,12 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from oncall_tui.agents.hook.adapters import MODULES, adapter
 from oncall_tui.agents.hook.core import answer, emit, report_internal_error
 from oncall_tui.paths import resolve_db
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every hook call
 if TYPE_CHECKING:
     from oncall_tui.actions import Rules
     from oncall_tui.agents.hook.model import HookInput

@@ -10,16 +10,18 @@ agent retrying a refused call in a loop must not flood the journal.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING
 
 from oncall_tui.agents.hook.edit_guard import GuardFinding, edit_finding
 from oncall_tui.agents.hook.model import HookInput
+from oncall_tui.core.frozen import Frozen
 from oncall_tui.store import hook_queries
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every hook call
 if TYPE_CHECKING:
+    from typing import Final
+
     from oncall_tui.store.journal import Store
 
 ASKED = "asked"
@@ -35,17 +37,28 @@ MAX_PATHS = 20
 """``MAX_GUARD_PATHS`` of the journal."""
 
 
-@dataclass(frozen=True)
-class GuardRecord:
+class GuardRecord(Frozen):
     """A ``guard.decided`` entry waiting to be written."""
 
-    session_id: str
-    incident_id: str
-    decision: str
-    tool: str
-    paths: tuple[str, ...]
-    service: str
-    agent: str
+    __slots__ = ("session_id", "incident_id", "decision", "tool", "paths", "service", "agent")
+
+    def __init__(
+        self,
+        session_id: str,
+        incident_id: str,
+        decision: str,
+        tool: str,
+        paths: tuple[str, ...],
+        service: str,
+        agent: str,
+    ) -> None:
+        self.session_id: Final = session_id
+        self.incident_id: Final = incident_id
+        self.decision: Final = decision
+        self.tool: Final = tool
+        self.paths: Final = paths
+        self.service: Final = service
+        self.agent: Final = agent
 
 
 def allowed_by(path: str, globs: list[str]) -> bool:
@@ -153,4 +166,4 @@ def _unless_repeated(
     last = hook_queries.guard_decided_at(
         conn, record.session_id, record.incident_id, record.tool, record.paths, record.decision
     )
-    return None if last is not None and last >= since else replace(record)
+    return None if last is not None and last >= since else record

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from oncall_tui.agents.repo import tool_paths
+from oncall_tui.core.frozen import Frozen
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every hook call
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 
 class Event(StrEnum):
@@ -43,15 +45,17 @@ class ActionKind(StrEnum):
     """Anything else (a read, a search): the paths it names are recorded, never guarded."""
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(Frozen):
     """A tool call, reduced to what the guard needs."""
 
-    kind: ActionKind
-    paths: tuple[str, ...] = ()
-    """As the agent named them (absolute, or relative to the session's cwd)."""
-    text: str = ""
-    """The shell command or the patch text."""
+    __slots__ = ("kind", "paths", "text")
+
+    def __init__(self, kind: ActionKind, paths: tuple[str, ...] = (), text: str = "") -> None:
+        self.kind: Final = kind
+        self.paths: Final = paths
+        """As the agent named them (absolute, or relative to the session's cwd)."""
+        self.text: Final = text
+        """The shell command or the patch text."""
 
     @property
     def guarded(self) -> bool:
@@ -61,43 +65,63 @@ class Action:
 NO_ACTION = Action(ActionKind.OTHER)
 
 
-@dataclass(frozen=True)
-class HookInput:
+class HookInput(Frozen):
     """One hook call of any agent, normalised."""
 
-    agent: str
-    """An ``AgentKind`` value (the enum itself needs pydantic, too slow to import here)."""
-    event: Event
-    session_id: str
-    cwd: str
-    action: Action = NO_ACTION
-    native_event: str = ""
-    """The agent's own name for the event, for the adapter's output."""
-    hears: bool = True
-    """Whether what this event prints reaches the model; when not, nothing is delivered (and
-    so nothing is recorded as heard): the news waits for an event that does carry it."""
+    __slots__ = ("agent", "event", "session_id", "cwd", "action", "native_event", "hears")
+
+    def __init__(
+        self,
+        agent: str,
+        event: Event,
+        session_id: str,
+        cwd: str,
+        action: Action = NO_ACTION,
+        native_event: str = "",
+        hears: bool = True,
+    ) -> None:
+        self.agent: Final = agent
+        """An ``AgentKind`` value (the enum itself needs pydantic, too slow to import here)."""
+        self.event: Final = event
+        self.session_id: Final = session_id
+        self.cwd: Final = cwd
+        self.action: Final = action
+        self.native_event: Final = native_event
+        """The agent's own name for the event, for the adapter's output."""
+        self.hears: Final = hears
+        """Whether what this event prints reaches the model; when not, nothing is delivered (and
+        so nothing is recorded as heard): the news waits for an event that does carry it."""
 
 
-@dataclass(frozen=True)
-class HookAnswer:
+class HookAnswer(Frozen):
     """What the decision says: context to add, and/or why a tool call needs the engineer."""
 
-    context: str = ""
-    guard: str | None = None
+    __slots__ = ("context", "guard")
+
+    def __init__(self, context: str = "", guard: str | None = None) -> None:
+        self.context: Final = context
+        self.guard: Final = guard
 
 
 NOTHING = HookAnswer()
 
 
-@dataclass(frozen=True)
-class Adapter:
+class Adapter(Frozen):
     """One agent's hook format."""
 
-    agent: str
-    parse: Callable[[str], HookInput | None]
-    """The agent's hook JSON, or None for anything not handled (which then prints nothing)."""
-    render: Callable[[HookInput, HookAnswer], str]
-    """The answer in the agent's output format; empty when there is nothing to say."""
+    __slots__ = ("agent", "parse", "render")
+
+    def __init__(
+        self,
+        agent: str,
+        parse: Callable[[str], HookInput | None],
+        render: Callable[[HookInput, HookAnswer], str],
+    ) -> None:
+        self.agent: Final = agent
+        self.parse: Final = parse
+        """The agent's hook JSON, or None for anything not handled (which then prints nothing)."""
+        self.render: Final = render
+        """The answer in the agent's output format; empty when there is nothing to say."""
 
 
 def load_object(text: str) -> dict[str, Any] | None:
@@ -135,6 +159,8 @@ def shell_text(value: object) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, list) and all(isinstance(part, str) for part in value):
+        import shlex  # an argv list: few agents send one
+
         return shlex.join(value)
     return ""
 
@@ -152,16 +178,23 @@ def json_text(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-@dataclass(frozen=True)
-class ToolNames:
+class ToolNames(Frozen):
     """Which of an agent's tools write files, and how the files are named."""
 
-    edit: frozenset[str] = frozenset()
-    """File tools: the paths in their arguments are written."""
-    shell: frozenset[str] = frozenset()
-    """Shell tools: ``command`` holds the command line."""
-    patch: frozenset[str] = frozenset()
-    """Patch tools: the patch text (``command``, ``input`` or ``patch``) names the files."""
+    __slots__ = ("edit", "shell", "patch")
+
+    def __init__(
+        self,
+        edit: frozenset[str] = frozenset(),
+        shell: frozenset[str] = frozenset(),
+        patch: frozenset[str] = frozenset(),
+    ) -> None:
+        self.edit: Final = edit
+        """File tools: the paths in their arguments are written."""
+        self.shell: Final = shell
+        """Shell tools: ``command`` holds the command line."""
+        self.patch: Final = patch
+        """Patch tools: the patch text (``command``, ``input`` or ``patch``) names the files."""
 
     def action(self, data: Mapping[str, Any]) -> Action:
         """The tool call of a hook JSON that carries ``tool_name`` and ``tool_input``."""

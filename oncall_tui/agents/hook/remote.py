@@ -18,19 +18,19 @@ Standard library only: every remote hook call starts here.
 from __future__ import annotations
 
 import hashlib
-import http.client
 import json
 import os
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from oncall_tui.agents.error_log import append_bounded, error_line
 from oncall_tui.agents.hook.core import DEBUG_ENV, local_facts
+from oncall_tui.agents.hook.event_wire import event_body
 from oncall_tui.agents.hook.model import Adapter, Event, HookAnswer, HookInput
+from oncall_tui.agents.http_post import ServerRefusedError, ServerUnreachableError, post
 from oncall_tui.paths import APP, config_dir, xdg_dir
 
 SERVER_ENV = "ONCALL_TUI_SERVER"
@@ -40,7 +40,6 @@ BUDGET_S = 0.8
 """The whole remote call, git included, from when this module runs: with the interpreter's
 start before it (~0.1 s) the hook answers within the second an agent is promised."""
 ERROR_LOG = "hook-errors.log"
-MAX_ANSWER_BYTES = 1024 * 1024
 
 
 class TokenFileTooOpenError(PermissionError):
@@ -49,14 +48,6 @@ class TokenFileTooOpenError(PermissionError):
 
 class NoTokenError(LookupError):
     """Neither ``ONCALL_TUI_TOKEN`` nor the token file holds a token."""
-
-
-class ServerRefusedError(RuntimeError):
-    """The server answered, with an error status (a revoked or wrong token: 401)."""
-
-
-class ServerUnreachableError(OSError):
-    """No answer within the budget: the cached context is printed instead."""
 
 
 def server_url(explicit: str | None) -> str | None:
@@ -139,68 +130,9 @@ def offline_answer(cached: CachedContext | None, now: float) -> HookAnswer:
     return HookAnswer(context=f"{heading}\n\n{cached.text}")
 
 
-def event_body(hook: HookInput) -> dict[str, object]:
-    """What the server decides on: the event, and this machine's facts of the checkout."""
-    facts = local_facts(hook)
-    return {
-        "agent": hook.agent,
-        "event": hook.event.value,
-        "cwd": hook.cwd,
-        "native_event": hook.native_event,
-        "hears": hook.hears,
-        "tool": hook.action.kind.value,
-        "repo": {"slug": facts.slug(), "branch": facts.branch, "written": facts.written},
-    }
-
-
 def post_event(server: str, token: str, session_id: str, body: bytes, timeout_s: float) -> bytes:
     """The server's answer to one event; raises on any failure, within ``timeout_s``."""
-    result: list[bytes | BaseException] = []
-
-    def call() -> None:
-        try:
-            result.append(_post(server, token, session_id, body, timeout_s))
-        except BaseException as exc:  # handed to the waiting thread as it is
-            result.append(exc)
-
-    worker = threading.Thread(target=call, name="oncall-tui-remote-hook", daemon=True)
-    worker.start()
-    worker.join(timeout_s)
-    if not result:
-        raise ServerUnreachableError("no answer in time")
-    outcome = result[0]
-    if isinstance(outcome, BaseException):
-        raise outcome
-    return outcome
-
-
-def _post(server: str, token: str, session_id: str, body: bytes, timeout_s: float) -> bytes:
-    url = urlsplit(server)
-    if url.scheme not in ("http", "https") or not url.hostname:
-        raise ValueError("the server URL must be http(s)://host[:port]")
-    kind = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
-    conn = kind(url.hostname, url.port, timeout=timeout_s)
-    try:
-        path = f"{url.path.rstrip('/')}/sessions/{quote(session_id, safe='')}/events"
-        try:
-            conn.request(
-                "POST",
-                path,
-                body=body,
-                headers={
-                    "Authorization": f"Bearer {token}",
-                    "Content-Type": "application/json",
-                },
-            )
-            response = conn.getresponse()
-            data = response.read(MAX_ANSWER_BYTES)
-        except OSError as exc:
-            raise ServerUnreachableError(type(exc).__name__) from exc
-        if response.status != 200:
-            raise ServerRefusedError(response.status)
-        return data
-    finally:
-        conn.close()
+    return post(server, token, f"/sessions/{quote(session_id, safe='')}/events", body, timeout_s)
 
 
 def remote_answer(hook: HookInput, server: str, *, now: float | None = None) -> HookAnswer:
@@ -211,7 +143,7 @@ def remote_answer(hook: HookInput, server: str, *, now: float | None = None) -> 
     """
     started = time.monotonic()
     token = read_token()
-    body = json.dumps(event_body(hook)).encode("utf-8")
+    body = json.dumps(event_body(hook, local_facts(hook))).encode("utf-8")
     left = max(0.05, BUDGET_S - (time.monotonic() - started))
     delivers = hook.hears and hook.event is not Event.PRE_TOOL
     clock = time.time() if now is None else now
@@ -258,7 +190,7 @@ def log_error(error: BaseException, *, component: str, event: str | None = None)
         if hint:
             extra["hint"] = hint
         if isinstance(error, ServerRefusedError):
-            extra["status"] = error.args[0]
+            extra["status"] = error.status
         line = error_line(component, error, event=event, extra=extra)
         path = cache_dir() / ERROR_LOG
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -9,36 +9,40 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from oncall_tui.agents.hook.patch_paths import patch_paths
 from oncall_tui.agents.hook.shell_lexer import Word
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every hook call
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    Recurse = Callable[[str, str, "Findings", int], None]
 
 PATH_FRAGMENT = re.compile(r"[\w.~+@%\-/]+")
 WHITESPACE = re.compile(r"\s")
 FILE_NAME = re.compile(r"[\w.~+@%\-]*\w\.[A-Za-z0-9_]{1,12}")
 
 
-@dataclass
 class Stdin:
     """What a command reads on standard input, when a redirection says so."""
 
-    text: str | None = None
-    file: Word | None = None
+    __slots__ = ("text", "file")
+
+    def __init__(self, text: str | None = None, file: Word | None = None) -> None:
+        self.text = text
+        self.file = file
 
 
-Recurse = Callable[[str, str, "Findings", int], None]
-
-
-@dataclass
 class Findings:
     """What the reading found so far, in order, each path once."""
 
-    recurse: Recurse
-    uncertain: bool = False
-    _paths: dict[str, None] = field(default_factory=dict)
-    _mentioned: dict[str, None] = field(default_factory=dict)
+    __slots__ = ("recurse", "uncertain", "_paths", "_mentioned")
+
+    def __init__(self, recurse: Recurse, uncertain: bool = False) -> None:
+        self.recurse = recurse
+        self.uncertain = uncertain
+        self._paths: dict[str, None] = {}
+        self._mentioned: dict[str, None] = {}
 
     @property
     def paths(self) -> list[str]:
@@ -126,6 +130,8 @@ def record_patch(
 ) -> None:
     """Write the paths of an inline patch; a patch in a file cannot be read here."""
     if text is not None and not patch_file:
+        from oncall_tui.agents.hook.patch_paths import patch_paths  # only commands that patch
+
         for path in patch_paths(text):
             findings.write(path, cwd)
         return

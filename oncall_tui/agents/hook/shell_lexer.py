@@ -12,7 +12,12 @@ through ``uncertain``, as it does for an unbalanced quote.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+
+from oncall_tui.core.frozen import Record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every hook call
+if TYPE_CHECKING:
+    from typing import Final
 
 WORD_BREAKS = frozenset(" \t\r\n;&|()<>")
 PLAIN_RUN = re.compile(r"[^ \t\r\n;&|()<>\\'\"$`]+")
@@ -23,40 +28,56 @@ VARIABLE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ
 SPECIAL_PARAMETERS = frozenset("@*#?$!-0123456789")
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
+class Word(Record):
     """One shell word after quote removal; ``expands`` when it holds a ``$`` or backtick the
     shell would expand, so its final text is not known."""
 
-    text: str
-    expands: bool = False
-    quoted: bool = False
+    __slots__ = ("text", "expands", "quoted")
+
+    def __init__(self, text: str, expands: bool = False, quoted: bool = False) -> None:
+        self.text: Final = text
+        self.expands: Final = expands
+        self.quoted: Final = quoted
+
+    def __hash__(self) -> int:
+        return hash((self.text, self.expands, self.quoted))
 
 
-@dataclass(frozen=True, slots=True)
-class Operator:
+class Operator(Record):
     """A control operator, or ``"\\n"`` for a newline that ends a command."""
 
-    text: str
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text: Final = text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
 
 
-@dataclass(slots=True)
-class Redirect:
+class Redirect(Record):
     """``[fd]op target``; for a heredoc the target is its delimiter and ``body`` its text."""
 
-    op: str
-    fd: str
-    target: Word | None
-    body: str | None = None
+    __slots__ = ("op", "fd", "target", "body")
+
+    def __init__(self, op: str, fd: str, target: Word | None, body: str | None = None) -> None:
+        self.op = op
+        self.fd = fd
+        self.target = target
+        self.body = body
 
 
 Lexeme = Word | Operator | Redirect
 
 
-@dataclass
 class Lexed:
-    tokens: list[Lexeme] = field(default_factory=list)
-    uncertain: bool = False
+    """The tokens of a text, and whether some of it could not be read with confidence."""
+
+    __slots__ = ("tokens", "uncertain")
+
+    def __init__(self) -> None:
+        self.tokens: list[Lexeme] = []
+        self.uncertain = False
 
 
 def tokenize(text: str) -> Lexed:

@@ -15,11 +15,16 @@ them is affected. Paths are returned as written, globs and ``~`` included, and a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from oncall_tui.agents.hook.shell_commands import analyze_command
 from oncall_tui.agents.hook.shell_findings import Findings, Stdin, join_path
-from oncall_tui.agents.hook.shell_lexer import Lexeme, Operator, Redirect, Word, tokenize
+from oncall_tui.agents.hook.shell_lexer import Operator, Redirect, Word, tokenize
+from oncall_tui.core.frozen import Record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every hook call
+if TYPE_CHECKING:
+    from typing import Final
+
+    from oncall_tui.agents.hook.shell_lexer import Lexeme
 
 MAX_DEPTH = 8
 """Nested ``bash -c`` levels followed before giving up as uncertain."""
@@ -33,8 +38,7 @@ KEYWORDS = frozenset({
 """Reserved words before a command; skipped so the command after them is read."""
 
 
-@dataclass(frozen=True)
-class ShellWrites:
+class ShellWrites(Record):
     """What a shell command would write.
 
     ``paths``: files and directories it would write, create, delete or move, as written
@@ -43,9 +47,15 @@ class ShellWrites:
     path, for the caller to check when ``uncertain``.
     """
 
-    paths: tuple[str, ...]
-    uncertain: bool
-    mentioned: tuple[str, ...]
+    __slots__ = ("paths", "uncertain", "mentioned")
+
+    def __init__(self, paths: tuple[str, ...], uncertain: bool, mentioned: tuple[str, ...]) -> None:
+        self.paths: Final = paths
+        self.uncertain: Final = uncertain
+        self.mentioned: Final = mentioned
+
+    def __hash__(self) -> int:
+        return hash((self.paths, self.uncertain, self.mentioned))
 
 
 def shell_write_targets(command: str) -> ShellWrites:
