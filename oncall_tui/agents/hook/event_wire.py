@@ -6,7 +6,9 @@ from __future__ import annotations
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every hook call
 
 if TYPE_CHECKING:
-    from oncall_tui.agents.hook.model import HookInput
+    from collections.abc import Mapping
+
+    from oncall_tui.agents.hook.model import HookAnswer, HookInput
     from oncall_tui.agents.hook.repo_facts import RepoFacts
 
 
@@ -30,3 +32,13 @@ def event_body(hook: HookInput, facts: RepoFacts, *, slug: bool = True) -> dict[
         "tool": hook.action.kind.value,
         "repo": repo,
     }
+
+
+def decided_answer(data: Mapping[str, object]) -> HookAnswer:
+    """The server's JSON answer to an event (``{"context": ..., "guard": ...}``), checked."""
+    from oncall_tui.agents.hook.model import HookAnswer
+
+    context, guard = data.get("context") or "", data.get("guard")
+    if not isinstance(context, str) or not (guard is None or isinstance(guard, str)):
+        raise ValueError("unexpected answer")
+    return HookAnswer(context=context, guard=guard)

@@ -28,7 +28,7 @@ from urllib.parse import quote
 
 from oncall_tui.agents.error_log import append_bounded, error_line
 from oncall_tui.agents.hook.core import DEBUG_ENV, local_facts
-from oncall_tui.agents.hook.event_wire import event_body
+from oncall_tui.agents.hook.event_wire import decided_answer, event_body
 from oncall_tui.agents.hook.model import Adapter, Event, HookAnswer, HookInput
 from oncall_tui.agents.http_post import ServerRefusedError, ServerUnreachableError, post
 from oncall_tui.paths import APP, config_dir, xdg_dir
@@ -153,13 +153,10 @@ def remote_answer(hook: HookInput, server: str, *, now: float | None = None) -> 
         if not delivers:
             return HookAnswer()
         return offline_answer(load_context(server, hook.session_id), clock)
-    context = data.get("context") or ""
-    guard = data.get("guard")
-    if not isinstance(context, str) or not (guard is None or isinstance(guard, str)):
-        raise ValueError("unexpected answer")
-    if context.strip():
-        save_context(server, hook.session_id, context, clock)
-    return HookAnswer(context=context, guard=guard)
+    answer = decided_answer(data)
+    if answer.context.strip():
+        save_context(server, hook.session_id, answer.context, clock)
+    return answer
 
 
 def run_remote(adapter: Adapter, hook: HookInput, server: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from oncall_tui.agents.hook.event_wire import event_body
+from oncall_tui.agents.hook.event_wire import decided_answer, event_body
 from oncall_tui.agents.hook.model import HookAnswer
 from oncall_tui.agents.http_post import ServerUnreachableError
 from oncall_tui.agents.local_api import LocalApi, post_json
@@ -35,7 +35,4 @@ def ask_serve(
         answer = post_json(api, path, event_body(hook, facts, slug=registers))
     except ServerUnreachableError:
         return None
-    context, guard = answer.get("context") or "", answer.get("guard")
-    if not isinstance(context, str) or not (guard is None or isinstance(guard, str)):
-        raise ValueError("unexpected answer")
-    return HookAnswer(context=context, guard=guard)
+    return decided_answer(answer)
