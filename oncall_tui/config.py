@@ -14,10 +14,11 @@ import tomllib
 import types
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -33,9 +34,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from oncall_tui.core.urls import MASK, without_userinfo
 from oncall_tui.core.validation_text import describe_problem, location
-from oncall_tui.paths import default_config_path, default_db_path, default_export_dir
+from oncall_tui.paths import db_location, default_config_path, default_db_path, default_export_dir
 from oncall_tui.sources import SOURCE_MODULES
 from oncall_tui.sources.base import ServiceMapping
 
@@ -47,8 +47,7 @@ DEFAULT_SILENCE_S = 900.0
 
 
 class Section(BaseModel):
-    """A table of the config file. Unknown keys are errors: ``secert = "..."`` under a source
-    must not leave it accepting unsigned deliveries because the key was silently ignored."""
+    """A config file table. Unknown keys are errors: a typo must not drop a source's secret."""
 
     model_config = ConfigDict(extra="forbid", defer_build=True)  # validators built on first use
 
@@ -309,7 +308,7 @@ class Settings(BaseSettings):
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", defer_build=True
     )
 
-    db: Path = Field(default_factory=default_db_path)
+    db: Annotated[Path | str, BeforeValidator(db_location)] = Field(default_factory=default_db_path)
     server: ServerSettings = Field(default_factory=ServerSettings)
     sources: dict[str, SourceSettings] = Field(default_factory=dict)
     pollers: PollersSettings = Field(default_factory=PollersSettings)
@@ -473,28 +472,3 @@ def _is_model(shape: Any) -> bool:
 def _env_path() -> Path | None:
     value = os.environ.get(f"{ENV_PREFIX}CONFIG")
     return Path(value) if value else None
-
-
-def masked(settings: Settings) -> dict[str, Any]:
-    """The effective configuration for display: secrets shown as ``********``."""
-    data: dict[str, Any] = settings.model_dump(mode="json")
-    for name, source in settings.sources.items():
-        data["sources"][name] = {
-            "auth": source.auth_kinds or ["none"],
-            **{
-                k: MASK
-                for k in ("secret", "token", "basic_password")
-                if getattr(source, k) is not None
-            },
-            **({"basic_user": source.basic_user} if source.basic_user else {}),
-        }
-    if settings.repos.github.token is not None:
-        data["repos"]["github"]["token"] = MASK
-    for name in ("alertmanager", "pagerduty"):
-        poller = data["pollers"].get(name)
-        if poller and poller.get("token"):
-            poller["token"] = MASK
-        if poller and poller.get("url"):
-            # ``http://user:pass@alertmanager:9093`` is how a proxy's basic auth is often given.
-            poller["url"] = without_userinfo(poller["url"], MASK)
-    return data

@@ -7,9 +7,57 @@ without loading the settings machinery.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
+from oncall_tui.core.urls import MASK
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every hook call
+if TYPE_CHECKING:
+    from typing import TypeAlias, TypeGuard
+
 APP = "oncall-tui"
+
+DbLocation: TypeAlias = Path | str
+"""Where the store is: a SQLite file, or a ``postgresql://`` URL (team mode)."""
+
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+_PASSWORD_PARAMETER = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
+
+
+def is_postgres_url(location: object) -> TypeGuard[str]:
+    """Whether a store location names a PostgreSQL database rather than a SQLite file."""
+    return isinstance(location, str) and location.startswith(_POSTGRES_SCHEMES)
+
+
+def db_location(text: str | Path) -> DbLocation:
+    """What ``--db`` or ``db =`` names: a PostgreSQL URL as given, anything else a file path."""
+    if is_postgres_url(text):
+        return text
+    return Path(text)
+
+
+def display_db(location: DbLocation) -> str:
+    """The location as shown to people and written in logs: a URL's password never is
+    (``PGPASSWORD`` or ``~/.pgpass`` keep it out of the URL altogether)."""
+    if not carries_password(location):
+        return str(location)
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(str(location))
+    if parts.password is not None:
+        user, _, host = parts.netloc.rpartition("@")
+        parts = parts._replace(netloc=f"{user.partition(':')[0]}:{MASK}@{host}")
+    return _PASSWORD_PARAMETER.sub(rf"\g<1>{MASK}", parts.geturl())
+
+
+def carries_password(location: DbLocation) -> bool:
+    """Whether a PostgreSQL URL holds a password (in its userinfo or as a parameter)."""
+    if not is_postgres_url(location):
+        return False
+    from urllib.parse import urlsplit
+
+    return urlsplit(location).password is not None or bool(_PASSWORD_PARAMETER.search(location))
 
 
 def xdg_dir(variable: str, fallback: str) -> Path:
@@ -37,7 +85,7 @@ def default_export_dir() -> Path:
     return state_dir() / "context"
 
 
-def resolve_db(db_arg: str | None, config_arg: str | None) -> Path:
+def resolve_db(db_arg: str | None, config_arg: str | None) -> DbLocation:
     """The DB path as :func:`~oncall_tui.config.load_settings` finds it, without pydantic-settings.
 
     Same precedence: ``--db`` (or ``ONCALL_TUI_DB``), then ``db`` in the TOML file (``--config``,
@@ -47,7 +95,7 @@ def resolve_db(db_arg: str | None, config_arg: str | None) -> Path:
     """
     explicit = db_arg or os.environ.get("ONCALL_TUI_DB")
     if explicit:
-        return Path(explicit)
+        return db_location(explicit)
     config_value = config_arg or os.environ.get("ONCALL_TUI_CONFIG")
     config = Path(config_value) if config_value else default_config_path()
     if config_value and not config.is_file():
@@ -57,5 +105,5 @@ def resolve_db(db_arg: str | None, config_arg: str | None) -> Path:
 
         value = tomllib.loads(config.read_text(encoding="utf-8")).get("db")
         if isinstance(value, str) and value:
-            return Path(value)
+            return db_location(value)
     return default_db_path()

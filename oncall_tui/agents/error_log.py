@@ -3,7 +3,8 @@
 The hook must never break its agent, so it swallows every failure; the MCP server turns
 unexpected ones into a bare "the call failed". Without a trace somewhere nobody would learn
 that either is failing. :func:`record` appends one line per error to ``<db>.agent-errors.log``
-and :func:`recent_errors` counts them for ``/healthz`` and the dashboard header.
+and :func:`recent_errors` counts them for ``/healthz`` and the dashboard header. A store on
+PostgreSQL has no file to stand beside: its log is this machine's, in the state directory.
 
 What a line holds is chosen for what cannot leak: the time, the component, the event (only a
 short identifier), the exception's class and where it was raised (file, line, function). The
@@ -28,6 +29,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
+from oncall_tui.paths import DbLocation, is_postgres_url, state_dir
+
 LOG_SUFFIX = ".agent-errors.log"
 MAX_BYTES = 256 * 1024
 """A log this large is rotated before the next line is written."""
@@ -41,18 +44,22 @@ _IDENTIFIER_WORDS = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,39}( [A-Za-z][A-Za-z0-
 """A component: ``mcp``, ``hook``, ``hook claude-code``; the code names them, never a sender."""
 
 
-def log_path(db: Path) -> Path:
+def log_path(db: DbLocation) -> Path:
     """The log beside ``db``: ``oncall.db`` → ``oncall.db.agent-errors.log``."""
+    if is_postgres_url(db):
+        return state_dir() / ("postgresql" + LOG_SUFFIX)
+    db = Path(db)
     return db.with_name(db.name + LOG_SUFFIX)
 
 
-def rotated_path(db: Path) -> Path:
+def rotated_path(db: DbLocation) -> Path:
     """The previous log, kept once: ``oncall.db.agent-errors.log.1``."""
-    return db.with_name(db.name + LOG_SUFFIX + ".1")
+    path = log_path(db)
+    return path.with_name(path.name + ".1")
 
 
 def record(
-    db: Path | None,
+    db: DbLocation | None,
     component: str,
     error: BaseException | None,
     *,
@@ -65,7 +72,11 @@ def record(
     no oncall-tui DB lives must not leave files there either.
     """
     try:
-        if db is None or error is None or not db.is_file():
+        if db is None or error is None:
+            return
+        if is_postgres_url(db):
+            log_path(db).parent.mkdir(parents=True, exist_ok=True)
+        elif not Path(db).is_file():
             return
         line = error_line(component, error, event=event, now=now)
         append_bounded(log_path(db), rotated_path(db), line.encode("utf-8"))
@@ -171,7 +182,7 @@ class RecentErrors:
     last_at: datetime | None = None
 
 
-def recent_errors(db: Path, now: datetime, window: timedelta = WINDOW) -> RecentErrors:
+def recent_errors(db: DbLocation, now: datetime, window: timedelta = WINDOW) -> RecentErrors:
     """Errors logged beside ``db`` since ``now - window``; read from the end, stopping at the
     first older line, so a quiet log costs a stat and a short read. Unreadable: none."""
     since = now - window

@@ -2,9 +2,9 @@
 
 A hook or a CLI command starts as a new process; importing the models, the store and the
 settings alone takes it several times what an agent or an engineer should wait for a write. A
-running ``serve`` has them loaded. While it runs it holds the :data:`LEASE` lease in the DB
-(:mod:`oncall_tui.server.local_api`) and publishes with it the address it answers on, on this
-machine, and a secret of its own run. The secret is as private as the DB (readable by its owner
+running ``serve`` has them loaded. While it runs it holds this machine's lease in the DB
+(:func:`lease_name`; :mod:`oncall_tui.server.local_api`) and publishes with it the address it
+answers on, on this machine, and a secret of its own run. The secret is as private as the DB (readable by its owner
 alone), and it admits what an agent token never does: recording decisions, reading a checkout
 on this machine.
 
@@ -15,12 +15,19 @@ it does the work itself, as it did before there was a ``serve`` to ask. Standard
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 
 from oncall_tui.agents.http_post import post
 from oncall_tui.store.lease_read import live_details
 
-LEASE = "local-api"
+
+def lease_name() -> str:
+    """The lease of this machine's ``serve``: one per host, since in team mode several hosts
+    share one database, and a caller must only ever post to a ``serve`` on its own machine."""
+    return f"local-api:{socket.gethostname()}"
+
+
 POST_TIMEOUT_S = 0.5
 """A busy ``serve`` answers a write in tens of milliseconds; past this, doing it here is faster."""
 
@@ -37,7 +44,7 @@ class LocalApi:
 
 def find(conn: sqlite3.Connection) -> LocalApi | None:
     """The live ``serve`` of the DB ``conn`` is open on, if one publishes its address."""
-    details = live_details(conn, LEASE)
+    details = live_details(conn, lease_name())
     if not details or not details.get("url") or not details.get("secret"):
         return None
     return LocalApi(details["url"], details["secret"])

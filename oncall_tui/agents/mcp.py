@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import anyio.to_thread
@@ -35,6 +34,7 @@ from oncall_tui.core.context.render import render_json, render_markdown
 from oncall_tui.core.guidance import change_summary
 from oncall_tui.core.models import ChangeLink, Incident, StoredSignal
 from oncall_tui.core.sanitize import identifier
+from oncall_tui.paths import DbLocation, display_db
 from oncall_tui.store.context import build_session_context, session_pushes
 from oncall_tui.store.db import StoreUnavailableError
 from oncall_tui.store.hook_queries import initialised
@@ -169,7 +169,7 @@ class Backend(Protocol):
 class _Backend:
     """The synchronous work behind each handler, one fresh store per call."""
 
-    store_path: Path
+    store_path: DbLocation
     rules: Rules
     clock: Clock
     default_session: str | None
@@ -340,7 +340,7 @@ class _OncallServer(MCPServer[Any]):
 
 
 def build_server(
-    store_path: Path, settings: Settings, clock: Clock, session_id: str | None
+    store_path: DbLocation, settings: Settings, clock: Clock, session_id: str | None
 ) -> MCPServer[Any]:
     """The server for one agent process; given ``session_id``, it serves that session only.
 
@@ -352,7 +352,7 @@ def build_server(
     default = validate_session_id(session_id) if session_id else None
     if not initialised(store_path):
         raise ValueError(
-            f"no oncall-tui DB at {store_path} (missing, empty or not oncall-tui's):"
+            f"no oncall-tui DB at {display_db(store_path)} (missing, empty or not oncall-tui's):"
             " start the dashboard or serve with this --db first"
         )
     Store.open(store_path, clock).close()
@@ -440,7 +440,9 @@ def server_for(backend: Backend) -> MCPServer[Any]:
     return server
 
 
-def run_stdio(store_path: Path, settings: Settings, clock: Clock, session_id: str | None) -> None:
+def run_stdio(
+    store_path: DbLocation, settings: Settings, clock: Clock, session_id: str | None
+) -> None:
     """Serve over stdin/stdout until the client closes the pipe.
 
     While serving, the SDK points fd 1 at stderr, so a stray print cannot corrupt the protocol.

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from pathlib import Path
 
 from oncall_tui.core.clock import Clock
+from oncall_tui.paths import DbLocation
 from oncall_tui.store.journal import Store
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ class PeriodicRounds:
     name = "oncall-rounds"
     """The thread's name, and what the log says failed."""
 
-    def __init__(self, db_path: Path, *, clock: Clock | None = None) -> None:
+    def __init__(self, db_path: DbLocation, *, clock: Clock | None = None) -> None:
         self._db_path = db_path
         self._clock = clock
         self._stop = threading.Event()

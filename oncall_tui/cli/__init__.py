@@ -13,6 +13,7 @@ import click
 
 from oncall_tui.cli.app_context import AppContext
 from oncall_tui.cli.lazy_group import LazyGroup, load_command
+from oncall_tui.paths import DbLocation, db_location
 
 COMMANDS = {
     "ingest": "oncall_tui.cli.deliveries_cmd:ingest",
@@ -58,9 +59,10 @@ COMMANDS = {
 )
 @click.option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH|URL",
     envvar="ONCALL_TUI_DB",
-    help="SQLite file (default: under the XDG data dir).",
+    callback=lambda _ctx, _param, value: _db_option(value),
+    help="SQLite file (default: under the XDG data dir), or a postgresql:// URL (team mode).",
 )
 @click.option(
     "--config",
@@ -79,7 +81,7 @@ COMMANDS = {
 )
 @click.pass_context
 def cli(
-    ctx: click.Context, db: Path | None, config_path: Path | None, init: bool, serve: bool
+    ctx: click.Context, db: DbLocation | None, config_path: Path | None, init: bool, serve: bool
 ) -> None:
     """Keep AI coding agents in step with production incidents.
 
@@ -90,6 +92,16 @@ def cli(
     ctx.call_on_close(app.close)
     if ctx.invoked_subcommand is None:
         ctx.invoke(load_command(COMMANDS["dashboard"]), serve=serve)
+
+
+def _db_option(value: str | None) -> DbLocation | None:
+    """A URL as given, else the SQLite file's path, which must not name a directory."""
+    if not value:
+        return None
+    location = db_location(value)
+    if isinstance(location, Path) and location.is_dir():
+        raise click.BadParameter(f"{value} is a directory: --db takes the path of the SQLite file")
+    return location
 
 
 def main() -> None:

@@ -21,8 +21,15 @@ import click
 
 from oncall_tui.core.clock import Clock, SystemClock
 from oncall_tui.core.sanitize import clean, display_text
-from oncall_tui.paths import default_config_path, default_db_path, resolve_db
-from oncall_tui.store.db import StoreUnavailableError, connect
+from oncall_tui.paths import (
+    DbLocation,
+    default_config_path,
+    default_db_path,
+    display_db,
+    is_postgres_url,
+    resolve_db,
+)
+from oncall_tui.store.db import StoreUnavailableError, connect, open_db
 from oncall_tui.store.schema import SchemaTooNewError
 
 if TYPE_CHECKING:
@@ -37,14 +44,14 @@ R = TypeVar("R")
 @dataclass
 class AppContext:
     config_path: Path | None
-    db_override: Path | None
+    db_override: DbLocation | None
     clock: Clock = field(default_factory=SystemClock)
     init: bool = False
     """``--init``: create the DB's directory when it does not exist."""
     _settings: Settings | None = None
     _store: Store | None = None
     _conn: sqlite3.Connection | None = None
-    _opened_path: Path | None = None
+    _opened_path: DbLocation | None = None
 
     @property
     def settings(self) -> Settings:
@@ -62,8 +69,8 @@ class AppContext:
         return Rules.from_settings(self.settings)
 
     @property
-    def db_path(self) -> Path:
-        """The DB file. Read without the settings machinery (~170 ms) only when there is no
+    def db_path(self) -> DbLocation:
+        """The DB file or URL. Read without the settings machinery (~170 ms) only when there is no
         configuration to validate: a config file or an ``ONCALL_TUI_*`` override must still be
         refused when it is wrong, whatever the command."""
         if self._settings is None and not configuration_to_validate(self.config_path):
@@ -88,7 +95,8 @@ class AppContext:
             from oncall_tui.store.journal import Store
 
             conn = self.conn
-            self._store = Store(conn, self.clock, self._opened_path)
+            opened = self._opened_path
+            self._store = Store(conn, self.clock, opened if isinstance(opened, Path) else None)
         return self._store
 
     def close(self) -> None:
@@ -129,8 +137,11 @@ def open_store(path: Path, clock: Clock, *, make_dirs: bool) -> Store:
     return Store(open_connection(path, make_dirs=make_dirs), clock, path)
 
 
-def open_connection(path: Path, *, make_dirs: bool) -> sqlite3.Connection:
-    """The migrated connection to ``path``, or one line saying why not."""
+def open_connection(location: DbLocation, *, make_dirs: bool) -> sqlite3.Connection:
+    """The migrated connection to ``location``, or one line saying why not."""
+    if is_postgres_url(location):
+        return _open_postgres(location)
+    path = Path(location)
     if path.is_dir():
         raise UserError(f"{path} is a directory: --db takes the path of the SQLite file")
     if not path.parent.is_dir():
@@ -148,8 +159,19 @@ def open_connection(path: Path, *, make_dirs: bool) -> sqlite3.Connection:
         raise UserError(f"{path} is not an oncall-tui database (not SQLite)") from None
 
 
-def _is_default(path: Path) -> bool:
-    return path.expanduser().absolute() == default_db_path().absolute()
+def _open_postgres(url: str) -> sqlite3.Connection:
+    try:
+        return open_db(url)
+    except sqlite3.Error as exc:
+        # psycopg's own message names the host and what failed, never the password.
+        reason = " ".join(str(exc).split())  # libpq's message runs over several lines
+        raise UserError(f"{display_db(url)}: cannot open the database ({reason})") from None
+
+
+def _is_default(location: DbLocation) -> bool:
+    if is_postgres_url(location):
+        return False
+    return Path(location).expanduser().absolute() == default_db_path().absolute()
 
 
 def check_keymap(settings: Settings) -> None:

@@ -25,8 +25,9 @@ from oncall_tui.agents.install.files import (
 from oncall_tui.agents.install.merge import EXECUTABLE, hook_command
 from oncall_tui.agents.install.spec import SPECS, AgentHooks, Scope, config_path
 from oncall_tui.agents.repo import repo_info
-from oncall_tui.cli.app_context import app_context, friendly_errors, print_json
+from oncall_tui.cli.app_context import UserError, app_context, friendly_errors, print_json
 from oncall_tui.core.sanitize import clean, display_text
+from oncall_tui.paths import DbLocation, carries_password, is_postgres_url
 
 PROJECT_DIR_HELP = "The project for --scope project (default: the git checkout around the cwd)."
 
@@ -80,7 +81,7 @@ def install(agent: str, scope: str, dry_run: bool, project_dir: Path | None, plu
         click.echo(
             f"warning: {EXECUTABLE} was not found on PATH; the hook runs it by name", err=True
         )
-    db = str(app.db_override.absolute()) if app.db_override else None
+    db = _absolute(app.db_override) if app.db_override else None
     plan = plan_install(spec, path, hook_command(executable, agent, db))
     if not plan.changes:
         click.echo(f"{agent}: already installed in {display_text(str(path), 300)}")
@@ -162,3 +163,17 @@ def _status_line(entry: ScopeStatus) -> str:
             ", ".join(entry.wired.commands if entry.wired else ()), 200
         )
     return line
+
+
+def _absolute(location: DbLocation) -> str:
+    """The ``--db`` the hook command is written with: it runs in the agent's directory. A URL
+    is written as given, unless it holds a password: the agent's settings file is no place for
+    one (and is often kept in a dotfiles repository)."""
+    if not is_postgres_url(location):
+        return str(Path(location).absolute())
+    if carries_password(location):
+        raise UserError(
+            "the --db URL holds a password, which would be written into the agent's settings: "
+            "put it in ~/.pgpass or PGPASSWORD, or run the agents in remote mode (--server)"
+        )
+    return location

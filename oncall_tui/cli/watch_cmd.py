@@ -29,7 +29,8 @@ from oncall_tui.cli.app_context import app_context, friendly_errors
 from oncall_tui.core.agents import InvalidIdError, validate_session_id
 from oncall_tui.core.clock import Clock, iso
 from oncall_tui.core.watch_line import watch_line
-from oncall_tui.store.hook_queries import BUSY_TIMEOUT_S, initialised
+from oncall_tui.paths import DbLocation
+from oncall_tui.store.hook_queries import BUSY_TIMEOUT_S, initialised, open_reader
 from oncall_tui.store.watch_queries import find_session, journal_head, news_since
 
 DEFAULT_INTERVAL_S = 0.5
@@ -52,7 +53,7 @@ class Target:
 
 @dataclass
 class Watcher:
-    db: Path
+    db: DbLocation
     target: Target
     interval_s: float
     from_start: bool
@@ -91,7 +92,7 @@ class Watcher:
         no DB of ours yet: a watcher never creates one."""
         if not initialised(self.db):
             return None
-        return sqlite3.connect(self.db, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        return open_reader(self.db, BUSY_TIMEOUT_S)
 
     def _poll(self, conn: sqlite3.Connection) -> None:
         if self.cursor is None:

@@ -38,6 +38,8 @@ def demo_settings(workdir: Path, db: Path | None = None) -> Settings:
 
 def run_demo(app: AppContext, *, seed_only: bool) -> None:
     db = app.db_override
+    if isinstance(db, str):
+        raise UserError("the demo writes a new SQLite file: --db takes its path, not a URL")
     if db is not None:
         _check_fresh(app, db)
     if not seed_only:

@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, closing
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import anyio.to_thread
 from starlette.applications import Starlette
@@ -20,6 +20,7 @@ from starlette.routing import Route
 from oncall_tui.agents.error_log import recent_errors
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import Clock
+from oncall_tui.paths import DbLocation, display_db, is_postgres_url
 from oncall_tui.server.body import Receive
 from oncall_tui.server.decisions_routes import routes as decision_routes
 from oncall_tui.server.door import Door
@@ -65,7 +66,7 @@ def create_app(
         except sqlite3.Error as exc:
             unavailable: dict[str, object] = {"status": "unavailable"}
             if local:
-                unavailable.update(db=str(settings.db), error=str(exc))
+                unavailable.update(db=display_db(settings.db), error=str(exc))
             return JSONResponse(unavailable, 503)
         max_seq, received, (refused, kept) = progress
         problems = []
@@ -78,7 +79,7 @@ def create_app(
         if problems:
             health["reason"] = "; ".join(problems)
         if local:
-            health["db"] = str(settings.db)
+            health["db"] = display_db(settings.db)
         # "received": deliveries acknowledged and not folded into incidents yet (a backlog).
         health.update(max_seq=max_seq, received=received, durability=writer.durability)
         # Refusals of senders we could not authenticate, this minute: counted, few stored.
@@ -144,13 +145,21 @@ class ReceiverApp:
         await self.rest(scope, receive, send)
 
 
-def _read_progress(path: Path, clock: Clock) -> tuple[int, int, tuple[int, int]]:
+def _read_progress(location: DbLocation, clock: Clock) -> tuple[int, int, tuple[int, int]]:
     # A connection of its own, read-only: health must not queue behind a write that waits.
-    uri = f"{path.resolve().as_uri()}?mode=ro"
-    with closing(sqlite3.connect(uri, uri=True, timeout=1.0)) as conn:
+    with closing(_reader(location)) as conn:
         max_seq = int(conn.execute("SELECT coalesce(max(seq), 0) FROM journal").fetchone()[0])
         received = deliveries.count_received(conn)
         return max_seq, received, refusals.in_minute(conn, clock.now())
+
+
+def _reader(location: DbLocation) -> sqlite3.Connection:
+    if is_postgres_url(location):
+        from oncall_tui.store.pg.connection import open_connection
+
+        return cast(sqlite3.Connection, open_connection(location, busy_timeout_ms=1000))
+    uri = f"{Path(location).resolve().as_uri()}?mode=ro"
+    return sqlite3.connect(uri, uri=True, timeout=1.0)
 
 
 def _from_loopback(request: Request) -> bool:

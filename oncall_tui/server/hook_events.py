@@ -11,8 +11,6 @@ not recorded through its hook (the journal learns them from trailers and transcr
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from oncall_tui.actions import Rules
@@ -21,6 +19,7 @@ from oncall_tui.agents.hook.model import Action, ActionKind, Event, HookInput
 from oncall_tui.agents.hook.repo_facts import RepoFacts
 from oncall_tui.core.agents import AgentKind
 from oncall_tui.core.clock import Clock
+from oncall_tui.paths import DbLocation
 
 MAX_WRITTEN_PATHS = 500
 
@@ -57,7 +56,7 @@ class HookEventBody(BaseModel):
 def decide_event(
     session_id: str,
     body: HookEventBody,
-    db: Path,
+    db: DbLocation,
     rules: Rules,
     clock: Clock,
     *,

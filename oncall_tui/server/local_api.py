@@ -13,10 +13,10 @@ import hmac
 import logging
 import secrets
 import threading
-from pathlib import Path
 
-from oncall_tui.agents.local_api import LEASE
-from oncall_tui.store.db import connect
+from oncall_tui.agents.local_api import lease_name
+from oncall_tui.paths import DbLocation
+from oncall_tui.store.db import open_db
 from oncall_tui.store.lease import RENEW_EVERY_S, Lease
 
 log = logging.getLogger(__name__)
@@ -43,11 +43,11 @@ def local_url(host: str, port: int) -> str:
 
 
 class LocalApiPublisher:
-    """Holds the :data:`LEASE` lease with the address and the secret while ``serve`` runs."""
+    """Holds this machine's lease (:func:`lease_name`) with the address and the secret while ``serve`` runs."""
 
-    def __init__(self, db: Path, url: str, secret: str) -> None:
+    def __init__(self, db: DbLocation, url: str, secret: str) -> None:
         self._db = db
-        self._lease = Lease(LEASE, "serve", details={"url": url, "secret": secret})
+        self._lease = Lease(lease_name(), "serve", details={"url": url, "secret": secret})
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -66,7 +66,7 @@ class LocalApiPublisher:
         failing = False
         while True:
             try:
-                conn = conn or connect(self._db)
+                conn = conn or open_db(self._db)
                 self._lease.hold(conn)
                 failing = False
             except Exception:

@@ -18,6 +18,7 @@ import uvicorn
 
 from oncall_tui.config import ServerSettings, Settings
 from oncall_tui.core.clock import Clock
+from oncall_tui.paths import display_db
 from oncall_tui.server.app import ReceiverApp, create_app
 from oncall_tui.server.local_api import LocalApiPublisher, local_url, new_secret
 from oncall_tui.server.protocol import with_head_deadline
@@ -66,7 +67,7 @@ def run_server(
         if on_started is not None:
             on_started()
         publisher.start()
-        print(f"oncall-tui receiving on {url} (db: {settings.db})", flush=True)
+        print(f"oncall-tui receiving on {url} (db: {display_db(settings.db)})", flush=True)
 
     config = _config(app, own_logging=True, head_timeout_s=settings.server.read_timeout_s)
     server = _Server(config, on_started=announce, handle_signals=True)

@@ -9,6 +9,12 @@ deliveries are queued, and half once the oldest delivery waiting for it is older
 :data:`MAX_FOLD_LAG_S`: acknowledging comes first, but the incident's counts and the agents'
 files stay within about that lag of what the senders were told, and what is left when the storm
 ends is folded within a fraction of a second.
+
+One receiver folds per DB: several ``serve`` processes may receive for one database (team mode,
+behind a load balancer, each taking every alert of Alertmanager's HA pair), and the one holding
+the ``fold`` lease (:mod:`oncall_tui.store.lease`) folds what any of them received. The others
+only store and acknowledge. When the holder dies its lease runs out, and the next receiver to
+renew takes over the backlog, every received delivery since the deliveries table is the queue.
 """
 
 from __future__ import annotations
@@ -27,9 +33,11 @@ from oncall_tui.core.window import SlidingCount
 from oncall_tui.ingest.pending import PendingFolds
 from oncall_tui.ingest.prepare import Prepared, Preparer, Verify
 from oncall_tui.ingest.record import Ingestor, IngestResult
-from oncall_tui.store.checkpoint import WalKeeper
-from oncall_tui.store.db import StoreUnavailableError, Synchronous, connect
+from oncall_tui.paths import display_db
+from oncall_tui.store.checkpoint import wal_keeper
+from oncall_tui.store.db import StoreUnavailableError, Synchronous, open_db
 from oncall_tui.store.journal import Store
+from oncall_tui.store.lease import RENEW_EVERY_S, Lease
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +63,7 @@ RETRY_S = 1.0
 """After a store failure the fold waits this long before trying again."""
 DRAIN_ON_CLOSE_S = 5.0
 """At shutdown, fold what is received for up to this long; the next start folds the rest."""
+FOLD_LEASE = "fold"
 
 
 class IngestWriter:
@@ -98,16 +107,20 @@ class IngestWriter:
         self._fold_due = 0.0  # monotonic time the fold may run again (0: now)
         self._fold_pending = True  # a crash may have left deliveries received, not folded
         self._arrivals = SlidingCount(STORM_WINDOW_S)  # deliveries committed
-        self._wal = WalKeeper(settings.db, busy_timeout_ms)
+        self._fold_lease = Lease(FOLD_LEASE, "serve")
+        self.folding = False
+        """Whether this receiver holds the fold lease (else another one folds)."""
+        self._lease_due = 0.0  # monotonic time the lease is renewed (or tried for) again
+        self._wal = wal_keeper(settings.db, busy_timeout_ms)
         self._thread = threading.Thread(target=self._run, name="oncall-ingest", daemon=True)
         self._thread.start()
 
     def _open(self) -> Ingestor:
-        conn = connect(self._settings.db, busy_timeout_ms=self._busy_timeout_ms)
+        conn = open_db(self._settings.db, busy_timeout_ms=self._busy_timeout_ms)
         # The WalKeeper checkpoints beside this connection: a commit that checkpointed would
         # hold up every sender waiting on it.
         conn.execute("PRAGMA wal_autocheckpoint = 0")
-        store = Store(conn, self._clock, self._settings.db)
+        store = Store(conn, self._clock)
         loopback = self._settings.server.is_loopback
         return Ingestor(store, self._settings, require_credentials=not loopback)
 
@@ -170,12 +183,15 @@ class IngestWriter:
             if batch is None:
                 break
             with self._wal.writing():
+                self._keep_fold_lease()
                 if batch:
                     self._commit(batch)
                 else:
                     self._fold_slice()
             self._wal.after_commit()
-        self._drain()
+        if self.folding:
+            self._drain()
+            self._give_up_fold_lease()
         self._wal.close()
         if self._ingestor is not None:
             self._ingestor.store.close()
@@ -193,9 +209,12 @@ class IngestWriter:
                     return batch
                 if self._closing:
                     return None
-                wait: float | None = None
+                now = time.monotonic()
+                wait = self._lease_due - now
+                if wait <= 0:
+                    return []  # the lease's turn (then the fold's, if due)
                 if self._fold_pending:
-                    wait = self._fold_due - time.monotonic()
+                    wait = min(wait, self._fold_due - now)
                     if wait <= 0:
                         return []
                 self._cond.wait(wait)
@@ -218,7 +237,7 @@ class IngestWriter:
             return
         committed = time.monotonic()
         for ticket, result in zip(batch, results, strict=True):
-            if result.status == "received" and result.delivery_id is not None:
+            if self.folding and result.status == "received" and result.delivery_id is not None:
                 raw = ticket.prepared.raw
                 self._folds.remember(
                     result.delivery_id, raw.source, ticket.prepared.signals, committed
@@ -227,6 +246,33 @@ class IngestWriter:
             ticket.finish(result)
         self.store_error = None
         _wake(batch)
+
+    def _keep_fold_lease(self) -> None:
+        """Renew the fold lease (or try for it) every :data:`RENEW_EVERY_S`. Holding it, look
+        for received deliveries at each renewal: another receiver's are folded here too."""
+        now = time.monotonic()
+        if now < self._lease_due:
+            return
+        self._lease_due = now + RENEW_EVERY_S
+        try:
+            held = self._fold_lease.hold(self._connected().store.conn)
+        except Exception as exc:  # the store is failing: commits say so; retried next renewal
+            log.warning("could not renew the fold lease: %s", exc)
+            held = False
+        if not held and self.folding:
+            log.warning("another receiver holds the fold lease now; this one only receives")
+            self._folds.forget_all()
+        self.folding = held
+        self._fold_pending = self._fold_pending or held
+
+    def _give_up_fold_lease(self) -> None:
+        """On a clean stop: another receiver takes the fold over at its next renewal."""
+        try:
+            if self._ingestor is not None:
+                self._fold_lease.release(self._ingestor.store.conn)
+        except Exception:  # it runs out by itself within the lease's TTL
+            log.warning("could not release the fold lease", exc_info=True)
+        self.folding = False
 
     def _storm_fold_due(self) -> bool:
         now = time.monotonic()
@@ -237,6 +283,9 @@ class IngestWriter:
         )
 
     def _fold_slice(self) -> None:
+        if not self.folding:
+            self._fold_pending = False
+            return
         started = time.monotonic()
         storm = self._arrivals.total(started) >= STORM_DELIVERIES
         try:
@@ -279,7 +328,9 @@ class IngestWriter:
             try:
                 self._ingestor = self._open()
             except (sqlite3.Error, OSError) as exc:
-                raise StoreUnavailableError(f"cannot open {self._settings.db}: {exc}") from exc
+                raise StoreUnavailableError(
+                    f"cannot open {display_db(self._settings.db)}: {exc}"
+                ) from exc
             self._folds = PendingFolds(self._ingestor)
         return self._ingestor
 

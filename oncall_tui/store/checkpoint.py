@@ -32,6 +32,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from oncall_tui.paths import DbLocation, is_postgres_url
+
 log = logging.getLogger(__name__)
 
 CHECKPOINT_EVERY_S = 0.05
@@ -178,3 +180,26 @@ class WalKeeper:
         elif alarm is None and self.alarm is not None:
             log.warning("WAL of %s checkpointed again", self._db)
         self.alarm = alarm
+
+
+class NoWal:
+    """The keeper of a store without a WAL file (PostgreSQL, which checkpoints by itself)."""
+
+    alarm: str | None = None
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        yield
+
+    def after_commit(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def wal_keeper(location: DbLocation, busy_timeout_ms: int) -> WalKeeper | NoWal:
+    """The keeper for the writer's store at ``location``."""
+    if is_postgres_url(location):
+        return NoWal()
+    return WalKeeper(Path(location), busy_timeout_ms)

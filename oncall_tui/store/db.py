@@ -12,8 +12,10 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal, TypeGuard
+from typing import Literal
 
+from oncall_tui.paths import DbLocation
+from oncall_tui.paths import is_postgres_url as is_postgres_url  # where the store asks
 from oncall_tui.store.schema import migrate
 
 BUSY_TIMEOUT_MS = 5000
@@ -22,15 +24,6 @@ WAL_KEEP_BYTES = 16 * 1024 * 1024
 
 
 Synchronous = Literal["NORMAL", "FULL"]
-
-
-_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-
-
-def is_postgres_url(location: object) -> TypeGuard[str]:
-    """Whether a store location names a PostgreSQL database (team mode, :mod:`.pg`) rather
-    than a SQLite file. Decided here, not in :mod:`.pg`: SQLite users import nothing of it."""
-    return isinstance(location, str) and location.startswith(_POSTGRES_SCHEMES)
 
 
 class StoreUnavailableError(RuntimeError):
@@ -64,6 +57,17 @@ def connect(path: Path | str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqli
     conn.execute("PRAGMA foreign_keys = OFF")
     migrate(conn, path_str)
     return conn
+
+
+def open_db(location: DbLocation, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite3.Connection:
+    """The migrated connection to ``location``: the SQLite file, or for a ``postgresql://`` URL
+    the PostgreSQL adapter (:mod:`oncall_tui.store.pg`, imported only then), which the store
+    uses as it uses a ``sqlite3.Connection``."""
+    if is_postgres_url(location):
+        from oncall_tui.store.pg.db import connect as connect_pg
+
+        return connect_pg(location, busy_timeout_ms=busy_timeout_ms)
+    return connect(location, busy_timeout_ms=busy_timeout_ms)
 
 
 def _create_private(path: Path) -> None:

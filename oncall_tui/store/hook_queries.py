@@ -15,20 +15,23 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
 from datetime import datetime
+from pathlib import Path
 
 from oncall_tui.core.frozen import Frozen
+from oncall_tui.paths import is_postgres_url
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every hook call
 if TYPE_CHECKING:
-    from pathlib import Path
     from typing import Any, Final
+
+    from oncall_tui.paths import DbLocation
 
 LIVE = "('approved', 'delivered', 'acknowledged')"
 """``PushState.is_live``: approved by a human or a rule, and not replaced."""
 ACTIVE = "('triggered', 'acknowledged', 'mitigated')"
+"""``IncidentState.is_active``, spelled out so that the ``incidents_state`` index serves it."""
 DIRECT = "('hook', 'mcp')"
 """``DIRECT_CHANNELS``: the channels that prove an agent read its context."""
-"""``IncidentState.is_active``, spelled out so that the ``incidents_state`` index serves it."""
 BUSY_TIMEOUT_S = 0.2
 """Readers wait for a lock only in rare moments of a WAL database (recovery, an exclusive
 locking mode): the agent waits for the hook, so a read that cannot start at once is given up."""
@@ -61,12 +64,35 @@ class SessionRow(Frozen):
 
 
 @contextmanager
-def connection(db: Path) -> Iterator[sqlite3.Connection]:
+def connection(db: DbLocation) -> Iterator[sqlite3.Connection]:
+    """:func:`open_reader`, closed at the end of the block."""
+    with closing(open_reader(db)) as conn:
+        yield conn
+
+
+def open_reader(db: DbLocation, timeout_s: float = BUSY_TIMEOUT_S) -> sqlite3.Connection:
     """A plain connection to an existing DB, in autocommit mode: no read transaction lingers to
     pin the WAL. It never migrates or creates the DB (the caller checked that the file exists);
-    its one write is the edit-guard cache row (:func:`write_guard_cache`)."""
-    with closing(sqlite3.connect(db, timeout=BUSY_TIMEOUT_S, isolation_level=None)) as conn:
-        yield conn
+    its one write is the edit-guard cache row (:func:`write_guard_cache`). On PostgreSQL it is
+    the store's adapter, which speaks the same SQL (and costs the import of psycopg)."""
+    if is_postgres_url(db):
+        from oncall_tui.store.pg.connection import open_connection
+
+        pg = open_connection(db, busy_timeout_ms=int(timeout_s * 1000))
+        return pg  # type: ignore[return-value]  # the sqlite3.Connection subset the store uses
+    return sqlite3.connect(db, timeout=timeout_s, isolation_level=None)
+
+
+def present(db: DbLocation) -> bool:
+    """Whether ``db`` may hold a DB at all: a SQLite file that is there and not empty (what
+    ``touch`` leaves), or any PostgreSQL URL (whose schema version then tells)."""
+    if is_postgres_url(db):
+        return True
+    try:
+        path = Path(db)
+        return path.is_file() and path.stat().st_size > 0
+    except OSError:
+        return False
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -74,11 +100,14 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def write_lock_free(db: Path, timeout_s: float) -> bool:
+def write_lock_free(db: DbLocation, timeout_s: float) -> bool:
     """Whether a write lock on ``db`` can be had within ``timeout_s`` (taken and let go at once).
 
     Standard library only, so that it can wait while the caller imports what the write needs.
+    On PostgreSQL the write itself waits at most as long for the lock (``lock_timeout``).
     """
+    if is_postgres_url(db):
+        return True
     try:
         with closing(sqlite3.connect(db, timeout=timeout_s, isolation_level=None)) as conn:
             conn.execute("BEGIN IMMEDIATE")
@@ -88,7 +117,7 @@ def write_lock_free(db: Path, timeout_s: float) -> bool:
     return True
 
 
-def initialised(db: Path) -> bool:
+def initialised(db: DbLocation) -> bool:
     """Whether ``db`` holds a DB that oncall-tui created (at any schema version).
 
     An agent's hook and MCP server use a DB, never create one: a missing file, a zero-byte one
@@ -96,14 +125,14 @@ def initialised(db: Path) -> bool:
     left exactly as it is. The CLI and the dashboard do create and migrate it.
     """
     try:
-        if not db.is_file() or db.stat().st_size == 0:
+        if not present(db):
             return False
         with connection(db) as conn:
             return schema_version(conn) > 0
     except sqlite3.OperationalError as exc:
         # Locked: a DB that some process is using right now, which the caller waits for as it
         # opens it; anything else (not a database, unreadable) is no DB of ours.
-        return exc.sqlite_errorcode == sqlite3.SQLITE_BUSY
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
     except (OSError, sqlite3.Error):
         return False
 

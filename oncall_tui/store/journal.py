@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from oncall_tui.core import projection
 from oncall_tui.core.clock import Clock, SystemClock, from_iso, iso
 from oncall_tui.core.journal import JournalBody, JournalEntry
-from oncall_tui.store.db import BUSY_TIMEOUT_MS, connect, is_postgres_url, write_transaction
+from oncall_tui.paths import DbLocation, is_postgres_url
+from oncall_tui.store.db import BUSY_TIMEOUT_MS, open_db, write_transaction
 from oncall_tui.store.tables import SqlTables
 
 if TYPE_CHECKING:
@@ -107,20 +108,22 @@ class Store:
         self.conn = conn
         self.clock: Clock = clock or SystemClock()
         self.path = path
+        """The SQLite file; None in memory and on PostgreSQL."""
 
     @classmethod
     def open(
-        cls, path: Path | str, clock: Clock | None = None, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+        cls,
+        location: DbLocation,
+        clock: Clock | None = None,
+        *,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
     ) -> Store:
         """``busy_timeout_ms``: how long a write waits for another process's lock (an agent hook,
         which the agent waits for, asks for less than the default). A ``postgresql://`` URL
         opens the store on PostgreSQL instead of a SQLite file (team mode)."""
-        if is_postgres_url(path):
-            from oncall_tui.store.pg.db import connect as connect_pg
-
-            return cls(connect_pg(path, busy_timeout_ms=busy_timeout_ms), clock, None)
-        conn = connect(path, busy_timeout_ms=busy_timeout_ms)
-        return cls(conn, clock, None if str(path) == ":memory:" else Path(path))
+        conn = open_db(location, busy_timeout_ms=busy_timeout_ms)
+        is_file = not is_postgres_url(location) and str(location) != ":memory:"
+        return cls(conn, clock, Path(location) if is_file else None)
 
     @property
     def db(self) -> sqlite_utils.Database:

@@ -3,7 +3,9 @@
 The dashboard and ``serve`` may run at once on the same DB; both can keep the context files
 current, but two writers of the same files would fight over them. The holder renews its lease
 well within :data:`LEASE_TTL_S`; a process that dies stops renewing, and another takes over once
-the lease has run out. A holder that stops cleanly releases it, so the other takes over at once.
+the lease has run out. A holder that stops cleanly releases it, so the other takes over at once,
+and so does a process on the holder's own host once the holder's pid is gone (a ``serve``
+restarted after a crash folds and exports at once, not after the lease's TTL).
 
 The lease runs on wall-clock time, never on the injected clock: it is about processes being
 alive now, while an injected clock tells the story's time (a fixed clock never moves, and a
@@ -44,6 +46,18 @@ class LeaseHolder:
 
     def describe(self) -> str:
         return f"{self.program} (pid {self.pid} on {self.host})"
+
+    def gone(self) -> bool:
+        """Whether the holder is known to be dead: its pid is no process on this, its host."""
+        if self.host != socket.gethostname() or self.pid <= 0:
+            return False  # another machine's process, or no pid to ask about
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return True
+        except OSError:  # alive, another user's
+            return False
+        return False
 
 
 @dataclass
@@ -89,7 +103,9 @@ class Lease:
 
     def _held_by_another(self, conn: sqlite3.Connection, now: float) -> bool:
         current = read_lease(conn, self.name)
-        return current is not None and current[0] != self.claim and current[1].until > now
+        if current is None or current[0] == self.claim or current[1].until <= now:
+            return False
+        return not current[1].gone()
 
     def release(self, conn: sqlite3.Connection) -> None:
         """Give the lease up (only if it is still ours), so another process takes over now."""

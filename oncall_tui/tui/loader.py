@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from oncall_tui.actions.notes import list_notes, stale_notes
 from oncall_tui.agents.error_log import RecentErrors, recent_errors
@@ -20,6 +19,7 @@ from oncall_tui.core.note_review import ReviewItem, review_items
 from oncall_tui.core.plural import counted
 from oncall_tui.core.regressions import AgentAssisted
 from oncall_tui.core.topology import Catalog, blast_radius
+from oncall_tui.paths import DbLocation
 from oncall_tui.store import dashboard, queries
 from oncall_tui.store.agent_marks import agent_assisted_ids
 from oncall_tui.store.context import build_session_context, notes_for_services
@@ -55,7 +55,7 @@ class Loader:
 
     def __init__(
         self,
-        db_path: Path,
+        db_path: DbLocation,
         clock: Clock,
         *,
         contact: str | None = None,

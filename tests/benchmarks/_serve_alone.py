@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from oncall_tui.agents.local_api import find
+from tests.support.environment import quiet_environment
 from tests.support.samples import REPO
 
 POLL_INTERVAL_S = 0.002
@@ -130,9 +131,7 @@ def serve_alone(
     tables["server"] = {**tables.get("server", {}), "host": "127.0.0.1", "port": 0}
     config_path = tmp / "serve.toml"
     config_path.write_text(toml_config(tables))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ONCALL_TUI_")}
-    for name in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
-        env[name] = str(tmp / name.lower())
+    env = quiet_environment(tmp)
     command = [sys.executable, "-m", "oncall_tui", "--db", str(db), "--config", str(config_path)]
     command += ["serve", "--host", "127.0.0.1", "--port", "0"]
     stderr_path = tmp / "serve.stderr"

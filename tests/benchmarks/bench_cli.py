@@ -14,11 +14,9 @@ Run: ``python -m tests.benchmarks --only cli`` or ``pytest -m benchmark tests/be
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -27,19 +25,11 @@ from tests.benchmarks._common import Result, percentile, workdir
 from tests.benchmarks._serve_alone import serve_alone, wait_for_local_api
 from tests.benchmarks.bench_hook import prepare
 from tests.integration.test_hook import World
+from tests.support.environment import quiet_environment
 
 TARGET_RATIO = 3.0
 BASELINE = 'python -c "import sqlite3"'
 LISTINGS = ("incidents", "pushes")
-
-
-def quiet_environment(tmp: Path) -> dict[str, str]:
-    """No ``ONCALL_TUI_*`` override and XDG dirs of our own: no config file of the machine's
-    is read, and the exporter writes under ``tmp``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ONCALL_TUI_")}
-    for variable in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
-        env[variable] = str(tmp / variable.lower())
-    return env
 
 
 def timed(command: list[str], env: dict[str, str], expect: str = "") -> float:

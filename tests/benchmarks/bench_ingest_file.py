@@ -16,7 +16,6 @@ transaction, in the same run: the ceiling of storing them at all.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from tests.benchmarks._common import (
     pagerduty_delivery,
     workdir,
 )
+from tests.support.environment import quiet_environment
 from tests.support.samples import REPO
 
 TARGET_EVENTS_S = 1500.0
@@ -110,9 +110,7 @@ def ingest_ndjson_subprocess(tmp: Path, db: Path, ndjson: Path, count: int) -> f
     The machine's ``ONCALL_TUI_*`` variables and XDG directories are kept out, so the command
     sees only its defaults and the DB named here.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ONCALL_TUI_")}
-    for name in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
-        env[name] = str(tmp / name.lower())
+    env = quiet_environment(tmp)
     command = [sys.executable, "-m", "oncall_tui", "--db", str(db), "ingest", "pagerduty"]
     command += ["--ndjson", "--json", str(ndjson)]
     started = time.perf_counter()

@@ -9,7 +9,6 @@ pydantic's own words.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -19,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support.environment import without_our_variables
 
 RUN_TIMEOUT_S = 30
 """Generous for a slow machine; the no-terminal rows must answer in a fraction of it."""
@@ -42,7 +43,7 @@ class Outcome:
 
 
 def run(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Outcome:
-    clean_env = {k: v for k, v in os.environ.items() if not k.startswith("ONCALL_TUI_")}
+    clean_env = without_our_variables()
     clean_env |= {
         "XDG_CONFIG_HOME": str(tmp_path / "xdg-config"),
         "XDG_DATA_HOME": str(tmp_path / "xdg-data"),

@@ -49,6 +49,7 @@ from tests.integration.faults_common import (
     unstored,
     wait_for,
 )
+from tests.support.environment import without_our_variables
 from tests.support.receiver_http import LOOPBACK, post_once, with_json_type
 from tests.support.samples import SAMPLES, sample
 
@@ -279,7 +280,7 @@ def seed(tmp_path: Path) -> tuple[Path, Path, Path]:
 
 def command(tmp_path: Path, db: Path, config: Path) -> tuple[list[str], dict[str, str]]:
     """How the dashboard is started: ``--serve`` on the seeded DB, in an isolated environment."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ONCALL_TUI_")}
+    env = without_our_variables()
     env.update(
         TERM="xterm-256color",
         COLUMNS=str(COLS),

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.environment import without_our_variables
 from tests.ui.long_names import LONG_SERVICE, LONG_TITLE, seed_long_names
 
 COLS, ROWS = 160, 48
@@ -39,7 +40,7 @@ def tmux(socket: Path, *args: str) -> str:
 def test_the_full_service_name_and_the_title_are_on_screen_at_160x48(tmp_path: Path) -> None:
     settings = seed_long_names(tmp_path)
     socket = tmp_path / "tmux.sock"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ONCALL_TUI_")}
+    env = without_our_variables()
     # Textual takes the size from these when they are set: they must say what the pty says.
     env.update(
         COLUMNS=str(COLS),

@@ -1,7 +1,8 @@
 """Two engineers deciding the same push at once: exactly one wins, the other is told who won.
 
-Each engineer is a separate connection to the same file (a dashboard and the CLI, or two
-dashboards), racing from a barrier; the loser's error names the winner and how long ago.
+Each engineer is a separate connection to the same store (a dashboard and the CLI, or two
+dashboards; in team mode two machines on one PostgreSQL database), racing from a barrier; the
+loser's error names the winner and how long ago. Every case runs on both backends.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from oncall_tui.config import Settings
 from oncall_tui.core.clock import FixedClock
 from oncall_tui.core.pushes import Policy
 from oncall_tui.ingest.record import Ingestor
+from oncall_tui.paths import DbLocation
 from oncall_tui.store.journal import Store
 from tests.integration.conftest import STORY_TIME
 from tests.support.samples import sample
@@ -30,10 +32,12 @@ RULES = Rules(policy=Policy(auto_approve=()))
 Decision = Callable[[Store], object]
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Path]:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DbLocation]:
     """INC-1 firing, session s1 in its repo, P-1 pending for an engineer."""
-    path = tmp_path / "oncall.db"
+    path: DbLocation = tmp_path / "oncall.db"
+    if request.param == "postgresql":
+        path = request.getfixturevalue("pg_url")()
     store = Store.open(path, FixedClock(STORY_TIME))
     try:
         body = sample("alertmanager/firing.json").read_bytes()
@@ -45,7 +49,7 @@ def db(tmp_path: Path) -> Iterator[Path]:
     yield path
 
 
-def _race(path: Path, first: Decision, second: Decision) -> list[object]:
+def _race(path: DbLocation, first: Decision, second: Decision) -> list[object]:
     """Run both decisions at once, each on its own connection; their results or errors."""
     barrier = threading.Barrier(2)
     outcomes: list[object] = [None, None]
@@ -68,7 +72,7 @@ def _race(path: Path, first: Decision, second: Decision) -> list[object]:
     return outcomes
 
 
-def _states(path: Path) -> list[tuple[str, str]]:
+def _states(path: DbLocation) -> list[tuple[str, str]]:
     store = Store.open(path)
     try:
         rows = store.conn.execute("SELECT id, state FROM pushes ORDER BY number").fetchall()
@@ -77,7 +81,7 @@ def _states(path: Path) -> list[tuple[str, str]]:
         store.close()
 
 
-def test_two_approvals_at_once_one_wins_the_other_is_told_by_whom(db: Path) -> None:
+def test_two_approvals_at_once_one_wins_the_other_is_told_by_whom(db: DbLocation) -> None:
     outcomes = _race(
         db,
         lambda s: approve(s, "P-1", "user:alice", RULES),
@@ -90,7 +94,7 @@ def test_two_approvals_at_once_one_wins_the_other_is_told_by_whom(db: Path) -> N
     assert _states(db) == [("P-1", "approved")]
 
 
-def test_an_approval_and_a_rejection_at_once_leave_exactly_one_decision(db: Path) -> None:
+def test_an_approval_and_a_rejection_at_once_leave_exactly_one_decision(db: DbLocation) -> None:
     outcomes = _race(
         db,
         lambda s: approve(s, "P-1", "user:alice", RULES),
@@ -103,7 +107,7 @@ def test_an_approval_and_a_rejection_at_once_leave_exactly_one_decision(db: Path
     assert errors == [f"P-1 was already {expected} 0s ago"]
 
 
-def test_two_edits_at_once_make_one_new_version(db: Path) -> None:
+def test_two_edits_at_once_make_one_new_version(db: DbLocation) -> None:
     outcomes = _race(
         db,
         lambda s: edit(s, "P-1", "user:alice", "Do not touch the retry budget."),
@@ -116,7 +120,7 @@ def test_two_edits_at_once_make_one_new_version(db: Path) -> None:
     assert errors[0].endswith(" 0s ago (now P-2)")
 
 
-def test_the_cli_says_who_approved_first(db: Path) -> None:
+def test_the_cli_says_who_approved_first(db: DbLocation) -> None:
     runner = CliRunner()
     first = runner.invoke(cli, ["--db", str(db), "approve", "P-1"])
     assert first.exit_code == 0, first.output

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import subprocess
 import sys
 from typing import Any
@@ -24,6 +23,7 @@ from tests.integration.test_hook import HOOK_TIMEOUT_S, World
 from tests.integration.test_hook import started as started  # the fixtures, reused
 from tests.integration.test_hook import world as world
 from tests.integration.test_serve_answers_locally import serving
+from tests.support.environment import without_our_variables
 
 NEVER_ON_THE_READ_PATH = ("dataclasses", "inspect")
 REPORTING = (
@@ -36,7 +36,7 @@ REPORTING = (
 
 def loaded_by_hook(world: World, payload: dict[str, Any]) -> tuple[str, list[str]]:
     """What the hook printed, and which of :data:`NEVER_ON_THE_READ_PATH` it imported."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ONCALL_TUI_")}
+    env = without_our_variables()
     done = subprocess.run(
         [sys.executable, "-c", REPORTING, "--db", str(world.db), "hook", "claude-code"],
         input=json.dumps(payload),

@@ -26,7 +26,6 @@ import gzip
 import hashlib
 import hmac
 import json
-import os
 import socket
 import sqlite3
 import threading
@@ -49,6 +48,7 @@ from oncall_tui.server.runner import ReceiverThread
 from oncall_tui.sources import SOURCE_MODULES
 from tests.integration.conftest import STORY_TIME
 from tests.integration.faults_common import pagerduty_event, pagerduty_key
+from tests.support.environment import drop_our_variables
 from tests.support.receiver_http import request
 from tests.support.samples import SAMPLE_SECRET, SAMPLES
 from tests.unit.test_fuzz import _mutate, json_values
@@ -109,8 +109,7 @@ def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Receiver]:
     folder = tmp_path_factory.mktemp("receiver-fuzz")
     with pytest.MonkeyPatch.context() as env:  # the autouse isolation is function-scoped
         env.setenv("XDG_CONFIG_HOME", str(folder / "xdg-config"))
-        for name in [n for n in os.environ if n.startswith("ONCALL_TUI_")]:
-            env.delenv(name)
+        drop_our_variables(env)
         config = Settings(
             db=folder / "receiver.db",
             server={

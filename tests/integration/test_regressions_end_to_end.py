@@ -21,7 +21,6 @@ clock for the deploy and the alert (their ``created_at`` and ``startsAt``).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -41,6 +40,7 @@ from tests.integration.regressions_story import alert, deployment_status
 from tests.integration.test_commits_hook import bash_done
 from tests.integration.test_hook import REMOTE, SESSION, World
 from tests.support.agent_hooks import make_world
+from tests.support.environment import without_our_variables
 from tests.support.git_repos import CLAUDE_TRAILER, commit, git
 
 REPO = "acme-payments/payments-api"
@@ -67,7 +67,7 @@ def cli(world: World, *args: str) -> str:
         capture_output=True,
         text=True,
         timeout=CLI_TIMEOUT_S,
-        env={k: v for k, v in os.environ.items() if not k.startswith("ONCALL_TUI_")},
+        env=without_our_variables(),
         check=False,
     )
     assert done.returncode == 0, done.stderr

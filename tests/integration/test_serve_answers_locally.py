@@ -10,7 +10,6 @@ still live) the same commands decide themselves.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from oncall_tui.server.local_api import local_url
 from tests.integration.conftest import ServeFactory, ServeProcess
 from tests.integration.test_hook import HOOK_TIMEOUT_S, SESSION, World, git
 from tests.integration.test_hook import world as world  # the fixture, reused
+from tests.support.environment import without_our_variables
 from tests.support.receiver_http import request
 
 WITHOUT_PYDANTIC = (
@@ -38,7 +38,7 @@ def oncall(
     world: World, *args: str, stdin: bytes = b"", lean: bool = False
 ) -> subprocess.CompletedProcess[str]:
     prefix = ["-c", WITHOUT_PYDANTIC] if lean else ["-m", "oncall_tui"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ONCALL_TUI_")}
+    env = without_our_variables()
     env["ONCALL_TUI_USER"] = "alice"
     return subprocess.run(
         [sys.executable, *prefix, "--db", str(world.db), *args],

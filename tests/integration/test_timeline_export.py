@@ -44,6 +44,7 @@ from oncall_tui.store.meta import fence_key
 from oncall_tui.store.timeline import StorySource
 from tests.factories import MemoryJournal, make_signal
 from tests.integration.timeline_story import play_story
+from tests.support.environment import drop_our_variables
 
 GOLDEN = Path(__file__).parent / "golden"
 REGENERATE = os.environ.get("ONCALL_TUI_REGEN_GOLDEN") == "1"
@@ -172,8 +173,7 @@ def invoke(db: Path, *args: str) -> tuple[int, str, str]:
 @pytest.fixture
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    for name in [n for n in os.environ if n.startswith("ONCALL_TUI_")]:
-        monkeypatch.delenv(name)
+    drop_our_variables(monkeypatch)
 
 
 @pytest.mark.usefixtures("isolated")

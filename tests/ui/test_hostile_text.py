@@ -7,7 +7,6 @@ dialog of the dashboard, in Pilot and then in a real terminal, and checks what r
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 import sys
@@ -29,6 +28,7 @@ from oncall_tui.store.journal import Store
 from oncall_tui.tui.app import OncallApp
 from oncall_tui.tui.screens.main import MainScreen
 from tests.integration.test_dashboard_kill import COLS, ROWS, Dashboard
+from tests.support.environment import without_our_variables
 from tests.ui.conftest import build_app, settle
 from tests.ui.hostile import (
     DATADOG_TITLE,
@@ -309,7 +309,7 @@ class Terminal:
 
 
 def test_the_terminal_receives_no_attacker_sequence(hostile: Settings, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ONCALL_TUI_")}
+    env = without_our_variables()
     env.update(
         # Textual takes the size from these when set (as another test in this process may
         # have done), before it asks the terminal: they must say what the pty says.

@@ -9,7 +9,6 @@ shows it. Repositories for the git-remote cases are real ``git init`` checkouts.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from oncall_tui.cli import cli
+from tests.support.environment import drop_our_variables
 
 LOCATION = dedent(
     """\
@@ -77,8 +77,7 @@ Run = Callable[..., Result]
 @pytest.fixture
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-    for name in [n for n in os.environ if n.startswith("ONCALL_TUI_")]:
-        monkeypatch.delenv(name)
+    drop_our_variables(monkeypatch)
     monkeypatch.chdir(tmp_path)
 
     def invoke(*args: str) -> Result:

@@ -23,14 +23,14 @@ from oncall_tui.core.agents import Push, PushState
 from oncall_tui.core.models import Incident, Link
 from oncall_tui.store import listing, queries
 from oncall_tui.store.db import connect
+from tests.support.environment import XDG_DIRECTORIES, drop_our_variables
 
 
 @pytest.fixture
 def quiet_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """No ``ONCALL_TUI_*`` variable, no config file: the lean path's conditions."""
-    for name in [n for n in os.environ if n.startswith("ONCALL_TUI_")]:
-        monkeypatch.delenv(name)
-    for variable in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
+    drop_our_variables(monkeypatch)
+    for variable in XDG_DIRECTORIES:
         monkeypatch.setenv(variable, str(tmp_path / variable.lower()))
     return dict(os.environ)
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
 from oncall_tui.config import ConfigError, Settings, load_settings
+from tests.support.environment import drop_our_variables
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -16,8 +16,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-    for name in [n for n in os.environ if n.startswith("ONCALL_TUI_")]:
-        monkeypatch.delenv(name)
+    drop_our_variables(monkeypatch)
 
 
 def load(tmp_path: Path, text: str) -> Settings:

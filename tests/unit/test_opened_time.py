@@ -8,7 +8,6 @@ new incident here: minutes old in the list, in this week's review, opened at our
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +25,7 @@ from oncall_tui.core.clock import FixedClock
 from oncall_tui.core.opened import first_signal_note
 from oncall_tui.store.journal import Store
 from oncall_tui.store.queries import dump_projection
+from tests.support.environment import drop_our_variables
 
 NOW = datetime(2026, 12, 2, 5, 40, tzinfo=UTC)
 STARTS_AT = NOW - timedelta(days=8)
@@ -78,8 +78,7 @@ class Cli:
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-    for name in [n for n in os.environ if n.startswith("ONCALL_TUI_")]:
-        monkeypatch.delenv(name)
+    drop_our_variables(monkeypatch)
     run = Cli(tmp_path / "cli.db", FixedClock(NOW))
     payload = tmp_path / "webhook.json"
     payload.write_text(json.dumps(_webhook()))

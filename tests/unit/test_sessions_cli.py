@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from click.testing import CliRunner, Result
 from oncall_tui.cli.app_context import AppContext
 from oncall_tui.cli.sessions_cmd import hook, sessions
 from oncall_tui.core.clock import FixedClock
+from tests.support.environment import drop_our_variables
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -36,8 +36,7 @@ class Cli:
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-    for name in [n for n in os.environ if n.startswith("ONCALL_TUI_")]:
-        monkeypatch.delenv(name)
+    drop_our_variables(monkeypatch)
     return Cli(tmp_path / "cli.db", FixedClock(T0))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from oncall_tui.cli import cli
+from tests.support.environment import drop_our_variables
 from tests.support.samples import SAMPLES
 
 Invoke = Callable[..., Result]
@@ -20,8 +20,7 @@ Invoke = Callable[..., Result]
 @pytest.fixture
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Invoke:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-    for name in [n for n in os.environ if n.startswith("ONCALL_TUI_")]:
-        monkeypatch.delenv(name)
+    drop_our_variables(monkeypatch)
     config = tmp_path / "config.toml"
     config.write_text(
         "[sources.alertmanager]\n"

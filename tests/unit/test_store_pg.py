@@ -20,9 +20,10 @@ import pytest
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import FixedClock
 from oncall_tui.core.journal import NoteAccepted
+from oncall_tui.paths import is_postgres_url
 from oncall_tui.store import deliveries
 from oncall_tui.store import schema as sqlite_schema
-from oncall_tui.store.db import StoreUnavailableError, is_postgres_url
+from oncall_tui.store.db import StoreUnavailableError
 from oncall_tui.store.journal import Store
 from oncall_tui.store.pg.translate import (
     NOT_NULL_COLUMNS,

@@ -7,13 +7,13 @@ transaction, so that a webhook's 202 never waits on a git subprocess or on GitHu
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from oncall_tui.agents.commits.deploys import resolve_deploys
 from oncall_tui.agents.commits.scan import scan_trailers
 from oncall_tui.agents.periodic import PeriodicRounds
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import Clock
+from oncall_tui.paths import DbLocation
 from oncall_tui.store.journal import Store
 
 SCAN_SESSIONS_WITHIN = timedelta(days=1)
@@ -35,7 +35,9 @@ class CommitsLoop(PeriodicRounds):
 
     name = "commit resolution"
 
-    def __init__(self, db_path: Path, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, db_path: DbLocation, settings: Settings, *, clock: Clock | None = None
+    ) -> None:
         super().__init__(db_path, clock=clock)
         self._settings = settings
 

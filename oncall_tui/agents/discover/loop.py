@@ -9,6 +9,7 @@ from oncall_tui.agents.discover.apply import DiscoveryReport, discover
 from oncall_tui.agents.periodic import PeriodicRounds
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import Clock
+from oncall_tui.paths import DbLocation
 from oncall_tui.store.journal import Store
 
 
@@ -22,7 +23,9 @@ class DiscoverLoop(PeriodicRounds):
 
     name = "session discovery"
 
-    def __init__(self, db_path: Path, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, db_path: DbLocation, settings: Settings, *, clock: Clock | None = None
+    ) -> None:
         super().__init__(db_path, clock=clock)
         self._settings = settings
         self._read_before: dict[Path, float] = {}

@@ -6,7 +6,6 @@ import logging
 import threading
 import time
 from collections import Counter, deque
-from pathlib import Path
 
 from oncall_tui.agents.export.sync import ExportReport, sync
 from oncall_tui.config import Settings
@@ -14,6 +13,7 @@ from oncall_tui.core.agents import DIRECT_CHANNELS
 from oncall_tui.core.clock import Clock
 from oncall_tui.core.journal import CHANGING_NO_FILES, Kind
 from oncall_tui.core.window import SlidingCount
+from oncall_tui.paths import DbLocation
 from oncall_tui.store import deliveries
 from oncall_tui.store.journal import Store
 from oncall_tui.store.lease import RENEW_EVERY_S, Lease
@@ -45,7 +45,7 @@ class ExportLoop:
 
     def __init__(
         self,
-        db_path: Path,
+        db_path: DbLocation,
         settings: Settings,
         *,
         clock: Clock | None = None,

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from oncall_tui.config import Settings
     from oncall_tui.core.agents import AgentSession, Push
     from oncall_tui.core.clock import Clock
+    from oncall_tui.paths import DbLocation
     from oncall_tui.store.journal import Store
 
 __all__ = ["PRE_TOOL_USE", "SESSION_START", "USER_PROMPT_SUBMIT", "answer", "run_hook"]
@@ -113,14 +114,18 @@ def local_facts(hook: HookInput) -> RepoFacts:
 
 
 def answer(
-    hook: HookInput, db: Path, rules: RulesFactory, clock: Clock, facts: RepoFacts | None = None
+    hook: HookInput,
+    db: DbLocation,
+    rules: RulesFactory,
+    clock: Clock,
+    facts: RepoFacts | None = None,
 ) -> HookAnswer:
     """Register or refresh the session, then say what is new (or judge the tool call).
 
     ``facts`` are the checkout's (:func:`local_facts` when not given): a remote hook's come
     from the agent's machine, and the decision is this same one.
     """
-    if not db.is_file() or db.stat().st_size == 0:
+    if not hook_queries.present(db):
         # Nobody has started oncall-tui with this DB (an empty file is what ``touch`` leaves):
         # nothing to say, and nothing to create (see hook_queries.initialised).
         return NOTHING
@@ -208,7 +213,7 @@ def _write_and_answer(
     hook: HookInput,
     repo: RepoFacts,
     paths: list[str],
-    db: Path,
+    db: DbLocation,
     rules: RulesFactory,
     clock: Clock,
     *,
@@ -292,7 +297,7 @@ def _journal_guard(store: Store, records: list[GuardRecord], hook: HookInput) ->
 class _LockProbe(threading.Thread):
     """Whether this process can take the write lock within :data:`WRITE_BUSY_TIMEOUT_MS`."""
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: DbLocation) -> None:
         super().__init__(name="oncall-tui-hook-lock-probe", daemon=True)
         self.db = db
         self.free = False
@@ -394,7 +399,7 @@ def emit(text: str) -> None:
 
 
 def report_internal_error(
-    db: Path | None = None, *, component: str = "hook", event: str | None = None
+    db: DbLocation | None = None, *, component: str = "hook", event: str | None = None
 ) -> None:
     """Log the error being handled beside ``db`` (class and frames, never its message: see
     :mod:`~oncall_tui.agents.error_log`), and print its traceback on stderr when

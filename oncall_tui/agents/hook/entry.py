@@ -16,7 +16,7 @@ from pathlib import Path
 
 from oncall_tui.agents.hook.adapters import MODULES, adapter
 from oncall_tui.agents.hook.core import answer, emit, report_internal_error
-from oncall_tui.paths import resolve_db
+from oncall_tui.paths import DbLocation, resolve_db
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every hook call
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def dispatch(argv: Sequence[str]) -> bool:
     db_arg, config_arg, agent, server_arg = options
     text = ""
     hook: HookInput | None = None
-    db: Path | None = None
+    db: DbLocation | None = None
     try:
         chosen = adapter(agent)
         hook = chosen.parse(sys.stdin.buffer.read().decode("utf-8", "replace"))
@@ -69,7 +69,7 @@ def dispatch(argv: Sequence[str]) -> bool:
     return True
 
 
-def _db_for_the_log(db_arg: str | None, config_arg: str | None) -> Path | None:
+def _db_for_the_log(db_arg: str | None, config_arg: str | None) -> DbLocation | None:
     """The DB beside which a failure before it was resolved is logged; None if it cannot be
     told (a missing config file: the failure being handled may be that very one)."""
     try:

@@ -45,6 +45,8 @@ _PRAGMA = re.compile(r"\s*PRAGMA\s+(\w+)\s*(?:=\s*(\S+?))?\s*;?\s*$", re.IGNOREC
 _TRANSACTION_WORDS = ("BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE")
 _FULL = 2
 """``PRAGMA synchronous`` as SQLite numbers it: FULL."""
+_FILE_PRAGMAS = frozenset({"journal_mode", "journal_size_limit", "wal_autocheckpoint"})
+"""Settings of SQLite's own file and WAL, set by a caller that tunes it: nothing to do here."""
 
 
 class PgCursor:
@@ -202,6 +204,8 @@ class PgConnection:
             if value is None:
                 return PgCursor([(self._busy_timeout_ms,)], -1)
             self._set_lock_timeout(int(value))
+            return PgCursor([], -1)
+        if name in _FILE_PRAGMAS and value is not None:
             return PgCursor([], -1)
         if name == "synchronous":
             # Every commit is flushed (synchronous_commit is on): FULL, whatever is asked.
