@@ -1,12 +1,14 @@
-"""``mcp --server URL``: the MCP tools of an agent on another machine, read through HTTP.
+"""``mcp --server URL``: the MCP tools of an agent on another machine, through HTTP.
 
 The backend of :func:`~oncall_tui.agents.mcp.server_for` that, instead of opening a DB, calls
-the session routes of ``oncall-tui serve`` with this machine's agent token (the same token as
-the remote hook: ``ONCALL_TUI_TOKEN`` or the 0600 token file). ``get_context`` heartbeats the
-session and reads its context; the session resources read it. The routes have no side effect
-on a read, so a context fetched this way is not recorded as delivered, and the tools that
-write (``acknowledge``, ``add_note``, ``propose_update``) and the incident resources have no
-route yet: they answer so, and the agent can go on.
+the agent routes of ``oncall-tui serve`` with this machine's agent token (the same token as
+the remote hook: ``ONCALL_TUI_TOKEN`` or the 0600 token file). Each tool and the incident
+resources have a route (:mod:`~oncall_tui.server.agent_tools_routes`) that runs what a local
+server would, so the answers and the journal entries are the same; the session resources read
+``GET /sessions/{id}/context``, which has no side effect. A refusal of the action (409) reads
+as a local server words it; a refused token or a bad request says what the server answered;
+a server that cannot be reached, or fails, is a :class:`ServerUnavailableError` within
+``TIMEOUT_S``, so the agent is told and can go on.
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from pydantic import TypeAdapter, ValidationError
+
 from oncall_tui.agents.hook.remote import read_token
-from oncall_tui.agents.mcp import Format, bound_session, server_for
+from oncall_tui.agents.mcp import server_for
+from oncall_tui.agents.mcp_store import Format, bound_session
 from oncall_tui.core.agents import NoteKind, validate_session_id
 from oncall_tui.core.models import Incident
 from oncall_tui.store.db import StoreUnavailableError
@@ -34,7 +39,7 @@ class ServerUnavailableError(StoreUnavailableError):
 
 @dataclass(frozen=True)
 class HttpBackend:
-    """The session routes of one server, for one agent machine's token."""
+    """The agent routes of one server, for one agent machine's token."""
 
     server: str
     token: str
@@ -46,16 +51,14 @@ class HttpBackend:
         return bound_session(given, self.default_session)
 
     def document(self, session_id: str, fmt: Format) -> str:
-        sid = quote(self.session_id(session_id), safe="")
-        return self._call("GET", f"/sessions/{sid}/context?format={fmt}")
+        return self._call("GET", f"{self._session_path(session_id)}/context?format={fmt}")
 
     def deliver(self, given: str | None, fmt: Format) -> str:
-        session_id = self.session_id(given)
-        self._call("POST", f"/sessions/{quote(session_id, safe='')}/heartbeat", {})
-        return self.document(session_id, fmt)
+        return self._call("POST", f"{self._session_path(given)}/deliveries", {"format": fmt})
 
     def acknowledge(self, push_ref: str, given: str | None) -> str:
-        raise ValueError(_not_yet("acknowledge"))
+        path = f"{self._session_path(given)}/acknowledgements"
+        return self._message("POST", path, {"push": push_ref})
 
     def add_note(
         self,
@@ -66,16 +69,42 @@ class HttpBackend:
         given: str | None,
         paths: list[str] | None = None,
     ) -> str:
-        raise ValueError(_not_yet("add_note"))
+        note = {
+            "service": service,
+            "text": text,
+            "kind": kind.value,
+            "rationale": rationale,
+            "paths": paths or [],
+        }
+        return self._message("POST", f"{self._session_path(given)}/notes", note)
 
     def propose_update(self, note_id: str, text: str, rationale: str, given: str | None) -> str:
-        raise ValueError(_not_yet("propose_update"))
+        path = f"{self._session_path(given)}/notes/{quote(note_id.strip(), safe='')}/proposals"
+        return self._message("POST", path, {"text": text, "rationale": rationale})
 
     def incident(self, incident_id: str) -> str:
-        raise ValueError(_not_yet("the incident resources"))
+        return self._call("GET", f"/incidents/{quote(incident_id, safe='')}")
 
     def active_incidents(self) -> list[Incident]:
-        return []
+        answer = self._call("GET", "/incidents?active=1")
+        try:
+            return _INCIDENTS.validate_json(answer)
+        except ValidationError:
+            raise ServerUnavailableError(f"{self.server} answered no list of incidents") from None
+
+    def _session_path(self, given: str | None) -> str:
+        return f"/sessions/{quote(self.session_id(given), safe='')}"
+
+    def _message(self, method: str, path: str, body: Any) -> str:
+        """The tool's answer, which the server sends as ``{"message": ...}``."""
+        answer = self._call(method, path, body)
+        try:
+            message = json.loads(answer).get("message")
+        except (ValueError, AttributeError):
+            message = None
+        if not isinstance(message, str):
+            raise ServerUnavailableError(f"{self.server} answered without a message")
+        return message
 
     def _call(self, method: str, path: str, body: Any = None) -> str:
         url = urlsplit(self.server)
@@ -92,6 +121,10 @@ class HttpBackend:
             conn.request(method, url.path.rstrip("/") + path, body=data, headers=headers)
             response = conn.getresponse()
             text = response.read(MAX_ANSWER_BYTES).decode("utf-8", "replace")
+        except TimeoutError as exc:  # a write may have been recorded all the same
+            raise ServerUnavailableError(
+                f"{self.server} cannot be reached: no answer within {self.timeout_s:g} s"
+            ) from exc
         except OSError as exc:
             raise ServerUnavailableError(f"{self.server} cannot be reached") from exc
         finally:
@@ -100,26 +133,35 @@ class HttpBackend:
             return text
         reason = _error_of(text)
         if response.status == 404:
+            if reason is None:  # the route itself is missing, not what it looked for
+                raise NotFoundError(
+                    f"{self.server} has no {method} {path.split('?')[0]}:"
+                    " is its oncall-tui older than this one?"
+                )
             raise NotFoundError(reason)
+        if response.status == 409:  # the action's refusal, as a local server words it
+            raise ValueError(reason or "refused")
         if response.status >= 500:
-            raise ServerUnavailableError(f"the server answered {response.status}: {reason}")
-        raise ValueError(f"the server answered {response.status}: {reason}")
+            raise ServerUnavailableError(
+                f"the server answered {response.status}: {reason or 'no reason given'}"
+            )
+        raise ValueError(f"the server answered {response.status}: {reason or 'no reason given'}")
 
 
-def _error_of(text: str) -> str:
+_INCIDENTS = TypeAdapter(list[Incident])
+
+
+def _error_of(text: str) -> str | None:
+    """The server's reason, or None when the answer carries none (not one of its routes)."""
     try:
         data = json.loads(text)
     except ValueError:
-        return "no reason given"
+        return None
     error = data.get("error") if isinstance(data, dict) else None
-    return str(error)[:300] if error else "no reason given"
-
-
-def _not_yet(what: str) -> str:
-    return f"{what} is not available with mcp --server yet: ask the on-call engineer"
+    return str(error)[:300] if error else None
 
 
 def run_remote_stdio(server: str, session_id: str | None) -> None:
-    """Serve over stdin/stdout, every call through ``server``'s session routes."""
+    """Serve over stdin/stdout, every call through ``server``'s agent routes."""
     default = validate_session_id(session_id) if session_id else None
     server_for(HttpBackend(server, read_token(), default)).run("stdio")

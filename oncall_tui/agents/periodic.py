@@ -38,6 +38,9 @@ class PeriodicRounds:
     def round(self, store: Store) -> None:
         raise NotImplementedError
 
+    def finish(self, store: Store) -> None:
+        """After the last round of a clean stop (a lease to hand over, say)."""
+
     @property
     def enabled(self) -> bool:
         return self.interval_s > 0
@@ -73,7 +76,15 @@ class PeriodicRounds:
                         store = None
                 self.rounds += 1
                 if self._stop.wait(self.interval_s):
+                    self._finish(store)
                     return
         finally:
             if store is not None:
                 store.close()
+
+    def _finish(self, store: Store | None) -> None:
+        try:
+            if store is not None:
+                self.finish(store)
+        except Exception as exc:  # stopping: what was not handed over runs out by itself
+            log.warning("%s could not finish (%s)", self.name, type(exc).__name__)

@@ -20,8 +20,8 @@ from oncall_tui.cli.app_context import app_context, friendly_errors
     "--server",
     envvar="ONCALL_TUI_SERVER",
     show_envvar=True,
-    help="Read through this oncall-tui server's session routes instead of a local DB (the "
-    "token: ONCALL_TUI_TOKEN or ~/.config/oncall-tui/token, mode 0600).",
+    help="Every tool and resource through this oncall-tui server's agent routes instead of a "
+    "local DB (the token: ONCALL_TUI_TOKEN or ~/.config/oncall-tui/token, mode 0600).",
 )
 @friendly_errors
 def mcp(session_id: str | None, server: str | None) -> None:

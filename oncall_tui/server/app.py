@@ -21,6 +21,7 @@ from oncall_tui.agents.error_log import recent_errors
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import Clock
 from oncall_tui.paths import DbLocation, display_db, is_postgres_url
+from oncall_tui.server.agent_tools_routes import routes as agent_tool_routes
 from oncall_tui.server.body import Receive
 from oncall_tui.server.decisions_routes import routes as decision_routes
 from oncall_tui.server.door import Door
@@ -108,6 +109,7 @@ def create_app(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             *session_routes(settings, clock, local_secret),
+            *agent_tool_routes(settings, clock, local_secret),
             *decision_routes(settings, clock, local_secret),
         ],
         lifespan=lifespan,

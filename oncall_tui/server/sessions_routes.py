@@ -1,5 +1,6 @@
 """HTTP for agents: register a session, heartbeat, read its context (DESIGN §5), and the hook
-events of agents on other machines (:mod:`~oncall_tui.server.hook_events`).
+events of agents on other machines (:mod:`~oncall_tui.server.hook_events`). The MCP tools' routes
+(:mod:`~oncall_tui.server.agent_tools_routes`) pass through the same :func:`guard`.
 
 Mounted beside the webhooks, so the same rule guards it: on loopback anyone local may call; on
 any other address a request must carry a live agent token (``oncall-tui tokens create``, one per
@@ -13,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -89,16 +90,8 @@ def routes(settings: Settings, clock: Clock, local_secret: str | None = None) ->
     limiter = anyio.CapacityLimiter(SESSION_THREADS)
     max_body = settings.server.max_body_bytes
     read_timeout = settings.server.read_timeout_s
-
-    async def in_store(work: Callable[[Store], T]) -> T:
-        def run() -> T:
-            store = Store.open(settings.db, clock)
-            try:
-                return work(store)
-            finally:
-                store.close()
-
-        return await anyio.to_thread.run_sync(run, limiter=limiter)
+    in_store = store_runner(settings, clock, limiter)
+    guarded = guard(settings, local_secret, in_store)
 
     async def create(request: Request) -> Response:
         body = await json_body(request, RegisterBody, max_body, read_timeout)
@@ -137,7 +130,13 @@ def routes(settings: Settings, clock: Clock, local_secret: str | None = None) ->
         if since is not None and as_json:
             raise Refused(400, "since= answers what is new, in markdown: leave out format=json")
         text, version = await in_store(
-            partial(_context_document, session_id=session_id, as_json=as_json, since=since)
+            partial(
+                _context_document,
+                session_id=session_id,
+                as_json=as_json,
+                since=since,
+                contact=rules.contact,
+            )
         )
         headers = {VERSION_HEADER: str(version)}
         if since is not None and not text:
@@ -154,6 +153,41 @@ def routes(settings: Settings, clock: Clock, local_secret: str | None = None) ->
             limiter=limiter,
         )
         return JSONResponse(decided)
+
+    return [
+        Route("/sessions", guarded(create), methods=["POST"]),
+        Route("/sessions/{session_id}/heartbeat", guarded(heartbeat), methods=["POST"]),
+        Route("/sessions/{session_id}/context", guarded(context), methods=["GET"]),
+        Route("/sessions/{session_id}/events", guarded(event), methods=["POST"]),
+    ]
+
+
+class InStore(Protocol):
+    def __call__(self, work: Callable[[Store], T]) -> Awaitable[T]: ...
+
+
+def store_runner(settings: Settings, clock: Clock, limiter: anyio.CapacityLimiter) -> InStore:
+    """Runs one piece of store work in a worker thread, on a connection of its own, closed
+    at once."""
+
+    async def in_store(work: Callable[[Store], T]) -> T:
+        def run() -> T:
+            store = Store.open(settings.db, clock)
+            try:
+                return work(store)
+            finally:
+                store.close()
+
+        return await anyio.to_thread.run_sync(run, limiter=limiter)
+
+    return in_store
+
+
+def guard(
+    settings: Settings, local_secret: str | None, in_store: InStore
+) -> Callable[[Handler], Handler]:
+    """The door of every agent route (the rule of this module's docstring), and the JSON
+    answers of the refusals and store failures a handler raises."""
 
     async def admit(request: Request) -> None:
         """Off loopback: a source's credentials, or a live agent token (checked in the store)."""
@@ -190,21 +224,21 @@ def routes(settings: Settings, clock: Clock, local_secret: str | None = None) ->
 
         return endpoint
 
-    return [
-        Route("/sessions", guarded(create), methods=["POST"]),
-        Route("/sessions/{session_id}/heartbeat", guarded(heartbeat), methods=["POST"]),
-        Route("/sessions/{session_id}/context", guarded(context), methods=["GET"]),
-        Route("/sessions/{session_id}/events", guarded(event), methods=["POST"]),
-    ]
+    return guarded
 
 
 def _context_document(
-    store: Store, *, session_id: str, as_json: bool, since: int | None = None
+    store: Store,
+    *,
+    session_id: str,
+    as_json: bool,
+    since: int | None = None,
+    contact: str | None = None,
 ) -> tuple[str, int]:
     """The session's current document, as its exported files say it, or only what became live
     after ``since`` (empty when nothing did), and the journal position it is as of. Reading has
     no side effect (no delivery recorded): a GET may be repeated, prefetched or retried by anyone."""
-    ctx = build_session_context(store.conn, session_id)
+    ctx = build_session_context(store.conn, session_id, contact=contact)
     if ctx is None:
         raise NotFoundError(f"no session {session_id}")
     key, stale = fence_key(store), stale_notes(ctx.notes, store.clock.now())

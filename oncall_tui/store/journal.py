@@ -19,6 +19,7 @@ from oncall_tui.core.clock import Clock, SystemClock, from_iso, iso
 from oncall_tui.core.journal import JournalBody, JournalEntry
 from oncall_tui.paths import DbLocation, is_postgres_url
 from oncall_tui.store.db import BUSY_TIMEOUT_MS, open_db, write_transaction
+from oncall_tui.store.journal_news import announce
 from oncall_tui.store.tables import SqlTables
 
 if TYPE_CHECKING:
@@ -142,6 +143,8 @@ class Store:
             writer = Writer(conn, self.clock)
             yield writer
             writer.flush()  # what the journal and the projection held back, before the commit
+            if writer.appended:
+                announce(conn, writer.appended[-1].seq)
 
     def tables(self) -> SqlTables:
         """Read access to the projection (each query is its own short statement)."""

@@ -24,10 +24,10 @@ from oncall_tui.core.models import (
     ChangeLink,
     Incident,
     SignalKind,
-    SignalStatus,
     StoredSignal,
 )
 from oncall_tui.core.topology import Service
+from oncall_tui.store import projection_rows
 from oncall_tui.store.hook_queries import guard_paths_key
 from oncall_tui.store.projection_rows import ActiveForService, Held, HeldSignals, incident_row
 
@@ -62,7 +62,7 @@ class SqlTables:
         self.conn = conn
         self._incidents: dict[str, Incident] | None = {} if cache else None
         self._signals: dict[int, StoredSignal] | None = {} if cache else None
-        self._alerts: dict[str, AlertState] | None = {} if cache else None
+        self._alerts: dict[str, AlertState | None] | None = {} if cache else None
         self._held_signals = HeldSignals(self._write_signals)
         self._held_alerts: Held[str, AlertState] = Held(self._write_alerts)
         self._held_incidents: Held[str, Incident] = Held(self._write_incidents)
@@ -212,12 +212,8 @@ class SqlTables:
             "SELECT alert_key, incident_id, status, status_at FROM alerts WHERE alert_key = ?",
             (alert_key,),
         ).fetchone()
-        if row is None:
-            return None
-        alert = AlertState(
-            alert_key=row[0], incident_id=row[1], status=SignalStatus(row[2]), status_at=row[3]
-        )
-        if self._alerts is not None:
+        alert = projection_rows.alert_state(row) if row is not None else None
+        if alert is not None and self._alerts is not None:
             self._alerts[alert_key] = alert
         return alert
 
@@ -351,11 +347,16 @@ class SqlTables:
         # table can be asked apart, and the signal just recorded is not written twice.
         if (alert_key, status, occurred_at) in self._held_signals.occurrences:
             return True
-        row = self.conn.execute(
-            "SELECT 1 FROM signals WHERE alert_key = ? AND status = ? AND occurred_at = ? LIMIT 1",
-            (alert_key, status, iso(occurred_at)),
+        found = self.conn.execute(
+            projection_rows.SIGNAL_AND_ALERT,
+            (alert_key, status, iso(occurred_at), alert_key, alert_key),
         ).fetchone()
-        return row is not None
+        if self._alerts is not None:  # a transaction's: what the fold asks next, remembered
+            if not found[1]:
+                self._held_signals.none_unattached.add(alert_key)
+            if alert_key not in self._alerts:  # else the cached one, newer than its row
+                self._alerts[alert_key] = projection_rows.alert_state(found[2:])
+        return bool(found[0])
 
     def active_incident_for_service(self, service: str, opened_since: datetime) -> Incident | None:
         """The latest to start (by the senders' clock, as ``opened_since`` is: see
@@ -393,6 +394,8 @@ class SqlTables:
         # A row held back is newer than its stored version (it may have been attached since).
         rows_held = self._held_signals.rows
         held = {i: rows_held[i] for i in self._held_signals.ids_by_alert.get(alert_key, ())}
+        if alert_key in self._held_signals.none_unattached:
+            return sorted(i for i, stored in held.items() if stored.incident_id is None)
         rows = self.conn.execute(
             # By the alert's index (the unary + keeps SQLite off the incident one): the signals
             # of one alert are a few, the unattached ones of the store are every change and

@@ -20,6 +20,7 @@ from oncall_tui.actions import Rules
 from oncall_tui.actor import engineer
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import Clock, SystemClock
+from oncall_tui.store.journal_news import JournalNews
 from oncall_tui.tui import themes
 from oncall_tui.tui.commands import palette_providers
 from oncall_tui.tui.engineer_actions import EngineerActions
@@ -72,6 +73,7 @@ class OncallApp(App[None]):
             settings=settings,
         )
         self.actions = EngineerActions(engineer(), self.rules)
+        self.journal_news = JournalNews(settings.db)
         self.receiver_state = self.options.receiver_state
         self.export_dir_label = self.options.export_dir_label
         self._stops: list[Stop] = []
@@ -112,6 +114,9 @@ class OncallApp(App[None]):
             self.set_keymap(self.settings.ui.keymap)
         for start in self.options.background:
             self._stops.append(start(self, self))
+        if self.poll_interval_s > 0:  # live: another engineer's decisions appear as they commit
+            self.journal_news.start()
+            self._stops.append(self.journal_news.stop)
         self.push_screen(MainScreen(self))
         self._mounted_once = True
 

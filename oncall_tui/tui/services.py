@@ -12,6 +12,7 @@ from typing import Protocol
 
 from textual.app import App
 
+from oncall_tui.store.journal_news import JournalNews
 from oncall_tui.tui.engineer_actions import EngineerActions
 from oncall_tui.tui.loader import Loader
 
@@ -32,6 +33,12 @@ class DashboardServices(Protocol):
     @property
     def poll_interval_s(self) -> float:
         """How often the main screen looks for new journal rows; 0: never (snapshots)."""
+        ...
+
+    @property
+    def journal_news(self) -> JournalNews:
+        """Told of new journal rows as they commit (PostgreSQL); not listening on SQLite,
+        where the screen looks for them at every poll."""
         ...
 
     @property

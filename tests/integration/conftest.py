@@ -1,4 +1,5 @@
-"""A real receiver on loopback, a DB on disk, and plain HTTP clients: nothing is mocked.
+"""A real receiver on loopback, a DB on disk (or a PostgreSQL schema), and plain HTTP clients:
+nothing is mocked.
 
 ``receiver`` runs the app in a thread of the test process (ReceiverThread); ``serve_process``
 runs ``python -m oncall_tui serve`` as a separate process, for what needs a process of its own
@@ -8,6 +9,7 @@ runs ``python -m oncall_tui serve`` as a separate process, for what needs a proc
 from __future__ import annotations
 
 import ctypes
+import itertools
 import os
 import select
 import signal
@@ -26,7 +28,9 @@ import pytest
 
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import Clock, FixedClock
+from oncall_tui.paths import DbLocation, is_postgres_url
 from oncall_tui.server.runner import ReceiverThread
+from oncall_tui.store.hook_queries import open_reader
 from tests.support.receiver_http import Reply, post_webhook, request
 
 STORY_TIME = datetime(2026, 11, 23, 12, 0, 17, tzinfo=UTC)
@@ -35,10 +39,11 @@ STORY_TIME = datetime(2026, 11, 23, 12, 0, 17, tzinfo=UTC)
 
 @dataclass
 class Endpoint:
-    """A running receiver: where to send, and the DB file to check the outcome in."""
+    """A running receiver: where to send, and the DB (a file or a ``postgresql://`` URL) to
+    check the outcome in."""
 
     port: int
-    db: Path
+    db: DbLocation
 
     def request(
         self,
@@ -61,6 +66,9 @@ class Endpoint:
 
     def rows(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
         """Read the DB from a connection of our own, closed at once (never pin the WAL)."""
+        if is_postgres_url(self.db):
+            with closing(open_reader(self.db, timeout_s=10)) as reader:
+                return reader.execute(sql, params).fetchall()
         with closing(sqlite3.connect(self.db, timeout=10)) as conn:
             return conn.execute(sql, params).fetchall()
 
@@ -145,18 +153,21 @@ ServeFactory = Callable[..., ServeProcess]
 
 @pytest.fixture
 def serve_process(tmp_path: Path) -> Iterator[ServeFactory]:
-    """Start ``python -m oncall_tui --db DB serve --port 0``; its first line tells the port."""
+    """Start ``python -m oncall_tui --db DB serve --port 0``; its first line tells the port.
+
+    ``DB`` is a SQLite file or a ``postgresql://`` URL (several serves may share one)."""
     started: list[subprocess.Popen[bytes]] = []
+    numbers = itertools.count()  # its own stderr file even for serves started at once
 
     def start(
-        db: Path,
+        db: DbLocation,
         *,
         honour_file_modes: bool = False,
         timeout_s: float = 20,
         env_extra: dict[str, str] | None = None,
     ) -> ServeProcess:
         """``env_extra``: ``ONCALL_TUI_*`` settings for this server (the machine's never leak in)."""
-        stderr = tmp_path / f"serve-{len(started)}.stderr"
+        stderr = tmp_path / f"serve-{next(numbers)}.stderr"
         env = {k: v for k, v in os.environ.items() if not k.startswith("ONCALL_TUI_")}
         # serve exports context files: by default under the XDG state dir, here the test's own.
         env["XDG_STATE_HOME"] = str(tmp_path / "xdg-state")

@@ -154,3 +154,14 @@ def test_a_shell_call_in_a_codex_rollout_records_the_commit_it_made(world: World
     assert recorded[made]["session_id"] == t.CODEX_SESSION
     assert recorded[made]["agent"] == "codex"
     assert t.SECRET not in _journal(world)
+
+
+def test_a_repositorys_first_commit_lists_the_files_it_added(tmp_path: Path) -> None:
+    """A root commit has no parent to compare with: its files are all it added."""
+    from oncall_tui.agents.commits.git import head_commit
+    from tests.support.git_repos import commit, init_repo
+
+    repo = init_repo(tmp_path / "fresh")
+    commit(repo, "Start", {"a.py": "1\n", "lib/b.py": "2\n"}, at="2026-11-23T02:00:00+00:00")
+    found = head_commit(str(repo))
+    assert found is not None and sorted(found.files) == ["a.py", "lib/b.py"]

@@ -37,6 +37,7 @@ from oncall_tui.core.context import render
 from oncall_tui.core.context.schema import ContextDocument
 from oncall_tui.core.models import IncidentState
 from oncall_tui.ingest.record import Ingestor
+from oncall_tui.paths import DbLocation
 from oncall_tui.store.journal import Store
 from tests.integration.conftest import STORY_TIME
 from tests.support.samples import SAMPLES, sample
@@ -88,11 +89,13 @@ class World:
         return [json.loads(r[0]) for r in rows]
 
 
-def make_world(tmp_path: Path, writers: list[str] | None = None) -> World:
+def make_world(
+    tmp_path: Path, writers: list[str] | None = None, db: DbLocation | None = None
+) -> World:
     checkout = tmp_path / "payments-api"
     (checkout / ".git").mkdir(parents=True)
     settings = Settings(
-        db=tmp_path / "oncall.db",
+        db=db or tmp_path / "oncall.db",
         export={"dir": tmp_path / "export", "repo_writers": writers or []},
     )
     clock = FixedClock(STORY_TIME)
@@ -337,8 +340,13 @@ def test_write_atomic_leaves_no_temp_file_when_it_fails(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["CONTEXT.md"]
 
 
-def test_the_export_loop_follows_the_journal_and_stops_promptly(tmp_path: Path) -> None:
-    built = make_world(tmp_path)
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_export_loop_follows_the_journal_and_stops_promptly(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """On PostgreSQL the loop is told of the journal's news instead of polling for it."""
+    db = request.getfixturevalue("pg_url")() if backend == "postgresql" else None
+    built = make_world(tmp_path, db=db)
     settings = built.settings.model_copy(
         update={"export": built.settings.export.model_copy(update={"interval_s": 0.05})}
     )
@@ -347,6 +355,7 @@ def test_the_export_loop_follows_the_journal_and_stops_promptly(tmp_path: Path) 
     try:
         _wait_for(lambda: (built.folder / "CONTEXT.md").exists())
         assert "INC-1" in built.markdown()
+        assert loop.listening is (backend == "postgresql")
         built.resolve()
         _wait_for(lambda: "INC-1" not in built.markdown())
     finally:

@@ -94,25 +94,34 @@ class Cluster:
         return f"postgresql://postgres@/postgres?host={quote(str(self.root), safe='')}"
 
 
-def _start_cluster() -> Cluster:
+def start_cluster(kind: type[Cluster] = Cluster, prefix: str = "oncall-pg-") -> Cluster:
+    """A new cluster of ``kind`` in a new temporary directory, started; ``RuntimeError`` (the
+    directory removed) when there are no binaries or it does not start."""
     bin_dir = _bin_dir()
     if bin_dir is None:
-        _unavailable("no initdb on PATH nor under /usr/lib/postgresql")
-        raise AssertionError("unreachable")
-    root = Path(tempfile.mkdtemp(prefix="oncall-pg-"))
+        raise RuntimeError("no initdb on PATH nor under /usr/lib/postgresql")
+    root = Path(tempfile.mkdtemp(prefix=prefix))
     as_user: list[str] = []
     if os.geteuid() == 0:
         shutil.chown(root, user=_UNPRIVILEGED)
         as_user = ["runuser", "-u", _UNPRIVILEGED, "--"]
-    cluster = Cluster(root, bin_dir, as_user)
+    cluster = kind(root, bin_dir, as_user)
     try:
         cluster.start()
     except (OSError, subprocess.SubprocessError) as exc:
         log = root / "log"
         detail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
         shutil.rmtree(root, ignore_errors=True)
-        _unavailable(f"could not start a cluster: {exc} {detail}")
+        raise RuntimeError(f"could not start a cluster: {exc} {detail}") from exc
     return cluster
+
+
+def _start_cluster() -> Cluster:
+    try:
+        return start_cluster()
+    except RuntimeError as exc:
+        _unavailable(str(exc))
+        raise AssertionError("unreachable") from exc
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from oncall_tui.config import Settings
 from oncall_tui.core.clock import Clock, FixedClock
 from oncall_tui.demo.command import demo_settings
 from oncall_tui.demo.scenario import ScenarioPlayer, load_scenario
+from oncall_tui.paths import DbLocation
 from oncall_tui.store.journal import Store
 from oncall_tui.store.meta import FENCE_KEY
 from oncall_tui.tui.app import AppOptions, OncallApp
@@ -23,8 +24,11 @@ STORY_SECONDS = 45
 """Played up to here: the incident is open, acknowledged, pushes wait, one was approved."""
 
 
-def seed(workdir: Path, until_s: float = STORY_SECONDS) -> Settings:
+def seed(workdir: Path, until_s: float = STORY_SECONDS, db: DbLocation | None = None) -> Settings:
+    """The demo story played to ``until_s``, into its file in ``workdir`` or into ``db``."""
     settings = demo_settings(workdir)
+    if db is not None:
+        settings = settings.model_copy(update={"db": db})
     clock = FixedClock(NOW)
     store = Store.open(settings.db, clock)
     with store.write() as writer:

@@ -4,7 +4,7 @@ that keeps screens from importing the app is real, and actions go through it typ
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from textual.app import App
@@ -12,6 +12,7 @@ from textual.app import App
 from oncall_tui.actions import Rules
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import FixedClock
+from oncall_tui.store.journal_news import JournalNews
 from oncall_tui.tui.engineer_actions import EngineerActions
 from oncall_tui.tui.loader import Loader
 from oncall_tui.tui.screens.incident_detail import IncidentDetailScreen
@@ -27,6 +28,7 @@ class PlainServices:
     poll_interval_s: float = 0
     export_dir_label: str = "/nowhere"
     receiver_state: str = "receiver off"
+    journal_news: JournalNews = field(default_factory=lambda: JournalNews(":memory:"))
 
 
 class PlainHost(App[None]):

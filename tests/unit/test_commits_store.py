@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from oncall_tui.agents.commits.hook_commits import commit_command_dir
+from oncall_tui.agents.commits.record import record_deploy_range
 from oncall_tui.agents.commits.trailers import TrailerMatcher, agent_of_trailer
 from oncall_tui.config import DEFAULT_AGENT_TRAILERS
 from oncall_tui.core import projection
@@ -112,6 +113,15 @@ def test_the_store_returns_what_was_recorded_and_replay_agrees(open_store: Store
     assert replayed.deploy_ranges == {7: DEPLOY}
     kinds = [k for (k,) in conn.execute("SELECT kind FROM journal ORDER BY seq")]
     assert kinds.count(Kind.COMMIT_RECORDED) == 3
+
+
+def test_a_deploy_range_resolved_twice_is_journaled_once(open_store: StoreOpener) -> None:
+    """Two serves on one database (or ``commits resolve`` beside serve) may both resolve it."""
+    store = open_store(FixedClock(WHEN))
+    assert record_deploy_range(store, DEPLOY) is True
+    assert record_deploy_range(store, DEPLOY) is False
+    kinds = [k for (k,) in store.conn.execute("SELECT kind FROM journal")]
+    assert kinds.count(Kind.DEPLOY_RANGE_RESOLVED) == 1
 
 
 @pytest.mark.parametrize(

@@ -424,3 +424,227 @@ def test_receivers_in_two_processes_store_each_delivery_once(pg_url: NewUrl) -> 
     assert [e.seq for e in entries] == list(range(1, count + 1))
     assert sorted(e.body["note_id"] for e in entries) == sorted(f"N-{k}" for k in range(count))
     store.close()
+
+
+# --- fewer round trips, the same answers --------------------------------------------------
+
+
+def _round_trips(store: Store, action: Callable[[], object]) -> int:
+    """How many times ``action`` waited for the server: its ReadyForQuery messages, counted in
+    libpq's own trace of the store's connection."""
+    import tempfile
+
+    from psycopg import pq
+
+    pgconn = store.conn._conn.pgconn  # type: ignore[attr-defined]
+    with tempfile.TemporaryFile("w+") as trace:
+        pgconn.trace(trace.fileno())
+        pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        try:
+            action()
+        finally:
+            pgconn.untrace()
+        trace.seek(0)
+        return sum(1 for line in trace if "\tReadyForQuery" in line)
+
+
+def _meta_rows(store: Store) -> dict[str, str]:
+    return dict(store.conn.execute("SELECT key, value FROM meta").fetchall())
+
+
+def test_writes_inside_a_transaction_travel_with_the_next_answer(pg_url: NewUrl) -> None:
+    store = Store.open(pg_url())
+    seen: list[object] = []
+
+    def write() -> None:
+        with store.write() as writer:
+            for key in ("a", "b", "c"):
+                writer.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, "1"))
+            seen.append(writer.conn.execute("SELECT count(*) FROM meta").fetchone()[0])
+            seen.append(writer.conn.execute("UPDATE meta SET value = '2' WHERE key = 'a'").rowcount)
+
+    # BEGIN and the lock; the inserts with the count; the update, its row count asked; COMMIT.
+    assert _round_trips(store, write) == 4
+    assert seen == [3, 1]
+    assert _meta_rows(store) == {"a": "2", "b": "1", "c": "1"}
+    store.close()
+
+
+def test_the_receivers_statements_wait_once_per_delivery(pg_url: NewUrl) -> None:
+    """A regression guard on the round trips of the receiver's storm (each is a wait of its one
+    writer): committing deliveries waits for each one's id, folding them for each one's first
+    question about its signal, and for a few statements per chunk and per transaction."""
+    from oncall_tui.ingest.pending import FOLD_CHUNK, PendingFolds
+    from oncall_tui.ingest.record import Ingestor
+
+    store = Store.open(pg_url(), FixedClock(T0))
+    ingestor = Ingestor(store, Settings(db=":memory:"))
+    folds = PendingFolds(ingestor)
+    counts = []
+    for storm in range(2):  # the second: psycopg has prepared the statements it repeats
+        prepared = [
+            ingestor.prepare("alertmanager", _one_alert_group(storm * 100 + i), {})
+            for i in range(2 * FOLD_CHUNK)
+        ]
+        results = ingestor.receive_many(prepared, durable=True)
+        for one, result in zip(prepared, results, strict=True):
+            assert result.status == "received"
+            folds.remember(result.delivery_id, "alertmanager", one.signals, 0.0)
+        counts.append(_round_trips(store, lambda: folds.fold_some(10.0, lambda: False)))
+    receive = [ingestor.prepare("alertmanager", _one_alert_group(1000 + i), {}) for i in range(8)]
+    receiving = _round_trips(store, lambda: ingestor.receive_many(receive, durable=True))
+    assert receiving == 8 + 2  # BEGIN and the lock, an insert each, COMMIT
+    # One per delivery (its first question about its signal), one per chunk (its incident) and
+    # ten for the transaction: 28 here (2026-12-03), where each delivery took 6.9 before.
+    assert counts[1] <= 2 * FOLD_CHUNK + 2 + 10, counts
+    assert store.conn.execute("SELECT count(*) FROM signals").fetchone()[0] == 4 * FOLD_CHUNK
+    store.close()
+
+
+def _one_alert_group(index: int) -> bytes:
+    """The Alertmanager sample with one alert of its own: a delivery of a storm."""
+    import json
+
+    group = json.loads((SAMPLES / "alertmanager" / "firing.json").read_bytes())
+    alert = dict(group["alerts"][0], fingerprint=f"{index:016x}")
+    alert["labels"] = dict(alert["labels"], instance=f"pod-{index}")
+    group.update(alerts=[alert], groupKey=f'{{}}:{{alertname="x{index}"}}')
+    return json.dumps(group).encode()
+
+
+def test_a_storm_folded_on_postgresql_is_what_sqlite_folds(pg_url: NewUrl, tmp_path: Any) -> None:
+    from oncall_tui.ingest.pending import FOLD_CHUNK, PendingFolds
+    from oncall_tui.ingest.record import Ingestor
+
+    bodies = [_one_alert_group(i) for i in range(3 * FOLD_CHUNK + 1)]
+    projections = []
+    for where in (tmp_path / "oncall.db", pg_url()):
+        store = Store.open(where, FixedClock(T0))
+        ingestor = Ingestor(store, Settings(db=":memory:"))
+        folds = PendingFolds(ingestor)
+        prepared = [ingestor.prepare("alertmanager", body, {}) for body in bodies]
+        for one, result in zip(
+            prepared, ingestor.receive_many(prepared, durable=True), strict=True
+        ):
+            assert result.delivery_id is not None
+            folds.remember(result.delivery_id, "alertmanager", one.signals, 0.0)
+        while folds.fold_some(10.0, lambda: False):
+            pass
+        statuses = store.conn.execute("SELECT DISTINCT status FROM deliveries").fetchall()
+        assert statuses == [("accepted",)]
+        projections.append(dump_projection(store.conn))
+        store.close()
+    assert projections[0] == projections[1]
+
+
+def test_a_failed_write_fails_its_whole_transaction(open_store: Any) -> None:
+    """On SQLite the statement raises; on PostgreSQL the write may travel with a later
+    statement and raise there: either way before the commit, and nothing of it is kept."""
+    store = open_store()
+    with pytest.raises(StoreUnavailableError), store.write() as writer:
+        writer.conn.execute("INSERT INTO meta (key, value) VALUES ('kept?', 'no')")
+        writer.conn.execute("UPDATE meta SET value = NULL WHERE key = 'kept?'")
+        writer.conn.execute("INSERT INTO meta (key, value) VALUES ('after', 'no')")
+    assert not store.conn.in_transaction
+    assert _meta_rows(store) == {}
+    store.close()
+
+
+def test_a_failure_inside_a_savepoint_is_raised_where_it_happens(open_store: Any) -> None:
+    """What lets the fold roll one bad delivery back and keep the others."""
+    store = open_store()
+    with store.write() as writer:
+        conn = writer.conn
+        conn.execute("INSERT INTO meta (key, value) VALUES ('before', '1')")
+        conn.execute("SAVEPOINT attempt")
+        conn.execute("INSERT INTO meta (key, value) VALUES ('inside', '1')")
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute("INSERT INTO meta (key, value) VALUES ('bad', NULL)")
+        conn.execute("ROLLBACK TO attempt")
+        conn.execute("RELEASE attempt")
+        conn.execute("INSERT INTO meta (key, value) VALUES ('after', '1')")
+    assert _meta_rows(store) == {"before": "1", "after": "1"}
+    store.close()
+
+
+def test_rows_inserted_together_are_those_inserted_one_by_one(open_store: Any) -> None:
+    store = open_store()
+    upsert = (
+        "INSERT INTO meta (key, value) VALUES (?, ?)"
+        " ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+    )
+    with store.write() as writer:
+        many = writer.conn.executemany(
+            "INSERT INTO meta (key, value) VALUES (?, ?)", [(f"k{n:03d}", "1") for n in range(101)]
+        )
+        assert many.rowcount == 101
+        # One key twice in one batch: applied in order, the last value wins.
+        writer.conn.executemany(upsert, [("k000", "2"), ("k001", "2"), ("k000", "3")])
+    rows = _meta_rows(store)
+    assert len(rows) == 101
+    assert (rows["k000"], rows["k001"], rows["k100"]) == ("3", "2", "1")
+    store.close()
+
+
+def test_what_the_fold_asks_of_an_alert_stays_true_after_its_own_writes(open_store: Any) -> None:
+    """Asking whether a signal is recorded also reads its alert and whether that alert has
+    unattached signals: answers the transaction's own writes must keep current."""
+    from oncall_tui.core.models import AlertState, SignalStatus, StoredSignal
+    from tests.factories import make_signal
+
+    store = open_store(FixedClock(T0))
+    resolve = make_signal("a1", status=SignalStatus.RESOLVED)
+    with store.write() as writer:
+        tables = writer.tables
+        assert not tables.has_signal("a1", "firing", T0)
+        assert tables.get_alert("a1") is None
+        assert tables.unattached_signal_ids("a1") == []
+        tables.put_signal(StoredSignal(id=5, signal=resolve))  # a resolve before its trigger
+        tables.put_alert(AlertState(alert_key="a1", status=SignalStatus.RESOLVED, status_at=T0))
+        assert tables.unattached_signal_ids("a1") == [5]
+        tables.flush()  # now in the table, no longer held
+        assert tables.unattached_signal_ids("a1") == [5]
+        assert tables.has_signal("a1", "resolved", resolve.occurred_at)
+        alert = tables.get_alert("a1")
+        assert alert is not None and alert.status is SignalStatus.RESOLVED
+    with store.write() as writer:  # a new transaction reads them from the tables
+        assert writer.tables.has_signal("a1", "resolved", resolve.occurred_at)
+        assert writer.tables.unattached_signal_ids("a1") == [5]
+        assert writer.tables.get_alert("a1") == alert
+    store.close()
+
+
+def test_a_delivery_whose_fold_fails_is_rolled_back_alone(
+    pg_url: NewUrl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its savepoint's statements were answered where they were issued: the rollback to it
+    undoes exactly them, and the deliveries folded beside it are kept."""
+    from oncall_tui.core import incidents
+    from oncall_tui.ingest.pending import PendingFolds
+    from oncall_tui.ingest.record import Ingestor
+
+    store = Store.open(pg_url(), FixedClock(T0))
+    ingestor = Ingestor(store, Settings(db=":memory:"))
+    folds = PendingFolds(ingestor)
+    prepared = [ingestor.prepare("alertmanager", _one_alert_group(i), {}) for i in range(5)]
+    results = ingestor.receive_many(prepared, durable=True)
+    ids = [r.delivery_id for r in results]
+    for one, delivery_id in zip(prepared, ids, strict=True):
+        folds.remember(delivery_id, "alertmanager", one.signals, 0.0)
+    record = incidents.record_signal
+
+    def record_or_fail(signal, *args):  # type: ignore[no-untyped-def]
+        if signal.delivery_id == ids[2]:
+            raise RuntimeError("a bug in the fold")
+        return record(signal, *args)
+
+    monkeypatch.setattr(incidents, "record_signal", record_or_fail)
+    while folds.fold_some(10.0, lambda: False):
+        pass
+    statuses = store.conn.execute("SELECT status FROM deliveries ORDER BY id").fetchall()
+    assert [s for (s,) in statuses] == ["accepted", "accepted", "rejected", "accepted", "accepted"]
+    signals = {d for (d,) in store.conn.execute("SELECT delivery_id FROM signals").fetchall()}
+    assert signals == set(ids) - {ids[2]}
+    seqs = [seq for (seq,) in store.conn.execute("SELECT seq FROM journal ORDER BY seq")]
+    assert seqs == list(range(1, len(seqs) + 1))
+    store.close()

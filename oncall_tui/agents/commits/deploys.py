@@ -112,8 +112,8 @@ def resolve_deploys(
             shas=tuple(shas[:MAX_RANGE_SHAS]),
             via=via,
         )
-        record_deploy_range(store, deploy)
-        report.resolved.append(deploy)
+        if record_deploy_range(store, deploy):
+            report.resolved.append(deploy)
     return report
 
 

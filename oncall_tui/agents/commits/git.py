@@ -95,7 +95,9 @@ def commit_at(cwd: str, sha: str) -> GitCommit | None:
     commit = parse_show(shown) if shown is not None else None
     if commit is None:
         return None
-    changed = run_git(cwd, ["diff-tree", "--no-commit-id", "--name-only", "-r", commit.sha])
+    changed = run_git(
+        cwd, ["diff-tree", "--root", "--no-commit-id", "--name-only", "-r", commit.sha]
+    )
     files = tuple(line for line in (changed or "").splitlines() if line)
     return replace(commit, files=files)
 

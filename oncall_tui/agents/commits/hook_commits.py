@@ -3,7 +3,9 @@
 The check of the command is cheap and runs on every shell tool call that finished: no ``git``
 in the text, no work. A command that commits (``commit``, ``merge``, ``cherry-pick``, ``am``,
 ``rebase --continue``) sends the hook to its slow path, where the new ``HEAD`` is read and
-journaled with the session. ``HEAD`` counts only when git has just moved it by a commit (its
+journaled with the session: by the local hook itself, or, for a remote hook, by the server it
+sends the commit to (:func:`read_hook_commit` here, :func:`record_session_commit` there).
+``HEAD`` counts only when git has just moved it by a commit (its
 reflog names one and was written moments ago): a commit that failed leaves an older ``HEAD``,
 which is not this session's work.
 """
@@ -18,6 +20,7 @@ from oncall_tui.agents.hook.model import ActionKind, Event, HookInput
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every hook call
 if TYPE_CHECKING:
+    from oncall_tui.agents.commits.git import GitCommit
     from oncall_tui.agents.hook.shell_lexer import Word
     from oncall_tui.core.commits import Commit
     from oncall_tui.store.journal import Store
@@ -99,28 +102,56 @@ def head_just_committed(checkout: str) -> bool:
     return fresh and entry.strip().startswith(REFLOG_COMMITS)
 
 
+def read_hook_commit(checkout: str) -> GitCommit | None:
+    """The commit git has just made in ``checkout`` (its ``HEAD``), or None: read where the
+    agent runs, by its local hook or by its remote one (which sends it to the server)."""
+    from oncall_tui.agents.commits.git import head_commit
+
+    if not head_just_committed(checkout):
+        return None
+    return head_commit(checkout)
+
+
+def checkout_slug(checkout: str) -> str | None:
+    """``owner/name`` of the checkout around ``checkout``; None outside one."""
+    from oncall_tui.agents.repo import repo_info, repo_slug
+
+    root = repo_info(checkout).root
+    return repo_slug(root) if root is not None else None
+
+
 def record_hook_commit(
     store: Store, hook: HookInput, checkout: str, repo: str | None
 ) -> Commit | None:
-    """Read the new ``HEAD`` in ``checkout`` and journal it as this session's commit."""
-    from oncall_tui.agents.commits.git import head_commit
+    """Read the new ``HEAD`` in ``checkout`` and journal it as this session's commit.
+
+    ``repo`` is the session's: it names a commit made in the session's own checkout (its cwd);
+    one made elsewhere (``git -C other commit``) is named after that checkout.
+    """
+    found = read_hook_commit(checkout)
+    if found is None:
+        return None
+    if repo is None or Path(checkout) != Path(hook.cwd):
+        repo = checkout_slug(checkout) or repo
+    if repo is None:
+        return None
+    return record_session_commit(store, hook, found, repo)
+
+
+def record_session_commit(
+    store: Store, hook: HookInput, found: GitCommit, repo: str
+) -> Commit | None:
+    """Journal ``found``, read by the session's hook wherever it ran, as this session's commit.
+
+    Recording one sha again (a hook run twice) adds nothing: :func:`record_commits` skips a
+    record that tells no more than the journal holds.
+    """
     from oncall_tui.agents.commits.record import record_commits, to_commit
     from oncall_tui.agents.commits.trailers import TrailerMatcher
-    from oncall_tui.agents.repo import repo_info, repo_slug
     from oncall_tui.config import DEFAULT_AGENT_TRAILERS
     from oncall_tui.core.commits import CommitSource
     from oncall_tui.store.db import StoreUnavailableError
 
-    if not head_just_committed(checkout):
-        return None
-    found = head_commit(checkout)
-    if found is None:
-        return None
-    if repo is None or Path(checkout) != Path(hook.cwd):
-        root = repo_info(checkout).root
-        repo = repo_slug(root) if root is not None else repo
-    if repo is None:
-        return None
     trailer = TrailerMatcher.of(DEFAULT_AGENT_TRAILERS).agent_trailer(found.trailers) or ""
     commit = to_commit(
         found,

@@ -58,6 +58,15 @@ def record_commits(store: Store, commits: Iterable[Commit], actor: str) -> list[
     return written
 
 
-def record_deploy_range(store: Store, deploy: DeployRange, actor: str = "engine") -> None:
+def record_deploy_range(store: Store, deploy: DeployRange, actor: str = "engine") -> bool:
+    """Journal the deploy's range, unless it is known already (another serve on the database,
+    or ``commits resolve`` beside serve, resolved it meanwhile): decided under the write lock,
+    so a range is journaled once. Whether it was journaled here."""
     with store.write() as writer:
+        known = writer.conn.execute(
+            "SELECT 1 FROM deploy_ranges WHERE signal_id = ?", (deploy.signal_id,)
+        ).fetchone()
+        if known is not None:
+            return False
         writer.append(DeployRangeResolved(deploy), actor=actor)
+        return True

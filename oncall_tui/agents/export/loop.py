@@ -16,12 +16,15 @@ from oncall_tui.core.window import SlidingCount
 from oncall_tui.paths import DbLocation
 from oncall_tui.store import deliveries
 from oncall_tui.store.journal import Store
+from oncall_tui.store.journal_news import JournalNews
 from oncall_tui.store.lease import RENEW_EVERY_S, Lease
 
 log = logging.getLogger(__name__)
 
 POLL_S = 0.02
-"""How often the loop looks at ``max(seq)`` (one indexed read): the latency of a lone event."""
+"""How often the loop looks at ``max(seq)`` (one indexed read): the latency of a lone event.
+On PostgreSQL it waits for the journal's news instead (:mod:`oncall_tui.store.journal_news`),
+and looks this often only while a write is held back or while it is not listening."""
 RESYNC_S = 60.0
 """The loop also syncs this often without journal activity: sessions end by silence, notes come
 up for review, and a hand-edited or deleted file gets repaired."""
@@ -36,7 +39,8 @@ class ExportLoop:
     (:mod:`oncall_tui.store.lease`), so the dashboard and ``serve`` running at once do not fight
     over the files, and whichever survives takes over when the other stops or dies.
 
-    A thread looks at ``max(seq)`` every ``POLL_S`` and syncs when the journal moved, but at
+    A thread looks at ``max(seq)`` every ``POLL_S`` (on PostgreSQL, when told of news) and syncs
+    when the journal moved, but at
     most once per ``interval_s``: a lone event reaches the files within a poll, and a storm costs
     at most ``1 / interval_s`` syncs a second however many events arrive. It opens its own
     store, since a sqlite connection must not be shared across threads. Errors are logged (once
@@ -57,23 +61,34 @@ class ExportLoop:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lease = Lease("export", program)
+        self._news = JournalNews(db_path)
+        self._moved = threading.Event()
+        self._news.subscribe(lambda seq: self._moved.set())
         self.last_report: ExportReport | None = None
         self.exporting = False
         """Whether this process holds the export lease (else another process exports)."""
+
+    @property
+    def listening(self) -> bool:
+        """Whether it is told of the journal's news (PostgreSQL) rather than looking for it."""
+        return self._news.listening
 
     def start(self) -> None:
         if self._thread is not None:
             raise RuntimeError("the export loop is already running")
         self._stop.clear()
+        self._news.start()
         self._thread = threading.Thread(target=self._run, name="oncall-export", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Ask the thread to finish and wait for it (at most the sync in progress)."""
         self._stop.set()
+        self._moved.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        self._news.stop()
 
     def _run(self) -> None:
         export = self._settings.export
@@ -83,7 +98,7 @@ class ExportLoop:
         last_delivery = -1
         unwritten: Counter[str] = Counter()  # incidents changed since the last sync
         synced_at = leased_at = float("-inf")
-        while not self._stop.wait(POLL_S):
+        while not self._pause(held_back=bool(unwritten)):
             now = time.monotonic()
             try:
                 store = store or Store.open(self._db_path, self._clock)
@@ -127,6 +142,16 @@ class ExportLoop:
             else:
                 last_error = ""
         self._give_up_lease(store)
+
+    def _pause(self, *, held_back: bool) -> bool:
+        """Wait until it is time to look again; True once asked to stop."""
+        if not self._news.listening or held_back:
+            return self._stop.wait(POLL_S)
+        # Told of news, or at the lease's renewal: a sync due by time alone (RESYNC_S) can
+        # wait that long.
+        self._moved.wait(RENEW_EVERY_S)
+        self._moved.clear()
+        return self._stop.is_set()
 
     def _give_up_lease(self, store: Store | None) -> None:
         """Release the lease on a clean stop, so another process takes over at once."""

@@ -3,7 +3,10 @@
 With ``ONCALL_TUI_SERVER`` (or ``--server URL``) the hook sends the normalised event and the
 repo facts of this machine (:func:`~oncall_tui.agents.hook.core.local_facts`: slug, branch,
 paths relative to the repository) to ``POST /sessions/{id}/events`` with this machine's token,
-and renders the server's answer with the agent's adapter, as the local hook would.
+and renders the server's answer with the agent's adapter, as the local hook would. After a
+shell call that committed, the new ``HEAD`` is read here as the local hook reads it
+(:func:`~oncall_tui.agents.commits.hook_commits.read_hook_commit`) and sent with the event, for
+the server to journal as the session's commit.
 
 The agent's rule holds: one second in all (:data:`BUDGET_S` for the call, which runs in a thread
 the hook stops waiting for), exit 0, nothing on the agent's stdout but an answer. The last context
@@ -21,6 +24,7 @@ import hashlib
 import json
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +32,7 @@ from urllib.parse import quote
 
 from oncall_tui.agents.error_log import append_bounded, error_line
 from oncall_tui.agents.hook.core import DEBUG_ENV, local_facts
-from oncall_tui.agents.hook.event_wire import decided_answer, event_body
+from oncall_tui.agents.hook.event_wire import commit_body, decided_answer, event_body
 from oncall_tui.agents.hook.model import Adapter, Event, HookAnswer, HookInput
 from oncall_tui.agents.http_post import ServerRefusedError, ServerUnreachableError, post
 from oncall_tui.paths import APP, config_dir, xdg_dir
@@ -39,7 +43,13 @@ TOKEN_FILE = "token"
 BUDGET_S = 0.8
 """The whole remote call, git included, from when this module runs: with the interpreter's
 start before it (~0.1 s) the hook answers within the second an agent is promised."""
+COMMIT_READ_S = 0.3
+"""Of :data:`BUDGET_S`, what reading a commit may take (five git calls, ~20 ms measured): a git
+slower than that costs the record, not the answer; the server's trailer scan and the next
+commit's hook are the second chance."""
 ERROR_LOG = "hook-errors.log"
+INVALID_BODY = 400
+"""How the server refuses a body it cannot take (as every session route does)."""
 
 
 class TokenFileTooOpenError(PermissionError):
@@ -143,12 +153,15 @@ def remote_answer(hook: HookInput, server: str, *, now: float | None = None) -> 
     """
     started = time.monotonic()
     token = read_token()
-    body = json.dumps(event_body(hook, local_facts(hook))).encode("utf-8")
-    left = max(0.05, BUDGET_S - (time.monotonic() - started))
+    facts = local_facts(hook)
+    commit = None
+    if facts.commit_dir is not None:
+        commit = commit_read_here(hook, facts.commit_dir, COMMIT_READ_S)
+    body = event_body(hook, facts, commit=commit)
     delivers = hook.hears and hook.event is not Event.PRE_TOOL
     clock = time.time() if now is None else now
     try:
-        data = json.loads(post_event(server, token, hook.session_id, body, left))
+        data = json.loads(ask_server(server, token, hook, body, started))
     except ServerUnreachableError:
         if not delivers:
             return HookAnswer()
@@ -157,6 +170,64 @@ def remote_answer(hook: HookInput, server: str, *, now: float | None = None) -> 
     if answer.context.strip():
         save_context(server, hook.session_id, answer.context, clock)
     return answer
+
+
+def ask_server(
+    server: str, token: str, hook: HookInput, body: dict[str, object], started: float
+) -> bytes:
+    """The server's answer to the event, within what is left of :data:`BUDGET_S`.
+
+    A body with a commit that the server refuses as invalid (400: over its caps, or a server
+    too old to take a commit) is logged, and the event asked again without the commit: the
+    agent still hears its context, and only the record is lost.
+    """
+    try:
+        return post_event(server, token, hook.session_id, _encoded(body), _left(started))
+    except ServerRefusedError as refused:
+        if refused.status != INVALID_BODY or "commit" not in body:
+            raise
+        log_error(refused, component=f"hook {hook.agent}", event=hook.event.value)
+    without = {key: value for key, value in body.items() if key != "commit"}
+    return post_event(server, token, hook.session_id, _encoded(without), _left(started))
+
+
+def _encoded(body: dict[str, object]) -> bytes:
+    return json.dumps(body).encode("utf-8")
+
+
+def _left(started: float) -> float:
+    return max(0.05, BUDGET_S - (time.monotonic() - started))
+
+
+def commit_read_here(hook: HookInput, checkout: str, timeout_s: float) -> dict[str, object] | None:
+    """The commit the shell call just made in ``checkout``, as the event carries it; None when
+    it made none, or when git did not answer within ``timeout_s`` (the read goes on in a thread
+    nobody waits for) or failed (logged): the event goes without it."""
+    found: list[dict[str, object] | None] = []
+
+    def read() -> None:
+        try:
+            found.append(_read_commit(hook, checkout))
+        except Exception as exc:  # the agent's context must not depend on this record
+            log_error(exc, component=f"hook {hook.agent}", event=hook.event.value)
+            found.append(None)
+
+    worker = threading.Thread(target=read, name="oncall-tui-commit", daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    return found[0] if found else None
+
+
+def _read_commit(hook: HookInput, checkout: str) -> dict[str, object] | None:
+    from oncall_tui.agents.commits.hook_commits import checkout_slug, read_hook_commit
+
+    commit = read_hook_commit(checkout)
+    if commit is None:
+        return None
+    # Made in the session's own checkout: the server names it after the session, as the local
+    # hook does; made elsewhere (``git -C``): after that checkout, one git call more.
+    elsewhere = Path(checkout) != Path(hook.cwd)
+    return commit_body(commit, checkout_slug(checkout) if elsewhere else None)
 
 
 def run_remote(adapter: Adapter, hook: HookInput, server: str) -> str:

@@ -8,7 +8,15 @@ transactions (``BEGIN IMMEDIATE`` ... ``COMMIT``), as on a SQLite connection ope
 - ``BEGIN IMMEDIATE`` is ``BEGIN`` plus a transaction-scoped advisory lock on the journal: one
   writer at a time across every process on the database, as SQLite's write lock, so the
   writer's ``seq`` (the high-water mark read under the lock, plus one) stays gap-free and in
-  commit order. The lock is released by the commit itself, after the rows are visible;
+  commit order. The lock is released by the commit itself, after the rows are visible. Both go
+  to the server in one round trip;
+- inside a transaction, what needs no answer is sent with the next statement that does, in one
+  round trip (:mod:`oncall_tui.store.pg.pipelined`): a write that returns no rows while no
+  savepoint is open, ``SAVEPOINT`` and ``RELEASE``; its row count, when read, is waited for.
+  A failure of such a write still comes out before the transaction ends (at the latest from
+  ``COMMIT``) and fails it, as any failed statement fails a PostgreSQL transaction; inside a
+  savepoint, which a caller may roll back to and go on, every statement is answered where it
+  is issued. ``executemany`` of an ``INSERT`` inserts many rows per statement;
 - the ``PRAGMA`` s the store reads and sets have their counterparts: ``user_version`` is a
   one-row table, ``busy_timeout`` is ``lock_timeout`` (how long a writer waits for the lock),
   ``synchronous`` is always FULL (every commit is flushed);
@@ -18,6 +26,7 @@ transactions (``BEGIN IMMEDIATE`` ... ``COMMIT``), as on a SQLite connection ope
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sqlite3
@@ -30,9 +39,10 @@ import psycopg
 from psycopg import errors
 from psycopg.abc import Buffer
 from psycopg.adapt import Loader
-from psycopg.pq import TransactionStatus
+from psycopg.pq import ExecStatus, TransactionStatus
 from psycopg.types.json import set_json_loads
 
+from oncall_tui.store.pg.pipelined import Deferred, Parameters, inserts
 from oncall_tui.store.pg.translate import translate
 
 LOCK_NAMESPACE = 0x0C_A11
@@ -54,12 +64,25 @@ class PgCursor:
     ``lastrowid``."""
 
     def __init__(
-        self, rows: list[tuple[Any, ...]], rowcount: int, lastrowid: int | None = None
+        self,
+        rows: list[tuple[Any, ...]],
+        rowcount: int,
+        lastrowid: int | None = None,
+        deferred: Sequence[Deferred] = (),
     ) -> None:
         self._rows = rows
         self._next = 0
-        self.rowcount = rowcount
+        self._rowcount = rowcount
         self.lastrowid = lastrowid
+        self._deferred = deferred
+
+    @property
+    def rowcount(self) -> int:
+        """As ``sqlite3``'s; for a write sent with a later statement, waited for on first read."""
+        if self._deferred:
+            self._rowcount = sum(statement.rowcount() for statement in self._deferred)
+            self._deferred = ()
+        return self._rowcount
 
     def fetchone(self) -> tuple[Any, ...] | None:
         if self._next >= len(self._rows):
@@ -90,6 +113,13 @@ class PgConnection:
         # database do not wait for each other).
         row = conn.execute("SELECT hashtext(current_schema())").fetchone()
         self._lock_key = int(row[0]) if row else 0
+        self._cursor = conn.cursor()
+        """For every statement answered at once (its rows are read before the next one): a
+        cursor made per statement was a tenth of the statement's time here."""
+        self._deferred: list[Deferred] = []
+        """Sent with the next statement that needs an answer, in this order."""
+        self._savepoints: list[str] = []
+        """The savepoints open in this transaction, innermost last."""
         self._set_lock_timeout(busy_timeout_ms)
 
     # --- the sqlite3.Connection subset ---------------------------------------------------
@@ -115,9 +145,13 @@ class PgConnection:
             numbers = frozenset(i for i, v in enumerate(values) if _is_number(v))
             if numbers:
                 translated = translate(sql, numbers)
+        if translated.writes_only and self._may_defer(write=True):
+            return PgCursor([], -1, deferred=[self._defer(translated.sql, values, many=False)])
         with _as_sqlite_errors():
-            cursor = self._conn.execute(translated.sql, values or None)
-            rows = cursor.fetchall() if cursor.description is not None else []
+            cursor = self._answer(translated.sql, values or None)
+            # Not cursor.description, which builds a column object per column for each call.
+            result = cursor.pgresult
+            rows = cursor.fetchall() if result and result.status == ExecStatus.TUPLES_OK else []
             if translated.returns_key:
                 key = int(rows[0][0]) if rows else None
                 return PgCursor([], cursor.rowcount, key)
@@ -130,16 +164,22 @@ class PgConnection:
         translated = translate(sql)
         if translated.json_lists:
             raise sqlite3.NotSupportedError(f"a JSON list in executemany: {sql}")
-        with _as_sqlite_errors(), self._conn.cursor() as cursor:
-            cursor.executemany(translated.sql, batch)
-            return PgCursor([], cursor.rowcount)
+        statements = [
+            self._defer(text, values, many=many)
+            for text, values, many in inserts(translated, batch)
+        ]
+        if not (translated.writes_only and self._may_defer(write=True)):
+            self._send_deferred()  # answered here, as SQLite's are
+        return PgCursor([], -1, deferred=statements)
 
     def execute_native(self, sql: str) -> None:
         """PostgreSQL's own SQL, untranslated (what SQLite has no words for: a function)."""
+        self._send_deferred()
         with _as_sqlite_errors():
             self._conn.execute(sql)
 
     def close(self) -> None:
+        self._deferred.clear()  # never sent: the open transaction ends with the connection
         self._conn.close()
 
     def __enter__(self) -> PgConnection:
@@ -153,41 +193,104 @@ class PgConnection:
     ) -> None:
         self.close()
 
+    # --- statements sent ahead of the next answer ---------------------------------------
+
+    def _may_defer(self, *, write: bool) -> bool:
+        """Inside a transaction that nothing failed so far; a write, outside any savepoint."""
+        if write and self._savepoints:
+            return False
+        return self._conn.pgconn.transaction_status == TransactionStatus.INTRANS
+
+    def _defer(self, sql: str, values: Parameters, *, many: bool) -> Deferred:
+        statement = Deferred(self._send_deferred, sql, values, many)
+        self._deferred.append(statement)
+        return statement
+
+    def _answer(self, sql: str, values: Sequence[Any] | None = None) -> psycopg.Cursor[Any]:
+        """Run ``sql`` and wait for its answer, what was deferred sent ahead of it in the same
+        round trip; the first failure among them is raised."""
+        if not self._deferred:
+            return self._cursor.execute(sql, values)
+        queued, self._deferred = self._deferred, []
+        with self._conn.pipeline():
+            for statement in queued:
+                statement.send(self._conn)
+            return self._cursor.execute(sql, values)
+
+    def _send_deferred(self, only: Deferred | None = None) -> None:
+        """Send what was deferred and wait for its answers (``only``: unless it was dropped)."""
+        if not self._deferred or (only is not None and only not in self._deferred):
+            return
+        queued, self._deferred = self._deferred, []
+        with _as_sqlite_errors(), self._conn.pipeline():
+            for statement in queued:
+                statement.send(self._conn)
+
     # --- what SQLite does differently ----------------------------------------------------
 
     def _special(self, sql: str) -> PgCursor | None:
         """Transaction control and pragmas, which translate to more (or less) than SQL."""
-        words = sql.split()
+        words = _control_words(sql)
+        if words is None:
+            return None
         if not words:
             return PgCursor([], -1)
         first = words[0].upper()
         if first == "PRAGMA":
             return self._pragma(sql)
-        if first not in _TRANSACTION_WORDS or (first == "ROLLBACK" and len(words) > 1):
+        if first in ("SAVEPOINT", "RELEASE") or (first == "ROLLBACK" and len(words) > 1):
             # ROLLBACK TO a savepoint, SAVEPOINT and RELEASE mean the same on both.
-            return self._plain(sql) if first in _TRANSACTION_WORDS else None
+            return self._savepoint(first, words[-1].lower(), sql)
+        self._savepoints.clear()
         if first == "BEGIN":
-            with _as_sqlite_errors():
-                self._conn.execute("BEGIN")
-                if len(words) > 1 and words[1].upper() in ("IMMEDIATE", "EXCLUSIVE"):
-                    self._take_write_lock()
+            self._send_deferred()
+            immediate = len(words) > 1 and words[1].upper() in ("IMMEDIATE", "EXCLUSIVE")
+            self._begin(immediate)
             return PgCursor([], -1)
+        if first == "ROLLBACK":
+            self._deferred.clear()  # what was never sent needs no undoing
         return self._plain("COMMIT" if first == "END" else sql)
 
-    def _take_write_lock(self) -> None:
+    def _begin(self, immediate: bool) -> None:
+        # One round trip: the simple query protocol takes both statements at once.
+        lock = f"; SELECT pg_advisory_xact_lock({LOCK_NAMESPACE}, {self._lock_key})"
         try:
-            self._conn.execute(
-                "SELECT pg_advisory_xact_lock($1::int4, $2::int4)",
-                (LOCK_NAMESPACE, self._lock_key),
-            )
+            with _as_sqlite_errors():
+                self._conn.execute(f"BEGIN{lock if immediate else ''}")
         except BaseException:
             # As SQLite's BEGIN IMMEDIATE that timed out: no transaction is left open.
-            self._conn.execute("ROLLBACK")
+            if self.in_transaction:
+                self._conn.execute("ROLLBACK")
             raise
+
+    def _savepoint(self, first: str, name: str, sql: str) -> PgCursor:
+        """A savepoint set, released or rolled back to: the first two without a round trip of
+        their own where nothing can fail them (a sound transaction, a savepoint that exists)."""
+        if first == "SAVEPOINT":
+            # What was deferred before it is answered here, before the caller's recovery
+            # (a rollback to this savepoint) could be asked to undo it.
+            deferred = not self._deferred and self._may_defer(write=False)
+            self._savepoints.append(name)
+        elif first == "RELEASE":
+            deferred = name in self._savepoints and self._may_defer(write=False)
+            self._close_savepoints(name, keep=False)
+        else:
+            deferred = False
+            self._close_savepoints(name, keep=True)
+        if deferred:
+            self._defer(sql, (), many=False)
+            return PgCursor([], -1)
+        return self._plain(sql)
+
+    def _close_savepoints(self, name: str, *, keep: bool) -> None:
+        """Forget the savepoints inside ``name`` (and ``name`` itself unless ``keep``)."""
+        if name in self._savepoints:
+            index = len(self._savepoints) - 1 - self._savepoints[::-1].index(name)
+            del self._savepoints[index + (1 if keep else 0) :]
 
     def _plain(self, sql: str) -> PgCursor:
         with _as_sqlite_errors():
-            self._conn.execute(sql)
+            self._answer(sql)
         return PgCursor([], -1)
 
     def _pragma(self, sql: str) -> PgCursor:
@@ -216,6 +319,41 @@ class PgConnection:
         self._busy_timeout_ms = milliseconds
         with _as_sqlite_errors():
             self._conn.execute(f"SET lock_timeout = {int(milliseconds)}")
+
+    # --- news of the journal (LISTEN/NOTIFY) ---------------------------------------------
+
+    @property
+    def journal_channel(self) -> str:
+        """The channel that carries this schema's new journal ``seq`` s (one per schema, as
+        its journal lock: a channel is the database's, not the schema's)."""
+        return f"oncall_journal_{self._lock_key & 0xFFFFFFFF:08x}"
+
+    def announce(self, seq: int) -> None:
+        """Tell the listeners that the journal reached ``seq``. Inside a transaction it is
+        sent by the commit itself, after the rows are visible (never by a rollback)."""
+        with _as_sqlite_errors():
+            self._conn.execute("SELECT pg_notify($1, $2)", (self.journal_channel, str(seq)))
+
+    def listen(self) -> None:
+        """Subscribe this connection to :attr:`journal_channel`."""
+        with _as_sqlite_errors():
+            self._conn.execute(f'LISTEN "{self.journal_channel}"')
+
+    def news(self, timeout_s: float) -> Iterator[str]:
+        """The payloads heard within ``timeout_s`` (at least one wait; ends after it)."""
+        with _as_sqlite_errors():
+            for notice in self._conn.notifies(timeout=timeout_s):
+                yield notice.payload
+
+
+@functools.lru_cache(maxsize=1024)
+def _control_words(sql: str) -> tuple[str, ...] | None:
+    """The words of a pragma or of transaction control (none for a blank statement), None for
+    any other statement: asked of every statement, so remembered by its text."""
+    first = sql.split(maxsplit=1)[:1]
+    if first and first[0].upper() not in ("PRAGMA", *_TRANSACTION_WORDS):
+        return None
+    return tuple(sql.split())
 
 
 def _is_number(value: object) -> bool:

@@ -95,6 +95,18 @@ class Translated:
     """For SQLite's named parameters (``:since``): the name bound as each ``$n``, in order."""
     typed_by_parameters: bool = False
     """It reads JSON values, whose type may depend on the parameters' (see :func:`translate`)."""
+    writes_only: bool = False
+    """An ``INSERT``, ``UPDATE`` or ``DELETE`` that returns no rows: nothing of its answer but
+    the row count, so the connection may send it ahead of the next statement (see
+    :class:`~oncall_tui.store.pg.connection.PgConnection`)."""
+    one_row: tuple[str, str, int] | None = None
+    """For an ``INSERT`` of one row of parameters (``VALUES ($1, ..., $n)``, no others): the
+    text before and after that row, and ``n``, for several rows in one statement
+    (:func:`~oncall_tui.store.pg.pipelined.many_rows`)."""
+    distinct_on: tuple[int, ...] = ()
+    """For such an ``INSERT ... ON CONFLICT ... DO UPDATE``: the positions of its conflict
+    target, on which the rows of one statement must differ (PostgreSQL refuses to update a row
+    twice in one statement)."""
 
 
 @functools.lru_cache(maxsize=4096)
@@ -121,11 +133,41 @@ def translate(sql: str, numeric: frozenset[int] = frozenset()) -> Translated:
         if key is not None:
             tree.set("returning", exp.Returning(expressions=[exp.column(key)]))
             returns_key = True
+    writes_only = (
+        isinstance(tree, exp.Insert | exp.Update | exp.Delete)
+        and tree.args.get("returning") is None
+    )
     tree = _number_parameters(tree)
     text = tree.sql(dialect="postgres", identify=True)
     if sum(1 for _ in tree.find_all(exp.Parameter)) != placeholders:
         raise UntranslatableError(f"parameters lost translating {sql!r}")
-    return Translated(text, returns_key, frozenset(json_lists), names, typed)
+    one_row, distinct_on = _one_row(tree, text, placeholders) if writes_only else (None, ())
+    return Translated(
+        text, returns_key, frozenset(json_lists), names, typed, writes_only, one_row, distinct_on
+    )
+
+
+def _one_row(
+    tree: exp.Expression, text: str, placeholders: int
+) -> tuple[tuple[str, str, int] | None, tuple[int, ...]]:
+    """:attr:`Translated.one_row` and :attr:`Translated.distinct_on` of a translation."""
+    values = tree.expression if isinstance(tree, exp.Insert) else None
+    if not isinstance(values, exp.Values) or len(values.expressions) != 1:
+        return None, ()
+    row = "(" + ", ".join(f"${i}" for i in range(1, placeholders + 1)) + ")"
+    if values.expressions[0].sql(dialect="postgres") != row or text.count(row) != 1:
+        return None, ()
+    before, after = text.split(row)
+    one_row = (before, after, placeholders)
+    conflict = tree.args.get("conflict")
+    if not isinstance(conflict, exp.OnConflict) or "UPDATE" not in str(conflict.args.get("action")):
+        return one_row, ()
+    schema = tree.this
+    columns = [c.name for c in schema.expressions] if isinstance(schema, exp.Schema) else []
+    keys = [k.name for k in conflict.args.get("conflict_keys") or []]
+    if not keys or any(k not in columns for k in keys):
+        return None, ()  # rows that may meet on an unknown target go one by one
+    return one_row, tuple(columns.index(k) for k in keys)
 
 
 def _rewrite(node: exp.Expression, json_lists: set[int]) -> exp.Expression:

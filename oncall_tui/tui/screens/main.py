@@ -3,6 +3,8 @@ waiting side by side below (stacked on narrow terminals)."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from functools import partial
 
 from textual import on, work
@@ -15,7 +17,7 @@ from textual.widgets import DataTable, Footer, Input
 from oncall_tui.core.models import IncidentState, Severity
 from oncall_tui.core.sanitize import display_text
 from oncall_tui.store.dashboard import IncidentFilter
-from oncall_tui.tui.loader import Snapshot, View
+from oncall_tui.tui.loader import Loader, Snapshot, View
 from oncall_tui.tui.messages import (
     AudienceLoaded,
     HealthRead,
@@ -153,6 +155,7 @@ class MainScreen(EngineerScreen):
         self._known_critical: set[str] | None = None
         self._last: Snapshot | None = None
         self._show_all = False
+        self._stop_hearing: Callable[[], None] = lambda: None
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -183,6 +186,16 @@ class MainScreen(EngineerScreen):
         self.refresh_data(force=True)
         if self.services.poll_interval_s > 0:
             self.set_interval(self.services.poll_interval_s, self.refresh_data)
+            self._stop_hearing = self.services.journal_news.subscribe(self._journal_moved)
+
+    def on_unmount(self) -> None:
+        self._stop_hearing()
+
+    def _journal_moved(self, seq: int | None) -> None:
+        """From the news thread: load now rather than at the next poll."""
+        if seq is None or seq > self._seq:
+            with contextlib.suppress(RuntimeError):  # the app is closing
+                self.app.call_from_thread(self.refresh_data, force=seq is None)
 
     def on_resize(self) -> None:
         self._apply_width(self.size.width)
@@ -199,10 +212,15 @@ class MainScreen(EngineerScreen):
         # Read on every tick: sources' ages move and the hooks' errors are logged beside the
         # DB, neither of which changes the journal's sequence.
         self.post_message(HealthRead(loader.health()))
-        if not force and loader.max_seq() == self._seq:
+        if not force and self._journal_seq(loader) == self._seq:
             return
         snapshot = loader.snapshot(view, narrow_to_first=not self._show_all)
         self.post_message(SnapshotLoaded(snapshot, view))
+
+    def _journal_seq(self, loader: Loader) -> int:
+        """The journal's ``seq`` now: as last heard when listening (no query per poll)."""
+        news = self.services.journal_news
+        return news.latest if news.listening and news.latest else loader.max_seq()
 
     @on(HealthRead)
     def _show_health(self, message: HealthRead) -> None:
