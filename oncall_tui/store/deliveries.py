@@ -147,6 +147,16 @@ def set_outcome(
         )
 
 
+def mark_accepted(conn: sqlite3.Connection, rows: list[tuple[int, int]]) -> None:
+    """Deliveries folded: each (signal count, id) marked accepted (202, no reason)."""
+    if rows:
+        conn.executemany(
+            "UPDATE deliveries SET status = 'accepted', http_status = 202, reason = NULL,"
+            " signal_count = ? WHERE id = ?",
+            rows,
+        )
+
+
 def received_ids(conn: sqlite3.Connection, limit: int) -> list[tuple[int, str]]:
     """Deliveries committed but not folded yet, oldest first: (id, source)."""
     rows = conn.execute(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -67,6 +68,25 @@ def serving(serve_process: ServeFactory, world: World) -> ServeProcess:
             pytest.fail(f"serve did not publish its address: {served.stderr.read_text()[-2000:]}")
         time.sleep(0.02)
     return served
+
+
+def stop_between_writes(served: ServeProcess, world: World, attempts: int = 50) -> None:
+    """SIGSTOP ``serve`` at a moment it holds no write lock: stopped inside a write (its
+    leases are renewed every second) it would keep the DB locked, and the hook, which never
+    waits long for a lock, would rightly register nothing: another case than this test's."""
+    for _ in range(attempts):
+        served.process.send_signal(signal.SIGSTOP)
+        probe = sqlite3.connect(world.db, timeout=0.05, isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+            return
+        except sqlite3.OperationalError:  # stopped mid-write: let it finish, try again
+            served.process.send_signal(signal.SIGCONT)
+            time.sleep(0.05)
+        finally:
+            probe.close()
+    pytest.fail("serve was always caught holding the write lock")
 
 
 def pending(world: World) -> str:
@@ -221,7 +241,7 @@ def test_a_serve_that_does_not_answer_costs_the_agent_half_a_second(
     """Stopped (SIGSTOP), serve accepts connections and never answers: the hook gives up after
     its post timeout and decides itself, within the agent's second."""
     served = serving(serve_process, world)
-    served.process.send_signal(signal.SIGSTOP)
+    stop_between_writes(served, world)
     try:
         started = time.monotonic()
         printed = hook(world, world.event("SessionStart", source="startup"))
