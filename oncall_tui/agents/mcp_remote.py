@@ -79,6 +79,8 @@ class HttpBackend:
         return self._message("POST", f"{self._session_path(given)}/notes", note)
 
     def propose_update(self, note_id: str, text: str, rationale: str, given: str | None) -> str:
+        if not note_id.strip():  # no route names an empty note: answered as locally
+            raise NotFoundError("no current note")
         path = f"{self._session_path(given)}/notes/{quote(note_id.strip(), safe='')}/proposals"
         return self._message("POST", path, {"text": text, "rationale": rationale})
 

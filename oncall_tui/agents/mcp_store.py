@@ -220,7 +220,7 @@ class StoreBackend:
             self.seen(store, session_id)
             old = store.tables().get_note(note_id.strip().upper())
             if old is None or not old.is_current or old.service is None:
-                raise NotFoundError(f"no current note {note_id.strip()[:20]}")
+                raise NotFoundError(f"no current note {note_id.strip()[:20]}".rstrip())
             note = note_actions.add_note(
                 store,
                 author=f"agent:{session_id}",

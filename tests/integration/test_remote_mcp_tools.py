@@ -24,9 +24,11 @@ from oncall_tui.actions.notes import accept_note
 from oncall_tui.actions.pushes import approve
 from oncall_tui.actions.sessions import register
 from oncall_tui.agents.hook.core import SESSION_START
+from oncall_tui.agents.mcp_remote import HttpBackend
 from oncall_tui.core.clock import SystemClock
 from oncall_tui.paths import DbLocation
 from oncall_tui.store.journal import Store
+from oncall_tui.store.queries import NotFoundError
 from oncall_tui.store.tokens import create_token
 from tests.integration.test_hook import CATALOG, SESSION, hook_event, prepare_db
 from tests.integration.test_mcp import read_text, text_of
@@ -357,3 +359,10 @@ async def test_on_postgresql_the_tools_write_to_the_teams_journal(
         ("push.acknowledged", f"agent:{SESSION}"),
         ("note.added", f"agent:{SESSION}"),
     ]
+
+
+def test_a_blank_note_id_is_no_current_note_without_asking_the_server() -> None:
+    """No route names an empty note: the answer is the local one, not "is the server older"."""
+    nowhere = HttpBackend("http://127.0.0.1:9", "token", SESSION, timeout_s=0.1)
+    with pytest.raises(NotFoundError, match="^no current note$"):
+        nowhere.propose_update(" ", "x", "", None)
