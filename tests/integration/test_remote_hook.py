@@ -459,6 +459,17 @@ def commit_entries(db: Path) -> list[dict[str, Any]]:
     return [json.loads(body) for (body,) in rows]
 
 
+def recorded_both_ways(team: Team, event: dict[str, Any]) -> dict[str, Any]:
+    """``event`` through the local hook and the remote one: the one commit entry each journal
+    got, the same on both."""
+    team.local(event)
+    remote = team.remote(event)
+    assert (remote.returncode, remote.stderr) == (0, "")
+    (entry,) = commit_entries(team.remote_db)
+    assert commit_entries(team.local_db) == [entry]
+    return entry
+
+
 def started_on_both(team: Team) -> None:
     start = hook_event("SessionStart", SESSION, team.repo, source="startup")
     for run in (team.local(start), team.remote(start)):
@@ -505,12 +516,7 @@ def test_a_commit_in_another_checkout_is_named_after_it(team: Team, tmp_path: Pa
     sha = commit(other, "Book refunds", {"ledger.py": "REFUNDS = True\n"}, at="2026-11-23T11:42")
     committed = bash_done(team.repo, f"git -C {other} commit -am 'Book refunds'")
 
-    team.local(committed)
-    remote = team.remote(committed)
-
-    assert (remote.returncode, remote.stderr) == (0, "")
-    (entry,) = commit_entries(team.remote_db)
-    assert commit_entries(team.local_db) == [entry]
+    entry = recorded_both_ways(team, committed)
     assert (entry["sha"], entry["repo"], entry["files"]) == (
         sha,
         "acme-payments/ledger",
@@ -552,12 +558,7 @@ def test_a_hostile_subject_is_stored_as_text(team: Team) -> None:
     sha = commit(team.repo, HOSTILE_SUBJECT, {CLIENT: "y = 2\n"}, at="2026-11-23T11:43:00+00:00")
     committed = bash_done(team.repo, "git commit -am 'Tidy up'")
 
-    team.local(committed)
-    remote = team.remote(committed)
-
-    assert (remote.returncode, remote.stderr) == (0, "")
-    (entry,) = commit_entries(team.remote_db)
-    assert commit_entries(team.local_db) == [entry]
+    entry = recorded_both_ways(team, committed)
     assert (entry["sha"], entry["subject"]) == (sha, HOSTILE_STORED)
     store = Store.open(team.remote_db)
     try:
@@ -573,12 +574,7 @@ def test_a_commit_over_the_journals_caps_is_cut_as_locally_not_refused(team: Tea
     commit(team.repo, "Vendor " + "x" * 300, files, at="2026-11-23T11:44:00+00:00")
     committed = bash_done(team.repo, "git add vendor && git commit -m 'Vendor'")
 
-    team.local(committed)
-    remote = team.remote(committed)
-
-    assert (remote.returncode, remote.stderr) == (0, "")
-    (entry,) = commit_entries(team.remote_db)
-    assert commit_entries(team.local_db) == [entry]
+    entry = recorded_both_ways(team, committed)
     assert len(entry["files"]) == MAX_FILES and len(entry["subject"]) == MAX_SUBJECT_CHARS
 
 

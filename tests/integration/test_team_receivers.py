@@ -79,6 +79,9 @@ def notification(n: int) -> bytes:
     """Notification ``n`` of the story: group ``n % GROUPS``, its round ``n // GROUPS``.
 
     Rounds go by threes: both alerts firing (a new episode), the first resolved, both resolved.
+    The body is Alertmanager's webhook payload, version 4, field for field as its docs show it
+    (https://prometheus.io/docs/alerting/latest/configuration/#webhook_config), as the shared
+    sample ``alertmanager/firing.json`` is.
     """
     group, round_ = n % GROUPS, n // GROUPS
     episode, phase = divmod(round_, 3)

@@ -18,6 +18,7 @@ from oncall_tui.store.journal import Store
 from oncall_tui.store.queries import dump_projection
 from oncall_tui.store.tables import SqlTables
 from tests.factories import T0
+from tests.support.postgres import StoreOpener
 from tests.support.samples import SAMPLES
 
 # Alertmanager's webhook payload as its docs show it (version 4, one group per delivery):
@@ -87,10 +88,18 @@ def test_a_storm_of_small_deliveries_folds_as_one_fold_from_scratch(ingestor: In
     assert count == 1  # one service, one incident
 
 
+@pytest.fixture
+def ingestor_on_each(open_store: StoreOpener) -> Ingestor:
+    """An ingestor on each backend in turn: on PostgreSQL the statements inside a savepoint are
+    answered where they are issued, so a rollback to it undoes exactly them."""
+    return Ingestor(open_store(FixedClock(T0)), Settings(db=":memory:"))
+
+
 def test_a_failing_delivery_in_a_shared_savepoint_is_kept_alone(
-    ingestor: Ingestor, monkeypatch: pytest.MonkeyPatch
+    ingestor_on_each: Ingestor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The deliveries folded beside it are folded as if it had not been there."""
+    ingestor = ingestor_on_each
     folds = PendingFolds(ingestor)
     bodies = [_one_alert_group(i) for i in range(5)]
     ids = _receive(ingestor, folds, bodies)
@@ -121,6 +130,8 @@ def test_a_failing_delivery_in_a_shared_savepoint_is_kept_alone(
     assert signal_deliveries == set(ids) - {ids[2]}
     assert _seqs_are_gap_free(store)
     assert _fold_into_fresh_sql(store) == dump_projection(store.conn)
+    (count,) = store.conn.execute("SELECT count(*) FROM incidents").fetchone()
+    assert count == 1  # one service, one incident
 
 
 def test_a_big_delivery_is_folded_in_chunks_and_counted_whole(ingestor: Ingestor) -> None:

@@ -612,39 +612,3 @@ def test_what_the_fold_asks_of_an_alert_stays_true_after_its_own_writes(open_sto
         assert writer.tables.unattached_signal_ids("a1") == [5]
         assert writer.tables.get_alert("a1") == alert
     store.close()
-
-
-def test_a_delivery_whose_fold_fails_is_rolled_back_alone(
-    pg_url: NewUrl, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Its savepoint's statements were answered where they were issued: the rollback to it
-    undoes exactly them, and the deliveries folded beside it are kept."""
-    from oncall_tui.core import incidents
-    from oncall_tui.ingest.pending import PendingFolds
-    from oncall_tui.ingest.record import Ingestor
-
-    store = Store.open(pg_url(), FixedClock(T0))
-    ingestor = Ingestor(store, Settings(db=":memory:"))
-    folds = PendingFolds(ingestor)
-    prepared = [ingestor.prepare("alertmanager", _one_alert_group(i), {}) for i in range(5)]
-    results = ingestor.receive_many(prepared, durable=True)
-    ids = [r.delivery_id for r in results]
-    for one, delivery_id in zip(prepared, ids, strict=True):
-        folds.remember(delivery_id, "alertmanager", one.signals, 0.0)
-    record = incidents.record_signal
-
-    def record_or_fail(signal, *args):  # type: ignore[no-untyped-def]
-        if signal.delivery_id == ids[2]:
-            raise RuntimeError("a bug in the fold")
-        return record(signal, *args)
-
-    monkeypatch.setattr(incidents, "record_signal", record_or_fail)
-    while folds.fold_some(10.0, lambda: False):
-        pass
-    statuses = store.conn.execute("SELECT status FROM deliveries ORDER BY id").fetchall()
-    assert [s for (s,) in statuses] == ["accepted", "accepted", "rejected", "accepted", "accepted"]
-    signals = {d for (d,) in store.conn.execute("SELECT delivery_id FROM signals").fetchall()}
-    assert signals == set(ids) - {ids[2]}
-    seqs = [seq for (seq,) in store.conn.execute("SELECT seq FROM journal ORDER BY seq")]
-    assert seqs == list(range(1, len(seqs) + 1))
-    store.close()

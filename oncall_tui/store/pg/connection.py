@@ -330,9 +330,14 @@ class PgConnection:
 
     def announce(self, seq: int) -> None:
         """Tell the listeners that the journal reached ``seq``. Inside a transaction it is
-        sent by the commit itself, after the rows are visible (never by a rollback)."""
+        sent by the commit itself, after the rows are visible (never by a rollback); it needs
+        no answer, so it goes with the next statement (the commit), not a round trip of its own."""
+        sql, values = "SELECT pg_notify($1, $2)", (self.journal_channel, str(seq))
+        if self._may_defer(write=False):
+            self._defer(sql, values, many=False)
+            return
         with _as_sqlite_errors():
-            self._conn.execute("SELECT pg_notify($1, $2)", (self.journal_channel, str(seq)))
+            self._answer(sql, values)
 
     def listen(self) -> None:
         """Subscribe this connection to :attr:`journal_channel`."""
