@@ -123,7 +123,6 @@ def _open_or_join(
     signal: Signal, signal_id: int, alert: AlertState | None, lookup: Lookup, rules: GroupingRules
 ) -> list[Event]:
     events: list[Event] = []
-    at = signal.occurred_at.isoformat()
     joined = None
     if signal.service:
         joined = lookup.active_incident_for_service(
@@ -133,6 +132,7 @@ def _open_or_join(
         target = joined.id
         events.append(SignalAttached(target, signal_id))
     else:
+        at = signal.occurred_at.isoformat()
         number = lookup.next_incident_number()
         target = incident_id(number)
         events.append(
@@ -158,7 +158,12 @@ def _open_or_join(
     if joined is None and signal.status is SignalStatus.ACKNOWLEDGED:
         # First seen already acknowledged (a missed trigger, or a poll after the ack).
         events.append(
-            _state(target, IncidentState.ACKNOWLEDGED, at, f"acknowledged in {signal.source}")
+            _state(
+                target,
+                IncidentState.ACKNOWLEDGED,
+                signal.occurred_at.isoformat(),
+                f"acknowledged in {signal.source}",
+            )
         )
     if alert is not None and alert.status is SignalStatus.RESOLVED and joined is None:
         events.append(
@@ -176,10 +181,10 @@ def _update_incident(
     incident: Incident, signal: Signal, signal_id: int, alert: AlertState, lookup: Lookup
 ) -> list[Event]:
     events: list[Event] = [SignalAttached(incident.id, signal_id)]
-    at = signal.occurred_at.isoformat()
     stale = signal.occurred_at < alert.status_at
     if stale:
         return events
+    at = signal.occurred_at.isoformat()
     if signal.status is SignalStatus.RESOLVED:
         if incident.is_active and lookup.firing_alert_count(incident.id) == 0:
             events.append(_state(incident.id, IncidentState.RESOLVED, at, "all alerts resolved"))

@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from oncall_tui.core import commit_records
 from oncall_tui.core.agents import AgentSession, Note, Push
 from oncall_tui.core.journal_body import JournalBody as JournalBody
-from oncall_tui.core.journal_body import record
+from oncall_tui.core.journal_body import encode_body, json_string, record
 from oncall_tui.core.journal_notes import NoteAccepted as NoteAccepted
 from oncall_tui.core.journal_notes import NoteAdded as NoteAdded
 from oncall_tui.core.journal_notes import NoteRejected as NoteRejected
@@ -170,6 +170,12 @@ class DeliveryAccepted(JournalBody):
     source: str
     signals: int
 
+    def to_text(self, data: dict[str, Any]) -> str:
+        delivery_id, source, signals = self.delivery_id, self.source, self.signals
+        if type(delivery_id) is int and type(signals) is int and type(source) is str:
+            return f'{{"delivery_id":{delivery_id},"signals":{signals},"source":{json_string(source)}}}'
+        return encode_body(data)
+
 
 @_body(Kind.DELIVERY_REJECTED, omitted_when_none=("http_status",))
 @record
@@ -201,6 +207,11 @@ class IncidentOpened(JournalBody):
 class SignalAttached(JournalBody):
     incident_id: str
     signal_id: int
+
+    def to_text(self, data: dict[str, Any]) -> str:
+        if type(self.incident_id) is str and type(self.signal_id) is int:
+            return f'{{"incident_id":{json_string(self.incident_id)},"signal_id":{self.signal_id}}}'
+        return encode_body(data)
 
 
 @_body(Kind.INCIDENT_STATE_CHANGED)

@@ -11,15 +11,19 @@ whatever the length of the input.
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, BinaryIO
 
 from oncall_tui.ingest.prepare import Verify
 from oncall_tui.ingest.record import Ingestor, IngestResult
-from oncall_tui.store.db import StoreUnavailableError
+from oncall_tui.store.checkpoint import NoWal, WalKeeper
+from oncall_tui.store.db import BUSY_TIMEOUT_MS, StoreUnavailableError
+from oncall_tui.store.journal import Store
 
 BATCH_SIZE = 500
 """Deliveries per transaction: big enough that commits stop mattering, small enough that a
@@ -156,16 +160,70 @@ def ingest_in_batches(
     """
     summary = BatchSummary()
     pending = iter(deliveries)
-    while batch := list(islice(pending, batch_size)):
-        prepared = [ingestor.prepare(source, d.body, d.headers, verify=d.verify) for d in batch]
-        try:
-            results = ingestor.ingest_many(prepared)
-        except (sqlite3.Error, StoreUnavailableError) as exc:
-            raise BatchStoppedError(summary, batch[0].where, exc) from exc
-        for delivery, result in zip(batch, results, strict=True):
-            rejection = summary.count(delivery, result)
-            if rejection is not None and on_rejected is not None:
-                on_rejected(rejection)
-        if on_batch is not None:
-            on_batch(summary)
+    with checkpointing_beside(ingestor.store) as wal, _collecting_less():
+        while batch := list(islice(pending, batch_size)):
+            prepared = [ingestor.prepare(source, d.body, d.headers, verify=d.verify) for d in batch]
+            try:
+                with wal.writing():
+                    results = ingestor.ingest_many(prepared)
+            except (sqlite3.Error, StoreUnavailableError) as exc:
+                raise BatchStoppedError(summary, batch[0].where, exc) from exc
+            wal.after_commit()
+            for delivery, result in zip(batch, results, strict=True):
+                rejection = summary.count(delivery, result)
+                if rejection is not None and on_rejected is not None:
+                    on_rejected(rejection)
+            if on_batch is not None:
+                on_batch(summary)
     return summary
+
+
+@contextmanager
+def checkpointing_beside(store: Store) -> Iterator[WalKeeper | NoWal]:
+    """The WAL of ``store``'s file checkpointed on a thread of its own while the block runs.
+
+    Performance: SQLite checkpoints inside the commit that crosses ``wal_autocheckpoint``
+    pages, and a batch of 500 deliveries crosses it nearly every time: the commit then copied
+    megabytes into the DB and synced it while nothing was parsed or folded, a tenth of the
+    batch's time. Beside it (as the receiver does, :mod:`oncall_tui.store.checkpoint`) that
+    copy runs while the next batch is prepared and folded. PostgreSQL and a DB in memory have
+    no WAL of ours to keep.
+    """
+    if store.path is None:
+        yield NoWal()
+        return
+    (before,) = store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()
+    store.conn.execute("PRAGMA wal_autocheckpoint = 0")
+    keeper = WalKeeper(store.path, BUSY_TIMEOUT_MS)
+    try:
+        yield keeper
+    finally:
+        keeper.close()
+        store.conn.execute(f"PRAGMA wal_autocheckpoint = {int(before)}")
+
+
+YOUNG_COLLECTION_EVERY = 10_000
+"""Objects allocated (net) between two collections of the youngest generation while batches
+run; Python's default is 700."""
+
+
+@contextmanager
+def _collecting_less() -> Iterator[None]:
+    """Fewer garbage collections while batches run, each over fewer objects.
+
+    Performance: a batch's transaction keeps its deliveries, signals and cached rows alive
+    until it commits, so every collection of the youngest generations went over thousands of
+    them, and those of the oldest over every object the imports made as well: a tenth of the
+    batches' time went to the collector (0.48 s of 6.1 s for 10,000 deliveries; 0.09 s so).
+    Objects that exist before the batches are frozen out of its sight (and given back after),
+    and it runs an order of magnitude less often. Cycles
+    made meanwhile are still collected.
+    """
+    young, *older = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(young, YOUNG_COLLECTION_EVERY), *older)
+    try:
+        yield
+    finally:
+        gc.set_threshold(young, *older)
+        gc.unfreeze()

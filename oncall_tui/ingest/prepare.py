@@ -115,7 +115,7 @@ class Preparer:
                 replace(raw, source=label), refusal=Refusal(404, reason, unauthenticated=True)
             )
         try:
-            self._authenticate(source, raw, self.settings.source(source_name), verify)
+            self._authenticate(source, raw, verify)
         except AuthError as exc:
             return Prepared(raw, refusal=Refusal(exc.status, exc.reason, unauthenticated=True))
         content_type = raw.header("content-type")
@@ -160,11 +160,10 @@ class Preparer:
             log.exception("adapter %s failed", raw.source)
             return [], SourceError(f"adapter error: {type(exc).__name__}: {exc}")
 
-    def _authenticate(
-        self, source: Source, raw: RawDelivery, creds: SourceSettings, verify: Verify
-    ) -> None:
+    def _authenticate(self, source: Source, raw: RawDelivery, verify: Verify) -> None:
         if verify == "none":
-            return
+            return  # before the settings are asked: unconfigured, they build an empty section
+        creds = self.settings.source(raw.source)
         if verify == "all" and self.require_credentials and not creds.auth_kinds:
             raise AuthError(
                 f"source {raw.source} has no credentials configured; it is accepted on loopback only"

@@ -139,6 +139,7 @@ class Ingestor:
         so the failed delivery is rolled back alone and kept as rejected.
         """
         writer.flush()  # a rollback to the savepoint forgets only what follows it
+        writer.tables.expect_alerts(s.alert_key for p in batch for s in p.signals)
         writer.conn.execute("SAVEPOINT store_batch")
         try:
             with writer.tables.holding_incidents():
@@ -272,6 +273,8 @@ class Ingestor:
         """
         conn = writer.conn
         writer.flush()  # a rollback to the savepoint forgets only what follows it
+        if sum(len(part.signals) for part in parts) > 1:  # one statement for them all
+            writer.tables.expect_alerts(s.alert_key for part in parts for s in part.signals)
         conn.execute("SAVEPOINT apply_signals")
         try:
             with writer.tables.holding_incidents():

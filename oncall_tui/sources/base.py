@@ -74,10 +74,11 @@ class ServiceMapping:
     aliases: Mapping[str, str] = field(default_factory=dict)
 
     def resolve(self, labels: Mapping[str, Any], fallback: str | None = None) -> str | None:
-        for key in self.label_keys:
-            value = labels.get(key)
-            if isinstance(value, str) and value.strip():
-                return self.rename(value.strip())
+        if labels:  # none for some senders (PagerDuty names its service itself)
+            for key in self.label_keys:
+                value = labels.get(key)
+                if isinstance(value, str) and value.strip():
+                    return self.rename(value.strip())
         return self.rename(fallback) if fallback else None
 
     def rename(self, name: str) -> str:
@@ -166,6 +167,8 @@ def require_object(value: Any, what: str = "payload") -> dict[str, Any]:
 def text_field(obj: Mapping[str, Any], key: str, default: str = "") -> str:
     """A string field, tolerating numbers; anything else (objects, lists) becomes the default."""
     value = obj.get(key, default)
+    if type(value) is str:  # nearly always: an adapter reads a dozen of these per delivery
+        return value
     if value is None:
         return default
     if isinstance(value, bool):

@@ -28,9 +28,6 @@ if TYPE_CHECKING:
 
 MAX_HELD_ENTRIES = 256
 """Journal rows held back at most before they are inserted (one ``executemany``)."""
-_encode_body = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
-"""A body's stored text. Performance: ``json.dumps`` with options builds an encoder per call,
-and the fold of a storm writes three bodies per delivery."""
 
 
 class Writer:
@@ -48,7 +45,9 @@ class Writer:
         self.conn = conn
         self.clock = clock
         self.tables = SqlTables(conn, cache=True)  # see SqlTables: reads back its own writes
-        self.appended: list[JournalEntry] = []
+        self.last_seq: int | None = None
+        """The seq of the last entry appended, announced on commit (the entries themselves are
+        not kept: a batch's thousands would only weigh on the garbage collector)."""
         self._held: list[tuple[int, str, str, str, str]] = []
         self._next_seq: int | None = None
 
@@ -56,7 +55,7 @@ class Writer:
         """Record ``body`` (its class names the kind) and fold it into the projection."""
         when = ts or self.clock.now()
         data = body.to_json()
-        text = _encode_body(data)
+        text = body.to_text(data)
         seq = self._take_seq()
         kind = body.KIND.value
         self._held.append((seq, iso(when), actor, kind, text))
@@ -65,7 +64,7 @@ class Writer:
         # The entry keeps the typed body it was given: the fold reads it without decoding.
         entry = JournalEntry(seq, when, actor, kind, data, body)
         projection.apply(entry, self.tables)
-        self.appended.append(entry)
+        self.last_seq = seq
         return entry
 
     def flush(self) -> None:
@@ -143,8 +142,8 @@ class Store:
             writer = Writer(conn, self.clock)
             yield writer
             writer.flush()  # what the journal and the projection held back, before the commit
-            if writer.appended:
-                announce(conn, writer.appended[-1].seq)
+            if writer.last_seq is not None:
+                announce(conn, writer.last_seq)
 
     def tables(self) -> SqlTables:
         """Read access to the projection (each query is its own short statement)."""

@@ -4,6 +4,7 @@ when a query needs them) and what it remembers of its own writes to answer witho
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -27,6 +28,130 @@ SIGNAL_AND_ALERT = (
 alert is recorded, whether the alert has unattached signals stored, and the alert's row (which
 it asks next). Parameters: alert key, status, occurred at, alert key, alert key. On PostgreSQL
 three round trips to the server become one."""
+
+
+INCIDENT_BY_ID = (
+    "SELECT data, number, state, severity_rank, service, opened_at, signal_started_at"
+    " FROM incidents WHERE id = ?"
+)
+"""An incident's model, then its indexed columns as stored (see :class:`IncidentRows`)."""
+_UPSERT_INCIDENTS = (
+    # Performance: an upsert updates the row in place; REPLACE deleted and re-inserted it with
+    # every index entry, once per signal attached. (A number never moves to another id: ids
+    # are made from numbers.)
+    "INSERT INTO incidents (id, number, state, severity_rank, service, opened_at,"
+    " signal_started_at, updated_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT(id) DO UPDATE SET"
+    " number = excluded.number, state = excluded.state,"
+    " severity_rank = excluded.severity_rank, service = excluded.service,"
+    " opened_at = excluded.opened_at, signal_started_at = excluded.signal_started_at,"
+    " updated_at = excluded.updated_at, data = excluded.data"
+)
+_UPDATE_INCIDENT_DATA = "UPDATE incidents SET updated_at = ?, data = ? WHERE id = ?"
+
+
+class IncidentRows:
+    """Writes ``incidents`` rows; one whose indexed columns are known to be stored as they
+    are now is updated in its time and data alone.
+
+    Performance: an upsert sets every column, and SQLite rewrites the entries of every index
+    over a column it sets, changed or not: each signal attached to an incident rewrote the
+    pages of its six indexes, a quarter of the pages a one-delivery commit writes. Most
+    signals change only the incident's count, times and links, which no index but the one
+    over its resolution (part of its data) reads. ``remember``: the columns read or written
+    are remembered (a write transaction's tables, until :meth:`forget`).
+    """
+
+    def __init__(self, conn: sqlite3.Connection, *, remember: bool) -> None:
+        self.conn = conn
+        self._stored: dict[str, tuple[object, ...]] | None = {} if remember else None
+        """Id → (number, state, severity rank, service, opened at, signal start) as stored."""
+
+    def read(self, incident_id: str, row: Sequence[Any]) -> None:
+        """A row of :data:`INCIDENT_BY_ID`, as the table holds it now."""
+        if self._stored is not None:
+            self._stored[incident_id] = tuple(row[1:])
+
+    def write(self, incidents: Iterable[Incident]) -> None:
+        upserts: list[tuple[object, ...]] = []
+        updates: list[tuple[object, ...]] = []
+        for incident in incidents:
+            row = incident_row(incident)
+            indexed = row[1:7]
+            if self._stored is None:
+                upserts.append(row)
+                continue
+            if self._stored.get(incident.id) == indexed:
+                updates.append((row[7], row[8], incident.id))
+            else:
+                upserts.append(row)
+            self._stored[incident.id] = indexed
+        if upserts:
+            self.conn.executemany(_UPSERT_INCIDENTS, upserts)
+        if updates:
+            self.conn.executemany(_UPDATE_INCIDENT_DATA, updates)
+
+    def forget(self) -> None:
+        """After a rollback to a savepoint: what was written since may not be stored."""
+        if self._stored is not None:
+            self._stored.clear()
+
+
+def write_signals(conn: sqlite3.Connection, signals: Iterable[StoredSignal]) -> None:
+    # Only incident_id and data ever change once a signal is recorded (the Signal is frozen
+    # and recorded at this id, its journal seq), so the upsert updates just those.
+    conn.executemany(
+        "INSERT INTO signals (id, incident_id, source, kind, service, status, alert_key,"
+        " occurred_at, delivery_id, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT(id) DO UPDATE SET incident_id = excluded.incident_id,"
+        " data = excluded.data",
+        [
+            (
+                stored.id,
+                stored.incident_id,
+                stored.signal.source,
+                stored.signal.kind.value,
+                stored.signal.service,
+                stored.signal.status.value,
+                stored.signal.alert_key,
+                iso(stored.signal.occurred_at),
+                stored.signal.delivery_id,
+                stored.model_dump_json(),
+            )
+            for stored in signals
+        ],
+    )
+
+
+def write_alerts(conn: sqlite3.Connection, alerts: Iterable[AlertState]) -> None:
+    conn.executemany(
+        "INSERT INTO alerts (alert_key, incident_id, status, status_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT(alert_key) DO UPDATE SET incident_id = excluded.incident_id,"
+        " status = excluded.status, status_at = excluded.status_at",
+        [
+            (alert.alert_key, alert.incident_id, alert.status.value, iso(alert.status_at))
+            for alert in alerts
+        ],
+    )
+
+
+UNKNOWN_ALERT_CHUNK = 500
+"""Alert keys asked about per statement (SQLite allows 32,766 parameters)."""
+
+
+def stored_alert_keys(conn: sqlite3.Connection, alert_keys: Sequence[str]) -> set[str]:
+    """Those of ``alert_keys`` that have a signal or an alert row stored."""
+    found: set[str] = set()
+    for start in range(0, len(alert_keys), UNKNOWN_ALERT_CHUNK):
+        chunk = alert_keys[start : start + UNKNOWN_ALERT_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT alert_key FROM signals WHERE alert_key IN ({marks})"
+            f" UNION SELECT alert_key FROM alerts WHERE alert_key IN ({marks})",
+            (*chunk, *chunk),
+        ).fetchall()
+        found.update(str(row[0]) for row in rows)
+    return found
 
 
 def alert_state(row: Sequence[Any]) -> AlertState | None:

@@ -29,7 +29,7 @@ from oncall_tui.core.models import (
 from oncall_tui.core.topology import Service
 from oncall_tui.store import projection_rows
 from oncall_tui.store.hook_queries import guard_paths_key
-from oncall_tui.store.projection_rows import ActiveForService, Held, HeldSignals, incident_row
+from oncall_tui.store.projection_rows import ActiveForService, Held, HeldSignals, IncidentRows
 
 _CHANGE_KINDS = tuple(k.value for k in SignalKind if k.is_change)
 _ACTIVE_FOR_SERVICE = (
@@ -66,9 +66,12 @@ class SqlTables:
         self._held_signals = HeldSignals(self._write_signals)
         self._held_alerts: Held[str, AlertState] = Held(self._write_alerts)
         self._held_incidents: Held[str, Incident] = Held(self._write_incidents)
+        self._incident_rows = IncidentRows(conn, remember=cache)
         self._holding_incidents = False
         self._active: dict[str, ActiveForService] | None = {} if cache else None
         self._suspects: dict[str, list[StoredSignal]] | None = {} if cache else None
+        self._fresh_alerts: set[str] = set()
+        """Alert keys with no signal or alert row stored (see :meth:`expect_alerts`)."""
 
     @contextmanager
     def holding_incidents(self) -> Iterator[None]:
@@ -92,6 +95,22 @@ class SqlTables:
         self._held_signals.clear()
         self._held_alerts.clear()
         self._held_incidents.clear()
+        self._incident_rows.forget()
+        self._fresh_alerts.clear()
+
+    def expect_alerts(self, alert_keys: Iterable[str]) -> None:
+        """The alert keys of signals about to be recorded, asked about all at once.
+
+        Performance: the fold asks the table about each signal's alert before recording it,
+        a statement per signal, and in a storm of new alerts the answer is always "nothing
+        stored". Those found with nothing stored are answered without a query until a row of
+        theirs is written (the held rows answer for what is not written yet, as before).
+        """
+        if self._alerts is None:
+            return
+        keys = [key for key in dict.fromkeys(alert_keys) if key not in self._alerts]
+        stored = projection_rows.stored_alert_keys(self.conn, keys)
+        self._fresh_alerts.update(key for key in keys if key not in stored)
 
     def flush(self) -> None:
         """Write the signals, alerts and incidents held back."""
@@ -106,50 +125,28 @@ class SqlTables:
             self._held_signals.flush()
 
     def _write_signals(self, signals: Iterable[StoredSignal]) -> None:
-        # Only incident_id and data ever change once a signal is recorded (the Signal is frozen
-        # and recorded at this id, its journal seq), so the upsert updates just those.
-        self.conn.executemany(
-            "INSERT INTO signals (id, incident_id, source, kind, service, status, alert_key,"
-            " occurred_at, delivery_id, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT(id) DO UPDATE SET incident_id = excluded.incident_id,"
-            " data = excluded.data",
-            [
-                (
-                    stored.id,
-                    stored.incident_id,
-                    stored.signal.source,
-                    stored.signal.kind.value,
-                    stored.signal.service,
-                    stored.signal.status.value,
-                    stored.signal.alert_key,
-                    iso(stored.signal.occurred_at),
-                    stored.signal.delivery_id,
-                    stored.model_dump_json(),
-                )
-                for stored in signals
-            ],
-        )
+        signals = list(signals)
+        projection_rows.write_signals(self.conn, signals)
+        if self._fresh_alerts:  # stored now: the table answers for them again
+            self._fresh_alerts.difference_update(stored.signal.alert_key for stored in signals)
 
     def _write_alerts(self, alerts: Iterable[AlertState]) -> None:
-        self.conn.executemany(
-            "INSERT INTO alerts (alert_key, incident_id, status, status_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT(alert_key) DO UPDATE SET incident_id = excluded.incident_id,"
-            " status = excluded.status, status_at = excluded.status_at",
-            [
-                (alert.alert_key, alert.incident_id, alert.status.value, iso(alert.status_at))
-                for alert in alerts
-            ],
-        )
+        alerts = list(alerts)
+        projection_rows.write_alerts(self.conn, alerts)
+        if self._fresh_alerts:
+            self._fresh_alerts.difference_update(alert.alert_key for alert in alerts)
 
     # --- Tables -------------------------------------------------------------------------
 
     def get_incident(self, incident_id: str) -> Incident | None:
         if self._incidents is not None and incident_id in self._incidents:
             return self._incidents[incident_id]
-        row = self.conn.execute(
-            "SELECT data FROM incidents WHERE id = ?", (incident_id,)
-        ).fetchone()
-        return self._remember_incident(Incident.model_validate_json(row[0])) if row else None
+        row = self.conn.execute(projection_rows.INCIDENT_BY_ID, (incident_id,)).fetchone()
+        if row is None:
+            return None
+        if self._incidents is not None:
+            self._incident_rows.read(incident_id, row)
+        return self._remember_incident(Incident.model_validate_json(row[0]))
 
     def _remember_incident(self, incident: Incident) -> Incident:
         if self._incidents is not None:
@@ -173,19 +170,7 @@ class SqlTables:
             self._write_incidents([incident])
 
     def _write_incidents(self, incidents: Iterable[Incident]) -> None:
-        self.conn.executemany(
-            # Performance: an upsert updates the row in place; REPLACE deleted and re-inserted
-            # it with every index entry, once per signal attached. (A number never moves to
-            # another id: ids are made from numbers.)
-            "INSERT INTO incidents (id, number, state, severity_rank, service, opened_at,"
-            " signal_started_at, updated_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT(id) DO UPDATE SET"
-            " number = excluded.number, state = excluded.state,"
-            " severity_rank = excluded.severity_rank, service = excluded.service,"
-            " opened_at = excluded.opened_at, signal_started_at = excluded.signal_started_at,"
-            " updated_at = excluded.updated_at, data = excluded.data",
-            [incident_row(incident) for incident in incidents],
-        )
+        self._incident_rows.write(incidents)
 
     def get_signal(self, signal_id: int) -> StoredSignal | None:
         if self._signals is not None and signal_id in self._signals:
@@ -347,6 +332,11 @@ class SqlTables:
         # table can be asked apart, and the signal just recorded is not written twice.
         if (alert_key, status, occurred_at) in self._held_signals.occurrences:
             return True
+        if alert_key in self._fresh_alerts and self._alerts is not None:
+            # What the query would answer: no occurrence, none unattached, no alert row.
+            self._held_signals.none_unattached.add(alert_key)
+            self._alerts.setdefault(alert_key, None)
+            return False
         found = self.conn.execute(
             projection_rows.SIGNAL_AND_ALERT,
             (alert_key, status, iso(occurred_at), alert_key, alert_key),
