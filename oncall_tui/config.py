@@ -2,6 +2,7 @@
 
 Precedence: explicit values > ``ONCALL_TUI_*`` environment (``__`` for nesting, e.g.
 ``ONCALL_TUI_SOURCES__PAGERDUTY__SECRET``) > the TOML file > defaults.
+pydantic-settings reads them only when needed (:func:`_read_plainly`): its import costs ~150 ms.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import tomllib
 import types
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -26,16 +27,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import (
-    BaseSettings,
-    EnvSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
 
 from oncall_tui.core.validation_text import describe_problem, location
-from oncall_tui.paths import db_location, default_config_path, default_db_path, default_export_dir
+from oncall_tui.paths import chosen_config_file, db_location, default_db_path, default_export_dir
 from oncall_tui.sources import SOURCE_MODULES
 from oncall_tui.sources.base import ServiceMapping
 
@@ -129,6 +123,10 @@ class SessionSettings(Section):
     """A session not seen for this long is idle (still targeted)."""
     end_after_s: float = Field(4 * 3600, gt=0)
     """A session not seen for this long is ended (no longer targeted)."""
+    hook_server_idle_s: float = Field(600, ge=0)
+    """With no ``serve`` running, a hook that must write starts ``oncall-tui hook-server`` in the
+    background to answer the hooks after it fast; it exits after this long without a request.
+    0: never start one (each write is then made by the hook itself, ~0.3 s)."""
 
 
 class PolicySettings(Section):
@@ -291,22 +289,15 @@ AGENT_CLIENT_VARIABLES = frozenset({"server", "token"})
 ``server`` section would otherwise read the URL as its whole value and every command fail."""
 
 
-class _EnvSettings(EnvSettingsSource):
-    """The environment, less the agent client's variables."""
+class Settings(BaseModel):
+    """The effective configuration of one process: a plain model, built on first use, whose
+    given values come over the environment's, as in a pydantic-settings class."""
 
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        loaded = super()._load_env_vars()
-        skipped = {f"{ENV_PREFIX}{name}".lower() for name in AGENT_CLIENT_VARIABLES}
-        return {key: value for key, value in loaded.items() if key.lower() not in skipped}
+    model_config = ConfigDict(extra="forbid", defer_build=True, validate_default=True)
+    _environment_read: ClassVar[bool] = False  # True in pydantic-settings' subclass
 
-
-class Settings(BaseSettings):
-    """The effective configuration of one process."""
-
-    # Built on first use: :func:`load_settings` validates its subclass naming the file.
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", defer_build=True
-    )
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**(values if self._environment_read else _with_environment(values)))
 
     db: Annotated[Path | str, BeforeValidator(db_location)] = Field(default_factory=default_db_path)
     server: ServerSettings = Field(default_factory=ServerSettings)
@@ -336,17 +327,6 @@ class Settings(BaseSettings):
     def source(self, name: str) -> SourceSettings:
         return self.sources.get(name) or SourceSettings()
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, _EnvSettings(settings_cls), TomlConfigSettingsSource(settings_cls))
-
 
 class ConfigError(ValueError):
     """The configuration file or environment is invalid; the message says where and why."""
@@ -354,15 +334,16 @@ class ConfigError(ValueError):
 
 def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings:
     """Read the TOML file (``--config``, ``ONCALL_TUI_CONFIG`` or the XDG default) and the env."""
-    path = config_path or _env_path() or default_config_path()
+    path = chosen_config_file(config_path)
     if config_path is not None and not path.exists():
         raise ConfigError(f"config file not found: {path}")
 
-    settings_of_file = _settings_class(path if path.exists() else None)
+    toml_file = path if path.exists() else None
     _check_env_sections()
-    label = str(path) if path.exists() else "configuration"
+    label = str(path) if toml_file else "configuration"
+    given = {k: v for k, v in overrides.items() if v is not None}
     try:
-        return settings_of_file(**{k: v for k, v in overrides.items() if v is not None})
+        return _read_plainly(toml_file, given) or _settings_class(toml_file)(**given)
     except ValidationError as exc:
         raise ConfigError(describe_errors(exc, label)) from None
     except tomllib.TOMLDecodeError as exc:
@@ -371,13 +352,62 @@ def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings
         raise ConfigError(f"{label}: {exc}") from exc
 
 
+def _environment_settings() -> list[str]:
+    """The ``ONCALL_TUI_*`` variables pydantic-settings reads as settings (in any case)."""
+    return [
+        name
+        for name in os.environ
+        if name.upper().startswith(ENV_PREFIX)
+        and (key := name[len(ENV_PREFIX) :].lower()) not in AGENT_CLIENT_VARIABLES
+        and key.split("__", 1)[0] in Settings.model_fields
+    ]
+
+
+def _read_plainly(toml_file: Path | None, given: dict[str, Any]) -> Settings | None:
+    """The file's settings under ``ONCALL_TUI_DB`` and ``given``, or None for pydantic-settings to
+    read: other overrides, a table given, a problem (it words it), a spelling only it takes."""
+    tables = any(isinstance(value, dict) for value in given.values())
+    if tables or _environment_settings() not in ([], [f"{ENV_PREFIX}DB"]):
+        return None
+    try:
+        data = tomllib.loads(toml_file.read_bytes().decode()) if toml_file else {}
+        return Settings.model_validate({**data, **_with_environment({}), **given})
+    except (ValidationError, ValueError):
+        return None
+
+
+def _with_environment(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` over the environment's settings, merged as pydantic-settings merges them."""
+    environment = _environment_settings()
+    if environment == [f"{ENV_PREFIX}DB"]:
+        return {"db": os.environ[environment[0]], **values}
+    return dict(_settings_class(None)(**values)) if environment else values
+
+
 @functools.lru_cache(maxsize=8)
 def _settings_class(toml_file: Path | None) -> type[Settings]:
-    """Settings read from ``toml_file`` (at every load). A class-level setting in pydantic-settings:
-    a subclass per file keeps it out of global state; one per process builds its validator once."""
+    """Settings read by pydantic-settings from the environment and ``toml_file`` (at every load).
+    A class-level setting there: a subclass per file keeps it out of global state."""
+    import pydantic_settings as ps
+    from pydantic_settings import PydanticBaseSettingsSource as Source
 
-    class FileSettings(Settings):
-        model_config = SettingsConfigDict(toml_file=toml_file)
+    class EnvironmentLessAgentClient(ps.EnvSettingsSource):
+        def _load_env_vars(self) -> Mapping[str, str | None]:
+            skipped = {f"{ENV_PREFIX}{name}".lower() for name in AGENT_CLIENT_VARIABLES}
+            return {k: v for k, v in super()._load_env_vars().items() if k.lower() not in skipped}
+
+    class FileSettings(ps.BaseSettings, Settings):
+        model_config = ps.SettingsConfigDict(
+            env_prefix=ENV_PREFIX, env_nested_delimiter="__", toml_file=toml_file
+        )
+        _environment_read: ClassVar[bool] = True
+
+        @classmethod
+        def settings_customise_sources(
+            cls, settings_cls: type[ps.BaseSettings], init_settings: Source, *_: Any, **__: Any
+        ) -> tuple[Source, ...]:
+            environment = EnvironmentLessAgentClient(settings_cls)
+            return init_settings, environment, ps.TomlConfigSettingsSource(settings_cls)
 
     return FileSettings
 
@@ -467,8 +497,3 @@ def _inner(shape: Any, part: int | str) -> Any:
 
 def _is_model(shape: Any) -> bool:
     return isinstance(shape, type) and issubclass(shape, BaseModel)
-
-
-def _env_path() -> Path | None:
-    value = os.environ.get(f"{ENV_PREFIX}CONFIG")
-    return Path(value) if value else None

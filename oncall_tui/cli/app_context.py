@@ -70,11 +70,12 @@ class AppContext:
 
     @property
     def db_path(self) -> DbLocation:
-        """The DB file or URL. Read without the settings machinery (~170 ms) only when there is no
+        """The DB file or URL. Read without the settings (pydantic, ~100 ms) only when there is no
         configuration to validate: a config file or an ``ONCALL_TUI_*`` override must still be
-        refused when it is wrong, whatever the command."""
+        refused when it is wrong, whatever command acts on it (a listing does not:
+        :attr:`listing_conn`)."""
         if self._settings is None and not configuration_to_validate(self.config_path):
-            return resolve_db(str(self.db_override) if self.db_override else None, None)
+            return resolve_db(self.db_override, None)
         return self.settings.db
 
     @property
@@ -82,12 +83,24 @@ class AppContext:
         """The migrated SQLite connection, for commands that only read the projection tables
         (no pydantic models, no journal writer)."""
         if self._conn is None:
-            path = self.db_path
-            # The default location is ours to create; a path someone typed that names a
-            # directory that is not there is more likely a typo than a wish.
-            self._conn = open_connection(path, make_dirs=self.init or _is_default(path))
-            self._opened_path = path
+            self._conn = self._open(self.db_path)
         return self._conn
+
+    @property
+    def listing_conn(self) -> sqlite3.Connection:
+        """The connection of a read-only listing, which needs nothing of the configuration but
+        where the DB is: of the file only ``db`` is read (:func:`~oncall_tui.paths.resolve_db`),
+        a file that is not TOML refused; the rest is for the commands acting on it to refuse."""
+        if self._conn is None:
+            self._conn = self._open(resolve_db(self.db_override, self.config_path))
+        return self._conn
+
+    def _open(self, path: DbLocation) -> sqlite3.Connection:
+        # The default location is ours to create; a path someone typed that names a
+        # directory that is not there is more likely a typo than a wish.
+        conn = open_connection(path, make_dirs=self.init or _is_default(path))
+        self._opened_path = path
+        return conn
 
     @property
     def store(self) -> Store:
@@ -109,11 +122,12 @@ class AppContext:
 
 
 LEAN_ENVIRONMENT = frozenset(
-    f"ONCALL_TUI_{name}" for name in ("DB", "CONFIG", "USER", "DEBUG", "SERVER", "TOKEN")
+    f"ONCALL_TUI_{name}"
+    for name in ("DB", "CONFIG", "USER", "DEBUG", "SERVER", "TOKEN", "HOOK_SERVER")
 )
 """Variables the settings do not validate as overrides of a section: the root options' own
-(``--db``, ``--config``), the engineer's name for the journal, the debug switch, and the agent
-client's server and token."""
+(``--db``, ``--config``), the engineer's name for the journal, the debug switch, the agent
+client's server and token, and the hooks' switch for hook servers."""
 
 
 def configuration_to_validate(config_path: Path | None) -> bool:

@@ -1,8 +1,8 @@
 """``incidents``: the listing, started like a small tool.
 
 It reads the projection's documents with :mod:`json` (:mod:`oncall_tui.store.listing`) and
-the DB path without the settings machinery when there is nothing to validate, so neither
-pydantic nor pydantic-settings is imported. The output is what the models would print.
+of the configuration only where the DB is (:attr:`AppContext.listing_conn`), so neither pydantic
+nor pydantic-settings is imported, config file or not. The output is what the models would print.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def incidents(include_resolved: bool, as_json: bool, service: str | None, limit:
     """List incidents (active ones unless --all)."""
     app = app_context()
     rows = listing.list_incidents(
-        app.conn, include_resolved=include_resolved, limit=limit, service=service
+        app.listing_conn, include_resolved=include_resolved, limit=limit, service=service
     )
     if as_json:
         print_json(rows)

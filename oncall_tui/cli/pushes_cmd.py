@@ -7,6 +7,8 @@ import the models and the store's journal side only when they decide themselves.
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from oncall_tui.actor import engineer
@@ -19,6 +21,7 @@ from oncall_tui.cli.via_serve import decide_via_serve
 @friendly_errors
 def approve(push_id: str) -> None:
     """Approve a pending push: its context reaches the agent."""
+    _without_pydantic_plugins()
     app = app_context()
     by = engineer()
     decided = decide_via_serve(app.conn, "approve", push_id, {"by": by})
@@ -37,6 +40,7 @@ def approve(push_id: str) -> None:
 @friendly_errors
 def reject(push_id: str, reason: str) -> None:
     """Reject a pending push: the agent is not told (its "being assessed" notice goes too)."""
+    _without_pydantic_plugins()
     app = app_context()
     by = engineer()
     decided = decide_via_serve(app.conn, "reject", push_id, {"by": by, "reason": reason})
@@ -97,6 +101,13 @@ def broadcast(incident_id: str, message: str, repo: str | None, yes: bool) -> No
     push = push_actions.broadcast(app.store, incident_id, message, engineer(), app.rules, repo)
     _export_after_decision()
     click.echo(f"{push.id} sent to {counted(len(push.recipients), 'session')}")
+
+
+def _without_pydantic_plugins() -> None:
+    """pydantic looks for plugins in every installed package's metadata when it builds the first
+    model (the settings', when a config file is read before ``serve`` is asked); a decision's
+    models are for no plugin to observe (the agent hook does the same)."""
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 
 def _export_after_decision() -> None:

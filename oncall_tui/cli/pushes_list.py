@@ -29,7 +29,8 @@ equal): the model's module imports pydantic, which this command does without."""
 @friendly_errors
 def pushes(state: str | None, incident: str | None, as_json: bool, limit: int) -> None:
     """Context pushes: proposed, approved, delivered, rejected..."""
-    rows = listing.list_pushes(app_context().conn, state=state, incident=incident, limit=limit)
+    conn = app_context().listing_conn
+    rows = listing.list_pushes(conn, state=state, incident=incident, limit=limit)
     if as_json:
         print_json(rows)
         return

@@ -74,6 +74,8 @@ def story_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+# A listing reads only where the DB is (a file it cannot parse is still refused): the config's
+# other mistakes are shown by a command acting on them, ``approve``.
 MISTAKES = {
     "db-in-a-missing-directory": Mistake(
         ["--db", "{tmp}/no/such/dir/oncall.db", "incidents"],
@@ -85,13 +87,13 @@ MISTAKES = {
     ),
     "db-is-a-directory": Mistake(["--db", "{tmp}", "incidents"], 2, "is a directory"),
     "config-port-not-an-integer": Mistake(
-        ["--config", "config.toml", "incidents"],
+        ["--config", "config.toml", "approve", "P-1"],
         1,
         'Error: config.toml: server.port: expected an integer, got "abc"',
         config='[server]\nport = "abc"\n',
     ),
     "config-unknown-key": Mistake(
-        ["--config", "config.toml", "incidents"],
+        ["--config", "config.toml", "approve", "P-1"],
         1,
         "Error: config.toml: server: unknown key 'prot' (did you mean 'port'?)",
         config="[server]\nprot = 9000\n",
@@ -103,13 +105,13 @@ MISTAKES = {
         config="[server\n",
     ),
     "env-override-not-an-integer": Mistake(
-        ["incidents"],
+        ["approve", "P-1"],
         1,
         'Error: ONCALL_TUI_SERVER__PORT: expected an integer, got "abc"',
         env={"ONCALL_TUI_SERVER__PORT": "abc"},
     ),
     "keymap-collision": Mistake(
-        ["--config", "config.toml", "incidents"],
+        ["--config", "config.toml", "approve", "P-1"],
         1,
         "ui.keymap: 'y' is bound to both 'approve' and 'reject'",
         config='[ui.keymap]\napprove = "y"\nreject = "y,n"\n',

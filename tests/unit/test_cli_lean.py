@@ -1,6 +1,6 @@
 """The short commands start without the heavy parts: commands loaded by name, the listings read
-as plain JSON (same output as through the models), the settings read only when there is
-something to validate."""
+as plain JSON (same output as through the models) and of the configuration only where the DB is,
+the other commands' settings read only when there is something to validate."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ from oncall_tui.cli import COMMANDS, cli
 from oncall_tui.cli.app_context import configuration_to_validate
 from oncall_tui.cli.lazy_group import load_command
 from oncall_tui.cli.pushes_list import PUSH_STATES
+from oncall_tui.config import ConfigError, load_settings
 from oncall_tui.core.agents import Push, PushState
 from oncall_tui.core.models import Incident, Link
+from oncall_tui.paths import DB_NOT_TEXT, db_location, resolve_db
 from oncall_tui.store import listing, queries
 from oncall_tui.store.db import connect
 from tests.support.environment import XDG_DIRECTORIES, drop_our_variables
@@ -30,6 +32,7 @@ from tests.support.environment import XDG_DIRECTORIES, drop_our_variables
 def quiet_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """No ``ONCALL_TUI_*`` variable, no config file: the lean path's conditions."""
     drop_our_variables(monkeypatch)
+    monkeypatch.delenv(HOOK_SERVER_IDLE, raising=False)
     for variable in XDG_DIRECTORIES:
         monkeypatch.setenv(variable, str(tmp_path / variable.lower()))
     return dict(os.environ)
@@ -92,8 +95,14 @@ def test_a_row_from_an_older_model_goes_through_the_model(tmp_path: Path, demo_d
         conn.close()
 
 
+HOOK_SERVER_IDLE = "ONCALL_TUI_SESSIONS__HOOK_SERVER_IDLE_S"
+"""Set for the whole test run (tests/conftest.py): an override, which these tests must control."""
+ELSEWHERE_WRONG = '[server]\nprot = 1\n[policy]\nmode = "sometimes"\n'
+"""A config file whose mistakes are all outside what a listing reads."""
+
+
 def test_listings_import_neither_pydantic_nor_textual(
-    demo_db: Path, quiet_env: dict[str, str]
+    demo_db: Path, quiet_env: dict[str, str], tmp_path: Path
 ) -> None:
     probe = (
         "import sys\n"
@@ -105,9 +114,16 @@ def test_listings_import_neither_pydantic_nor_textual(
         "heavy = sorted(m for m in ('pydantic', 'pydantic_settings', 'textual') if m in sys.modules)\n"
         "print('heavy:', heavy, file=sys.stderr)\n"
     )
-    for command in (["incidents", "--all"], ["pushes", "--json"]):
+    config = tmp_path / "config.toml"
+    config.write_text(f'db = "{demo_db}"\n{ELSEWHERE_WRONG}')
+    for command in (
+        ["--db", str(demo_db), "incidents", "--all"],
+        ["--db", str(demo_db), "pushes", "--json"],
+        ["--config", str(config), "incidents", "--all"],
+        ["--config", str(config), "pushes"],
+    ):
         done = subprocess.run(
-            [sys.executable, "-c", probe, "--db", str(demo_db), *command],
+            [sys.executable, "-c", probe, *command],
             capture_output=True,
             text=True,
             env=quiet_env,
@@ -119,7 +135,7 @@ def test_listings_import_neither_pydantic_nor_textual(
         assert done.stderr.strip() == "heavy: []", done.stderr
 
 
-def test_a_config_file_or_an_override_is_still_validated(
+def test_other_commands_still_validate_a_config_file_or_an_override(
     tmp_path: Path, quiet_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert not configuration_to_validate(None)
@@ -134,9 +150,90 @@ def test_a_config_file_or_an_override_is_still_validated(
     default.parent.mkdir(parents=True)
     default.write_text("[server]\nprot = 1\n")
     assert configuration_to_validate(None)
-    refused = CliRunner().invoke(cli, ["incidents"])
+    refused = CliRunner().invoke(cli, ["approve", "P-1"])
     assert refused.exit_code == 1
     assert "unknown key 'prot'" in refused.output
+
+
+def test_a_listing_reads_only_where_the_db_is_and_refuses_a_file_it_cannot_read(
+    demo_db: Path, tmp_path: Path, quiet_env: dict[str, str]
+) -> None:
+    """What a listing needs of the configuration is the DB's location: mistakes elsewhere are
+    for the commands acting on them to refuse; a file that is not TOML, or a ``db`` that is not
+    a location, is refused by all."""
+    config = tmp_path / "config.toml"
+    runner = CliRunner()
+    config.write_text(f'db = "{demo_db}"\n{ELSEWHERE_WRONG}')
+    listed = runner.invoke(cli, ["--config", str(config), "incidents", "--all"])
+    assert listed.exit_code == 0, listed.output
+    assert "INC-" in listed.output
+    for acting in (["approve", "P-1"], ["config", "show"]):
+        refused = runner.invoke(cli, ["--config", str(config), *acting])
+        assert refused.exit_code == 1, acting
+        assert "unknown key 'prot'" in refused.output
+        assert "policy.mode: expected one of" in refused.output
+    for text, problem in (
+        ('db = "unclosed\n', f"{config}: not valid TOML: "),
+        ("db = 5\n", f"{config}: db: {DB_NOT_TEXT}"),
+    ):
+        config.write_text(text)
+        for command in (["incidents"], ["pushes"], ["approve", "P-1"]):
+            refused = runner.invoke(cli, ["--config", str(config), *command])
+            assert refused.exit_code == 1, (text, command)
+            assert refused.output.startswith(f"Error: {problem}"), refused.output
+            assert refused.output.count("\n") == 1, "one line, no traceback"
+    missing = runner.invoke(cli, ["--config", str(tmp_path / "none.toml"), "pushes"])
+    assert missing.exit_code == 1
+    assert "config file not found" in missing.output
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        None,
+        "",
+        '[policy]\nmode = "auto"\n',
+        'db = "from-file.db"\n',
+        'DB = "spelled-up.db"\n',
+        'db = ""\n',
+        'db = "postgresql://oncall@db.internal/oncall"\n',
+        'db = "~/under-home.db"\n[server]\nport = 9000\n',
+    ],
+)
+@pytest.mark.parametrize("db_arg", [None, "given.db"])
+@pytest.mark.parametrize("env_db", [None, "from-env.db"])
+def test_the_listings_db_is_where_the_settings_put_it(
+    tmp_path: Path,
+    quiet_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    text: str | None,
+    db_arg: str | None,
+    env_db: str | None,
+) -> None:
+    config = tmp_path / "config.toml"
+    if text is not None:
+        config.write_text(text)
+    if env_db:
+        monkeypatch.setenv("ONCALL_TUI_DB", env_db)
+    # As the root group passes them: --db (or ONCALL_TUI_DB) as an override, and --config.
+    override = db_arg or env_db
+    settings = load_settings(
+        config if text is not None else None, db=override and db_location(override)
+    )
+    assert resolve_db(db_arg, config if text is not None else None) == settings.db
+
+
+@pytest.mark.parametrize("text", ["db = 5\n", "db = [1]\n", "db = 'open\n", "[db\n"])
+def test_a_db_the_settings_refuse_is_refused_in_the_same_words(
+    tmp_path: Path, quiet_env: dict[str, str], text: str
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(text)
+    with pytest.raises(ValueError) as listing_refusal:
+        resolve_db(None, config)
+    with pytest.raises(ConfigError) as settings_refusal:
+        load_settings(config)
+    assert str(listing_refusal.value) == str(settings_refusal.value)
 
 
 def test_every_command_loads_under_its_name_and_help_lists_them() -> None:
