@@ -22,6 +22,7 @@ COMMANDS = {
     "incident": "oncall_tui.cli.incidents_cmd:incident",
     "config": "oncall_tui.cli.config_cmd:config",
     "serve": "oncall_tui.cli.runtime_cmd:serve",
+    "hook-server": "oncall_tui.cli.runtime_cmd:hook_server",
     "demo": "oncall_tui.cli.runtime_cmd:demo",
     "catalog": "oncall_tui.cli.catalog_cmd:catalog",
     "pushes": "oncall_tui.cli.pushes_list:pushes",

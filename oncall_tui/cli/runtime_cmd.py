@@ -1,4 +1,4 @@
-"""Long-running commands: ``serve`` (receiver and pollers) and ``demo``."""
+"""Long-running commands: ``serve`` (receiver and pollers), ``hook-server`` and ``demo``."""
 
 from __future__ import annotations
 
@@ -55,6 +55,34 @@ def serve(host: str | None, port: int | None, export: bool) -> None:
         committer.stop()
         discoverer.stop()
         exporter.stop()
+
+
+DEFAULT_IDLE_S = 600.0
+
+
+@click.command("hook-server")
+@click.option(
+    "--idle",
+    "idle_s",
+    type=click.FloatRange(min=1),
+    default=None,
+    help="Exit after this many seconds without a request (default from config: "
+    "sessions.hook_server_idle_s).",
+)
+@friendly_errors
+def hook_server(idle_s: float | None) -> None:
+    """Answer this machine's hook writes and decisions until idle (started by the hooks)."""
+    from oncall_tui.server.hook_server import HookServerRefusedError, run_hook_server
+
+    app = app_context()
+    # Configured 0 means hooks start none; one started by hand still stops when idle.
+    idle = idle_s or app.settings.sessions.hook_server_idle_s or DEFAULT_IDLE_S
+    try:
+        why = run_hook_server(app.settings, app.clock, idle_s=idle)
+    except HookServerRefusedError as exc:
+        click.echo(f"oncall-tui hook-server: not started: {exc}", err=True)
+        return
+    click.echo(f"oncall-tui hook-server: stopped ({why})", err=True)
 
 
 @click.command()

@@ -43,13 +43,23 @@ def local_url(host: str, port: int) -> str:
 
 
 class LocalApiPublisher:
-    """Holds this machine's lease (:func:`lease_name`) with the address and the secret while ``serve`` runs."""
+    """Holds this machine's lease (:func:`lease_name`) with the address and the secret while
+    ``serve`` (or a ``hook-server``: :mod:`~oncall_tui.server.hook_server`) runs.
 
-    def __init__(self, db: DbLocation, url: str, secret: str) -> None:
+    ``serve`` takes the lease over from a ``hook-server``, which then gives way (:attr:`held`).
+    """
+
+    def __init__(self, db: DbLocation, url: str, secret: str, program: str = "serve") -> None:
         self._db = db
-        self._lease = Lease(lease_name(), "serve", details={"url": url, "secret": secret})
+        preempts = ("hook-server",) if program == "serve" else ()
+        details = {"url": url, "secret": secret}
+        self._lease = Lease(lease_name(), program, details=details, preempts=preempts)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.held = threading.Event()
+        """Set once the lease was taken (or renewed) and cleared when another holds it."""
+        self.tried = threading.Event()
+        """Set after the first attempt, whatever its outcome."""
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="oncall-local-api", daemon=True)
@@ -67,12 +77,17 @@ class LocalApiPublisher:
         while True:
             try:
                 conn = conn or open_db(self._db)
-                self._lease.hold(conn)
+                if self._lease.hold(conn):
+                    self.held.set()
+                else:
+                    self.held.clear()
                 failing = False
             except Exception:
                 if not failing:  # once until it works again: it is retried every second
                     log.warning("could not publish the local address", exc_info=True)
                 failing = True
+                self.held.clear()
+            self.tried.set()
             if self._stop.wait(RENEW_EVERY_S):
                 break
         if conn is not None:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from oncall_tui.config import ServerSettings, Settings
 from oncall_tui.core.clock import Clock
@@ -69,8 +70,8 @@ def run_server(
         publisher.start()
         print(f"oncall-tui receiving on {url} (db: {display_db(settings.db)})", flush=True)
 
-    config = _config(app, own_logging=True, head_timeout_s=settings.server.read_timeout_s)
-    server = _Server(config, on_started=announce, handle_signals=True)
+    config = uvicorn_config(app, own_logging=True, head_timeout_s=settings.server.read_timeout_s)
+    server = AnnouncingServer(config, on_started=announce, handle_signals=True)
     try:
         with sock:
             server.run(sockets=[sock])
@@ -99,7 +100,7 @@ class ReceiverThread:
         self.read_timeout_s = read_timeout_s
         self.busy_timeout_ms = busy_timeout_ms
         self.synchronous: Synchronous = synchronous
-        self._server: _Server | None = None
+        self._server: AnnouncingServer | None = None
         self._thread: threading.Thread | None = None
 
     def start(self, timeout_s: float = 10.0) -> int:
@@ -120,8 +121,8 @@ class ReceiverThread:
             if self.read_timeout_s is None
             else self.read_timeout_s
         )
-        config = _config(app, own_logging=False, head_timeout_s=head_timeout_s)
-        server = _Server(config, on_started=ready.set, handle_signals=False)
+        config = uvicorn_config(app, own_logging=False, head_timeout_s=head_timeout_s)
+        server = AnnouncingServer(config, on_started=ready.set, handle_signals=False)
 
         def serve() -> None:
             with sock:
@@ -149,7 +150,7 @@ class ReceiverThread:
         self._server = self._thread = None
 
 
-class _Server(uvicorn.Server):
+class AnnouncingServer(uvicorn.Server):
     """uvicorn, telling us when it serves, and exiting cleanly on a signal.
 
     Stock uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown, so the process dies of
@@ -198,7 +199,7 @@ def _prepare(
 ) -> tuple[socket.socket, ReceiverApp]:
     """Check, bind, then open the DB: a refused or busy address leaves no connection behind."""
     check_bind(settings)
-    sock = _bind(settings.server)
+    sock = bind_socket(settings.server)
     try:
         app = create_app(
             settings,
@@ -214,7 +215,7 @@ def _prepare(
     return sock, app
 
 
-def _config(app: ReceiverApp, *, own_logging: bool, head_timeout_s: float) -> uvicorn.Config:
+def uvicorn_config(app: ASGIApp, *, own_logging: bool, head_timeout_s: float) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         http=with_head_deadline(head_timeout_s),
@@ -228,7 +229,7 @@ def _config(app: ReceiverApp, *, own_logging: bool, head_timeout_s: float) -> uv
     )
 
 
-def _bind(server: ServerSettings) -> socket.socket:
+def bind_socket(server: ServerSettings) -> socket.socket:
     # proto must be IPPROTO_TCP, not the 0 socket.create_server leaves: asyncio only sets
     # TCP_NODELAY on sockets that say TCP, and without it every response waits out the
     # client's delayed ACK (~40 ms), since uvicorn writes headers and body separately.

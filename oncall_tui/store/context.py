@@ -7,7 +7,7 @@ decides what the context says, the same function replay uses, so live and replay
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from oncall_tui.core.agent_identity import notes_awaiting_review
 from oncall_tui.core.agents import AgentSession, Note, Push
@@ -34,16 +34,36 @@ def session_pushes(conn: sqlite3.Connection, session_id: str) -> list[Push]:
     return [p for p in pushes if p.session_id == session_id or session_id in p.recipients]
 
 
+@dataclass(frozen=True)
+class SharedReads:
+    """What every session's context reads alike (the catalog, the notes), read once for a
+    pass over all of them (an export), not once per session."""
+
+    catalog: Catalog
+    notes: list[Note]
+    """Every current note."""
+    all_notes: list[Note]
+
+    @classmethod
+    def read(cls, conn: sqlite3.Connection) -> SharedReads:
+        rows = conn.execute("SELECT data FROM notes ORDER BY number").fetchall()
+        notes = [Note.model_validate_json(r[0]) for r in rows]
+        catalog = Catalog(services=SqlTables(conn).get_catalog(), source="store")
+        return cls(catalog, [n for n in notes if n.is_current], notes)
+
+
 def build_session_context(
     conn: sqlite3.Connection,
     session_id: str,
     *,
     assume_approved: Push | None = None,
     contact: str | None = None,
+    shared: SharedReads | None = None,
 ) -> SessionContext | None:
     """The session's context now, or — with ``assume_approved`` — as it would be once that push
     is approved: the preview an engineer sees before deciding. ``contact`` names the on-call
-    engineer where no human approved the guidance (``[oncall] contact``)."""
+    engineer where no human approved the guidance (``[oncall] contact``). ``shared``: read
+    once by the caller for many sessions, in the same transaction."""
     tables = SqlTables(conn)
     session = tables.get_session(session_id)
     if session is None:
@@ -57,22 +77,23 @@ def build_session_context(
         if incident is not None:
             incidents[incident.id] = incident
     active = [i.id for i in incidents.values() if i.is_active]
+    shared = shared or SharedReads.read(conn)
     ctx = assemble_session_context(
         session,
         pushes,
         incidents,
         changes={i: tables.suspect_changes(i) for i in active},
         signals={i: incident_signals(conn, i, limit=SIGNAL_WINDOW) for i in active},
-        catalog=Catalog(services=tables.get_catalog(), source="store"),
-        notes=_current_notes(conn),
+        catalog=shared.catalog,
+        notes=shared.notes,
         contact=contact,
     )
-    return replace(ctx, awaiting_review=_awaiting_review(conn, session))
+    return replace(ctx, awaiting_review=_awaiting_review(conn, session, shared.all_notes))
 
 
-def _awaiting_review(conn: sqlite3.Connection, session: AgentSession) -> list[Note]:
-    rows = conn.execute("SELECT data FROM notes ORDER BY number").fetchall()
-    notes = [Note.model_validate_json(r[0]) for r in rows]
+def _awaiting_review(
+    conn: sqlite3.Connection, session: AgentSession, notes: list[Note]
+) -> list[Note]:
     if not any(n.is_pending and n.agent_authored for n in notes):
         # Performance: telling whose they are reads every session, and an export builds every
         # session's context: without an agent's note waiting, that would be sessions² for none.
@@ -91,10 +112,4 @@ def notes_for_services(conn: sqlite3.Connection, services: set[str]) -> list[Not
     rows = conn.execute(
         f"SELECT data FROM notes WHERE service IN ({marks}) ORDER BY number", sorted(services)
     ).fetchall()
-    return [n for n in (Note.model_validate_json(r[0]) for r in rows) if n.is_current]
-
-
-def _current_notes(conn: sqlite3.Connection) -> list[Note]:
-    """Every current note: the assembler keeps those of the session's services."""
-    rows = conn.execute("SELECT data FROM notes ORDER BY number").fetchall()
     return [n for n in (Note.model_validate_json(r[0]) for r in rows) if n.is_current]

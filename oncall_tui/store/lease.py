@@ -72,6 +72,9 @@ class Lease:
     """Tells this holder apart from another process that reused the pid."""
     details: Mapping[str, str] = field(default_factory=dict)
     """Published with the lease, read by others with it (:attr:`LeaseHolder.details`)."""
+    preempts: tuple[str, ...] = ()
+    """Programs whose live hold this one takes over (``serve`` from the ``hook-server`` it
+    supersedes); the one taken from sees the lease gone at its next renewal."""
 
     def hold(self, conn: sqlite3.Connection, now: float | None = None) -> bool:
         """Take the lease if it is free or has run out, renew it if it is ours.
@@ -105,7 +108,7 @@ class Lease:
         current = read_lease(conn, self.name)
         if current is None or current[0] == self.claim or current[1].until <= now:
             return False
-        return not current[1].gone()
+        return current[1].program not in self.preempts and not current[1].gone()
 
     def release(self, conn: sqlite3.Connection) -> None:
         """Give the lease up (only if it is still ours), so another process takes over now."""

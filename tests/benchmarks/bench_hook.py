@@ -17,10 +17,14 @@ Run: ``python -m tests.benchmarks --only hook`` or ``pytest -m benchmark tests/b
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,9 +33,12 @@ import pytest
 
 from oncall_tui.actions import Rules
 from oncall_tui.agents.hook.adapters import MODULES
+from oncall_tui.agents.hook.start_server import SWITCH_VARIABLE
+from oncall_tui.agents.local_api import lease_name
 from oncall_tui.core import incidents
 from oncall_tui.core.models import IncidentState, Severity, Signal, SignalKind, SignalStatus
 from oncall_tui.store.journal import Store
+from oncall_tui.store.lease import live_holder
 from tests.benchmarks._common import Result, percentile, workdir
 from tests.benchmarks._hook_agents import commit_done, session_start, steady_payloads
 from tests.benchmarks._serve_alone import serve_alone, wait_for_local_api
@@ -47,6 +54,9 @@ from tests.integration.test_hook import (
 from tests.support.git_repos import git
 
 TARGET_RATIO = 2.5
+SELF_DECIDING = {**os.environ, SWITCH_VARIABLE: "0"}
+"""The environment of the rows "deciding themselves": no hook starts a hook server (the rows
+with one, and with ``serve``, are timed apart)."""
 ACTIVE = 10
 BASELINE = 'python -c "import sqlite3"'
 
@@ -97,9 +107,12 @@ def prepare(tmp: Path, count: int) -> World:
     return world
 
 
-def timed(command: list[str], stdin: bytes, cwd: Path) -> float:
+def timed(command: list[str], stdin: bytes, cwd: Path, env: dict[str, str] | None = None) -> float:
+    """Wall time of one process; ``env`` defaults to :data:`SELF_DECIDING`."""
     started = time.perf_counter()
-    done = subprocess.run(command, input=stdin, capture_output=True, cwd=cwd, check=False)
+    done = subprocess.run(
+        command, input=stdin, capture_output=True, cwd=cwd, env=env or SELF_DECIDING, check=False
+    )
     elapsed = (time.perf_counter() - started) * 1000
     if done.returncode != 0 or done.stderr:
         raise RuntimeError(f"hook failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
@@ -141,39 +154,78 @@ def measure_adapters(world: World, runs: int, write_runs: int) -> dict[str, dict
 
 def measure_with_serve(tmp: Path, world: World, write_runs: int) -> dict[str, list[float]]:
     """The moments that write, with ``serve`` running on the DB: the hook hands the write to it
-    (:mod:`oncall_tui.agents.hook.via_serve`). Every adapter's session start and commit, and
-    the first sight of a new file."""
-    timings: dict[str, list[float]] = {}
+    (:mod:`oncall_tui.agents.hook.via_serve`)."""
     with serve_alone(tmp, world.db, {}):
         wait_for_local_api(world.db)
-        for agent in MODULES:
-            command = [sys.executable, "-m", "oncall_tui", "--db", str(world.db), "hook", agent]
+        return measure_handed_writes(world, write_runs, "serve", SELF_DECIDING)
 
-            def hook(payload: dict[str, Any], command: list[str] = command) -> float:
-                return timed(command, json.dumps(payload).encode(), world.repo)
 
-            session = f"bench-serve-{agent}"
-            timings[f"{agent}: session start"] = [
-                hook(session_start(agent, f"{session}-start-{i}", world.repo))
-                for i in range(write_runs)
-            ]
-            hook(session_start(agent, session, world.repo))
-            committed = commit_done(agent, session, world.repo)
-            timings[f"{agent}: commit"] = [
-                commit_then_hook(world.repo, hook, committed) for _ in range(write_runs)
-            ]
-        claude = [sys.executable, "-m", "oncall_tui", "--db", str(world.db), "hook", "claude-code"]
-        timings["edit of a new file (journal write)"] = [
-            timed(
-                claude,
-                json.dumps(
-                    edit_event(SESSION, world.repo, f"services/processor/served_{i}.py")
-                ).encode(),
-                world.repo,
-            )
+def measure_with_hook_server(world: World, write_runs: int) -> tuple[float, dict[str, list[float]]]:
+    """The same moments without ``serve``, hook servers allowed (the default): the first write
+    starts one (timed on its own), the hooks after it hand their writes to it."""
+    allowed = {k: v for k, v in os.environ.items() if k != SWITCH_VARIABLE}
+    claude = [sys.executable, "-m", "oncall_tui", "--db", str(world.db), "hook", "claude-code"]
+    starting = session_start("claude-code", "bench-first-write", world.repo)
+    first = timed(claude, json.dumps(starting).encode(), world.repo, allowed)
+    try:
+        wait_for_local_api(world.db)
+        return first, measure_handed_writes(world, write_runs, "hook-server", allowed)
+    finally:
+        stop_hook_server(world.db)
+
+
+def measure_handed_writes(
+    world: World, write_runs: int, tag: str, env: dict[str, str]
+) -> dict[str, list[float]]:
+    """Every adapter's session start and commit, and the first sight of a new file, while a
+    process (``serve`` or a hook server, ``tag``) takes the hooks' writes."""
+    timings: dict[str, list[float]] = {}
+    for agent in MODULES:
+        command = [sys.executable, "-m", "oncall_tui", "--db", str(world.db), "hook", agent]
+
+        def hook(payload: dict[str, Any], command: list[str] = command) -> float:
+            return timed(command, json.dumps(payload).encode(), world.repo, env)
+
+        session = f"bench-{tag}-{agent}"
+        timings[f"{agent}: session start"] = [
+            hook(session_start(agent, f"{session}-start-{i}", world.repo))
             for i in range(write_runs)
         ]
+        hook(session_start(agent, session, world.repo))
+        committed = commit_done(agent, session, world.repo)
+        timings[f"{agent}: commit"] = [
+            commit_then_hook(world.repo, hook, committed) for _ in range(write_runs)
+        ]
+    claude = [sys.executable, "-m", "oncall_tui", "--db", str(world.db), "hook", "claude-code"]
+    timings["edit of a new file (journal write)"] = [
+        timed(
+            claude,
+            json.dumps(
+                edit_event(SESSION, world.repo, f"services/processor/{tag}_{i}.py")
+            ).encode(),
+            world.repo,
+            env,
+        )
+        for i in range(write_runs)
+    ]
     return timings
+
+
+def stop_hook_server(db: Path) -> None:
+    """SIGTERM the hook server holding the DB's local lease, and wait until it is gone."""
+    with closing(sqlite3.connect(db)) as conn:
+        holder = live_holder(conn, lease_name())
+    if holder is None or holder.program != "hook-server":
+        return
+    os.kill(holder.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(holder.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    os.kill(holder.pid, signal.SIGKILL)
 
 
 def commit_then_hook(
@@ -230,6 +282,7 @@ def run(quick: bool = False) -> list[Result]:
             ]
             adapters = measure_adapters(world, runs, write_runs)
             served = measure_with_serve(tmp, world, write_runs)
+            first_write, helped = measure_with_hook_server(world, write_runs)
         finally:
             world.store.close()
     base99 = percentile(baseline, 99)
@@ -271,6 +324,22 @@ def run(quick: bool = False) -> list[Result]:
         row(f"hook, serve running: {name} p99", samples, f"{write_note}; serve decides and writes")
         for name, samples in served.items()
     ]
+    results += [
+        row(
+            f"hook, hook server running: {name} p99",
+            samples,
+            f"{write_note}; no serve: the hook server the run's first write started decides",
+        )
+        for name, samples in helped.items()
+    ]
+    results.append(
+        Result(
+            "hook: first write without serve (starts the hook server)",
+            first_write,
+            "ms",
+            notes="once per idle period (sessions.hook_server_idle_s); decided by the hook itself",
+        )
+    )
     return results
 
 

@@ -31,6 +31,7 @@ from oncall_tui.core.clock import Clock, FixedClock
 from oncall_tui.paths import DbLocation, is_postgres_url
 from oncall_tui.server.runner import ReceiverThread
 from oncall_tui.store.hook_queries import open_reader
+from tests.support.environment import is_machine_setting
 from tests.support.receiver_http import Reply, post_webhook, request
 
 STORY_TIME = datetime(2026, 11, 23, 12, 0, 17, tzinfo=UTC)
@@ -84,7 +85,7 @@ class Endpoint:
 def _isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Settings read ONCALL_TUI_* and the XDG config file: neither may leak in from the machine.
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-    for name in [n for n in os.environ if n.startswith("ONCALL_TUI_")]:
+    for name in [n for n in os.environ if is_machine_setting(n)]:
         monkeypatch.delenv(name)
 
 
@@ -168,7 +169,7 @@ def serve_process(tmp_path: Path) -> Iterator[ServeFactory]:
     ) -> ServeProcess:
         """``env_extra``: ``ONCALL_TUI_*`` settings for this server (the machine's never leak in)."""
         stderr = tmp_path / f"serve-{next(numbers)}.stderr"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ONCALL_TUI_")}
+        env = {k: v for k, v in os.environ.items() if not is_machine_setting(k)}
         # serve exports context files: by default under the XDG state dir, here the test's own.
         env["XDG_STATE_HOME"] = str(tmp_path / "xdg-state")
         env.update(env_extra or {})

@@ -35,6 +35,7 @@ from tests.benchmarks._common import (
     alertmanager_group,
     pagerduty_variant,
 )
+from tests.support.environment import is_machine_setting
 from tests.support.samples import REPO, SAMPLE_SECRET
 from tests.support.sender import Delivery, send_paced
 
@@ -99,7 +100,7 @@ def start_serve(db: Path, workdir: Path, *, timeout_s: float = 30) -> Serve:
     """``python -m oncall_tui --config CFG --db DB serve --port 0``; the caller must kill() it."""
     config = write_config(workdir)
     stderr = workdir / "serve.stderr"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ONCALL_TUI_")}
+    env = {k: v for k, v in os.environ.items() if not is_machine_setting(k)}
     with stderr.open("wb") as err:
         process = subprocess.Popen(
             [

@@ -35,6 +35,7 @@ from tests.integration.regressions_story import (
     WINDOW,
     play_regression,
 )
+from tests.support.environment import is_machine_setting
 
 GOLDEN = Path(__file__).parent / "golden"
 REGENERATE = os.environ.get("ONCALL_TUI_REGEN_GOLDEN") == "1"
@@ -44,7 +45,7 @@ FORMATS = ("md", "json", "html")
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    for name in [n for n in os.environ if n.startswith("ONCALL_TUI_")]:
+    for name in [n for n in os.environ if is_machine_setting(n)]:
         if name != "ONCALL_TUI_REGEN_GOLDEN":
             monkeypatch.delenv(name)
 

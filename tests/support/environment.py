@@ -9,12 +9,21 @@ from pathlib import Path
 import pytest
 
 PREFIX = "ONCALL_TUI_"
+KEPT = frozenset({"ONCALL_TUI_HOOK_SERVER"})
+"""Set by the tests themselves (tests/conftest.py), not by the machine: kept for every child."""
+
+
+def is_machine_setting(name: str) -> bool:
+    """Whether ``name`` is one of our variables that the machine, not the test run, set."""
+    return name.startswith(PREFIX) and name not in KEPT
+
+
 XDG_DIRECTORIES = ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME")
 
 
 def without_our_variables() -> dict[str, str]:
     """This process's environment less every ``ONCALL_TUI_*`` variable, for a child process."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(PREFIX)}
+    return {k: v for k, v in os.environ.items() if not is_machine_setting(k)}
 
 
 def quiet_environment(tmp: Path) -> dict[str, str]:
@@ -29,5 +38,5 @@ def quiet_environment(tmp: Path) -> dict[str, str]:
 
 def drop_our_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     """Unset every ``ONCALL_TUI_*`` variable of this process for the test's length."""
-    for name in [n for n in os.environ if n.startswith(PREFIX)]:
+    for name in [n for n in os.environ if is_machine_setting(n)]:
         monkeypatch.delenv(name)

@@ -17,6 +17,7 @@ import pytest
 
 from oncall_tui.core.bounded_yaml import MAX_NODES
 from oncall_tui.core.catalog_yaml import MAX_CATALOG_BYTES, parse_catalog
+from tests.support.environment import is_machine_setting
 
 LIMIT_S = 60
 TOO_DEEP = "nested deeper than 64 levels, far more than a catalog needs"
@@ -64,7 +65,7 @@ CASES = [
 
 
 def catalog_load(tmp_path: Path, file: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ONCALL_TUI_")}
+    env = {k: v for k, v in os.environ.items() if not is_machine_setting(k)}
     env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg-config")
     return subprocess.run(
         [sys.executable, "-m", "oncall_tui", "--db", str(tmp_path / "oncall.db"), "catalog"]

@@ -10,13 +10,14 @@ import pytest
 from click.testing import CliRunner, Result
 
 from oncall_tui.cli import cli
+from tests.support.environment import is_machine_setting
 from tests.support.samples import SAMPLES
 
 
 @pytest.fixture
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-    for name in [n for n in __import__("os").environ if n.startswith("ONCALL_TUI_")]:
+    for name in [n for n in __import__("os").environ if is_machine_setting(n)]:
         monkeypatch.delenv(name)
     db = tmp_path / "cli.db"
 

@@ -31,6 +31,7 @@ from oncall_tui.ingest.batch import (
 )
 from oncall_tui.ingest.record import Ingestor
 from oncall_tui.store.journal import Store
+from tests.support.environment import is_machine_setting
 from tests.support.samples import SAMPLE_SECRET, SAMPLES
 
 PAGERDUTY = SAMPLES / "pagerduty"
@@ -43,7 +44,7 @@ Run = Callable[..., Result]
 @pytest.fixture
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-    for name in [n for n in os.environ if n.startswith("ONCALL_TUI_")]:
+    for name in [n for n in os.environ if is_machine_setting(n)]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("ONCALL_TUI_SOURCES__PAGERDUTY__SECRET", SAMPLE_SECRET)
     db = tmp_path / "cli.db"

@@ -7,7 +7,7 @@ import threading
 import time
 from collections import Counter, deque
 
-from oncall_tui.agents.export.sync import ExportReport, sync
+from oncall_tui.agents.export.sync import ExportReport, RenderCache, sync
 from oncall_tui.config import Settings
 from oncall_tui.core.agents import DIRECT_CHANNELS
 from oncall_tui.core.clock import Clock
@@ -94,6 +94,7 @@ class ExportLoop:
         export = self._settings.export
         pacer = WritePacer(calm_spacing_s=export.calm_interval_s, storm_spacing_s=export.interval_s)
         store: Store | None = None
+        cache = RenderCache()  # most sessions are as they were at the previous sync
         noted, last_error = -1, ""
         last_delivery = -1
         unwritten: Counter[str] = Counter()  # incidents changed since the last sync
@@ -128,7 +129,7 @@ class ExportLoop:
                 due = first or now - synced_at >= RESYNC_S
                 if due or any(pacer.may_write(key, now) for key in unwritten):
                     synced_at = now
-                    self.last_report = sync(store, self._settings)
+                    self.last_report = sync(store, self._settings, cache=cache)
                     pacer.wrote(unwritten, now)
                     unwritten.clear()
             except Exception as exc:  # the loop must outlive any failure

@@ -54,12 +54,12 @@ from oncall_tui.core.context.schema import ContextDocument
 from oncall_tui.core.journal import ExportFailed, Kind
 from oncall_tui.core.topology import Catalog
 from oncall_tui.core.validation_text import describe_problem, location
-from oncall_tui.store.context import build_session_context
+from oncall_tui.store.context import SharedReads, build_session_context
 from oncall_tui.store.journal import Store
 from oncall_tui.store.meta import fence_key
 from oncall_tui.store.queries import list_incidents
 
-__all__ = ["ExportReport", "Failure", "context_files", "sync"]
+__all__ = ["ExportReport", "Failure", "RenderCache", "context_files", "sync"]
 
 SESSIONS = "sessions"
 CONTEXT_MD = "CONTEXT.md"
@@ -91,24 +91,71 @@ class _Session:
         ]
 
 
+class RenderCache:
+    """Each session's last rendering, by what it was rendered from, for a process that syncs
+    again and again (the export loop).
+
+    A sync renders every session, since ``INDEX.md`` and the repo files summarise them all; most
+    are unchanged since the previous sync (one incident moved, or one session heartbeated), and
+    their documents are a pure function of the session's context, the fence key and the notes
+    gone stale: the same inputs give the bytes and the checks' verdicts of last time. The
+    context is still read from the DB and compared whole, so nothing can be stale that a sync
+    without the cache would have changed.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[_RenderInputs, bytes, bytes, dict[str, list[str]]]] = {}
+
+    def rendered(self, inputs: _RenderInputs) -> tuple[bytes, bytes, dict[str, list[str]]] | None:
+        entry = self._entries.get(inputs.ctx.session.id)
+        if entry is None or entry[0] != inputs:
+            return None
+        return entry[1], entry[2], entry[3]
+
+    def keep(
+        self,
+        inputs: _RenderInputs,
+        markdown: bytes,
+        document: bytes,
+        problems: dict[str, list[str]],
+    ) -> None:
+        self._entries[inputs.ctx.session.id] = (inputs, markdown, document, problems)
+
+    def forget_all_but(self, session_ids: set[str]) -> None:
+        """Drop the sessions no longer exported (ended), so the cache never outgrows them."""
+        for gone in self._entries.keys() - session_ids:
+            del self._entries[gone]
+
+
+@dataclass(frozen=True)
+class _RenderInputs:
+    """Everything a session's two documents are rendered from."""
+
+    ctx: SessionContext
+    key: bytes
+    stale: Mapping[str, list[str]]
+
+
 def sync(
     store: Store,
     settings: Settings,
     *,
     check_only: bool = False,
     session_ids: list[str] | None = None,
+    cache: RenderCache | None = None,
 ) -> ExportReport:
     """Bring the export directory (and enabled repo files) in line with the DB.
 
     ``session_ids`` limits which session folders are written or removed; ``INDEX.md`` and the
-    repo files, which summarise every session, are always brought up to date.
+    repo files, which summarise every session, are always brought up to date. ``cache``: the
+    renderings of the previous syncs of this process (:class:`RenderCache`).
     """
     root = settings.export.dir.expanduser()
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
     root = root.resolve()
     report = ExportReport(root=root, check_only=check_only)
     with _locked(root):
-        sessions = _render_sessions(store, settings, root, report)
+        sessions = _render_sessions(store, settings, root, report, cache)
         only = None if session_ids is None else set(session_ids)
         planned = [p for sid, s in sessions.items() if only is None or sid in only for p in s.files]
         contexts = [s.ctx for s in sessions.values()]
@@ -143,26 +190,33 @@ def _locked(root: Path) -> Iterator[None]:
 
 
 def _render_sessions(
-    store: Store, settings: Settings, root: Path, report: ExportReport
+    store: Store, settings: Settings, root: Path, report: ExportReport, cache: RenderCache | None
 ) -> dict[str, _Session]:
     """Every session not ended, rendered and checked; what fails goes to the report."""
     key = fence_key(store)
     rules = Rules.from_settings(settings)
     timing = rules.timing
     now = store.clock.now()
+    shared = SharedReads.read(store.conn)
     rendered: dict[str, _Session] = {}
     for session in store.tables().open_sessions():
         if session.state(now, timing.idle_after, timing.end_after) is SessionState.ENDED:
             continue
-        ctx = build_session_context(store.conn, session.id, contact=rules.contact)
+        ctx = build_session_context(store.conn, session.id, contact=rules.contact, shared=shared)
         if ctx is None:
             continue
-        stale = stale_notes(ctx.notes, now)
-        markdown, document = context_files(ctx, key, stale)
-        problems = {
-            CONTEXT_MD: render.parse_markdown_check(markdown.decode("utf-8")),
-            CONTEXT_JSON: _json_problems(document),
-        }
+        inputs = _RenderInputs(ctx, key, stale_notes(ctx.notes, now))
+        known = cache.rendered(inputs) if cache is not None else None
+        if known is not None:
+            markdown, document, problems = known
+        else:
+            markdown, document = context_files(ctx, key, inputs.stale)
+            problems = {
+                CONTEXT_MD: render.parse_markdown_check(markdown.decode("utf-8")),
+                CONTEXT_JSON: _json_problems(document),
+            }
+            if cache is not None:
+                cache.keep(inputs, markdown, document, problems)
         folder: Path | None = None
         try:
             folder = contained(root, SESSIONS, session.id)
@@ -174,6 +228,8 @@ def _render_sessions(
         # A session's two files describe one state: both are written, or neither.
         ok = not any(problems.values())
         rendered[session.id] = _Session(ctx, markdown, document, ok, folder)
+    if cache is not None:
+        cache.forget_all_but(set(rendered))
     return rendered
 
 

@@ -119,11 +119,14 @@ def answer(
     rules: RulesFactory,
     clock: Clock,
     facts: RepoFacts | None = None,
+    start_server: Callable[[], None] | None = None,
 ) -> HookAnswer:
     """Register or refresh the session, then say what is new (or judge the tool call).
 
     ``facts`` are the checkout's (:func:`local_facts` when not given): a remote hook's come
-    from the agent's machine, and the decision is this same one.
+    from the agent's machine, and the decision is this same one. ``start_server`` is called
+    when a write is due and no ``serve`` answers here (the command line's hook starts a hook
+    server with it: :mod:`~oncall_tui.agents.hook.start_server`).
     """
     if not hook_queries.present(db):
         # Nobody has started oncall-tui with this DB (an empty file is what ``touch`` leaves):
@@ -171,7 +174,15 @@ def answer(
             report_internal_error(db, component=f"hook {hook.agent}", event=hook.event.value)
         if served is not None:
             return served
-    return _write_and_answer(hook, repo, paths, db, rules, clock, write=write)
+    decided = _write_and_answer(hook, repo, paths, db, rules, clock, write=write)
+    if serving is None and facts is None and start_server is not None:
+        # For the hooks after this one; started once this one is decided, so that loading what
+        # it needs never delays the lock probe (:func:`_write_and_answer`).
+        try:
+            start_server()
+        except Exception:
+            report_internal_error(db, component=f"hook {hook.agent}", event=hook.event.value)
+    return decided
 
 
 def _relative_written(hook: HookInput, repo: RepoInfo) -> list[str]:

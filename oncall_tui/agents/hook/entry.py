@@ -22,6 +22,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every
 if TYPE_CHECKING:
     from oncall_tui.actions import Rules
     from oncall_tui.agents.hook.model import HookInput
+    from oncall_tui.config import Settings
 
 
 def dispatch(argv: Sequence[str]) -> bool:
@@ -49,16 +50,31 @@ def dispatch(argv: Sequence[str]) -> bool:
             os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
             db = resolve_db(db_arg, config_arg)
 
+            location = db
+            loaded: list[Settings] = []
+
+            def settings() -> Settings:
+                if not loaded:
+                    from oncall_tui.config import load_settings
+
+                    config = Path(config_arg) if config_arg else None
+                    loaded.append(load_settings(config, db=location))
+                return loaded[0]
+
             def rules() -> Rules:
                 from oncall_tui.actions import Rules
-                from oncall_tui.config import load_settings
 
-                config = Path(config_arg) if config_arg else None
-                return Rules.from_settings(load_settings(config, db=db))
+                return Rules.from_settings(settings())
+
+            def start_server() -> None:
+                from oncall_tui.agents.hook.start_server import start_hook_server
+
+                start_hook_server(location, config_arg, settings().sessions.hook_server_idle_s)
 
             from oncall_tui.core.clock import SystemClock
 
-            text = chosen.render(hook, answer(hook, db, rules, SystemClock()))
+            decided = answer(hook, db, rules, SystemClock(), start_server=start_server)
+            text = chosen.render(hook, decided)
     except Exception:
         report_internal_error(
             db or _db_for_the_log(db_arg, config_arg),
