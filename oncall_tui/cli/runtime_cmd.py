@@ -57,9 +57,6 @@ def serve(host: str | None, port: int | None, export: bool) -> None:
         exporter.stop()
 
 
-DEFAULT_IDLE_S = 600.0
-
-
 @click.command("hook-server")
 @click.option(
     "--idle",
@@ -72,11 +69,13 @@ DEFAULT_IDLE_S = 600.0
 @friendly_errors
 def hook_server(idle_s: float | None) -> None:
     """Answer this machine's hook writes and decisions until idle (started by the hooks)."""
+    from oncall_tui.config import SessionSettings
     from oncall_tui.server.hook_server import HookServerRefusedError, run_hook_server
 
     app = app_context()
     # Configured 0 means hooks start none; one started by hand still stops when idle.
-    idle = idle_s or app.settings.sessions.hook_server_idle_s or DEFAULT_IDLE_S
+    default = SessionSettings.model_fields["hook_server_idle_s"].default
+    idle = idle_s or app.settings.sessions.hook_server_idle_s or default
     try:
         why = run_hook_server(app.settings, app.clock, idle_s=idle)
     except HookServerRefusedError as exc:

@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from oncall_tui.config import ServerSettings, Settings
 from oncall_tui.core.clock import Clock
-from oncall_tui.paths import is_postgres_url
+from oncall_tui.paths import DbLocation, is_postgres_url
 from oncall_tui.server.decisions_routes import routes as decision_routes
 from oncall_tui.server.door import Door
 from oncall_tui.server.local_api import LocalApiPublisher, local_url, new_secret
@@ -117,7 +117,7 @@ class _Watch(threading.Thread):
         server: AnnouncingServer,
         app: _ActivityApp,
         publisher: LocalApiPublisher,
-        db: object,
+        db: DbLocation,
         idle_s: float,
     ) -> None:
         super().__init__(name="oncall-hook-server-watch", daemon=True)
@@ -146,6 +146,6 @@ class _Watch(threading.Thread):
             return f"idle for {self.idle_s:g} s"
         if not self.publisher.held.is_set():
             return "another process answers for the DB now"
-        if not is_postgres_url(self.db) and not Path(str(self.db)).exists():
+        if not is_postgres_url(self.db) and not Path(self.db).exists():
             return "the DB is gone"
         return None

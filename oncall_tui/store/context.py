@@ -40,16 +40,17 @@ class SharedReads:
     pass over all of them (an export), not once per session."""
 
     catalog: Catalog
-    notes: list[Note]
-    """Every current note."""
     all_notes: list[Note]
+
+    @property
+    def current_notes(self) -> list[Note]:
+        return [n for n in self.all_notes if n.is_current]
 
     @classmethod
     def read(cls, conn: sqlite3.Connection) -> SharedReads:
         rows = conn.execute("SELECT data FROM notes ORDER BY number").fetchall()
-        notes = [Note.model_validate_json(r[0]) for r in rows]
         catalog = Catalog(services=SqlTables(conn).get_catalog(), source="store")
-        return cls(catalog, [n for n in notes if n.is_current], notes)
+        return cls(catalog, [Note.model_validate_json(r[0]) for r in rows])
 
 
 def build_session_context(
@@ -85,7 +86,7 @@ def build_session_context(
         changes={i: tables.suspect_changes(i) for i in active},
         signals={i: incident_signals(conn, i, limit=SIGNAL_WINDOW) for i in active},
         catalog=shared.catalog,
-        notes=shared.notes,
+        notes=shared.current_notes,
         contact=contact,
     )
     return replace(ctx, awaiting_review=_awaiting_review(conn, session, shared.all_notes))

@@ -31,49 +31,22 @@ from oncall_tui.agents.local_api import lease_name
 from oncall_tui.store.db import open_db
 from oncall_tui.store.lease import live_holder
 from tests.integration.conftest import ServeFactory
-from tests.integration.test_hook import HOOK_TIMEOUT_S, SESSION, World, hook_event
+from tests.integration.test_hook import SESSION, World, hook_event
 from tests.integration.test_hook import world as world  # the fixture, reused
-from tests.integration.test_serve_answers_locally import WITHOUT_PYDANTIC, pending
+from tests.integration.test_serve_answers_locally import hook, oncall, pending
 from tests.support.environment import without_our_variables
 
 IDLE_VARIABLE = "ONCALL_TUI_SESSIONS__HOOK_SERVER_IDLE_S"
-"""The setting, by environment; the tests' switch (:data:`SWITCH_VARIABLE`) is taken out, so the
-default applies unless a test sets this."""
 WAIT_S = 15.0
 
 
-def oncall(
-    world: World,
-    *args: str,
-    stdin: bytes = b"",
-    lean: bool = False,
-    idle_s: float | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """``idle_s``: the hook server setting, by environment (None: the default, 600 s)."""
-    prefix = ["-c", WITHOUT_PYDANTIC] if lean else ["-m", "oncall_tui"]
-    env = {**without_our_variables(), "ONCALL_TUI_USER": "alice"}
-    env.pop(SWITCH_VARIABLE, None)
+def allowed(idle_s: float | None = None) -> dict[str, str]:
+    """The environment of a process whose hooks may start hook servers (the tests' switch
+    says yes); ``idle_s``: the setting, by environment (None: the default, 600 s)."""
+    env = {SWITCH_VARIABLE: "1"}
     if idle_s is not None:
         env[IDLE_VARIABLE] = f"{idle_s:g}"
-    return subprocess.run(
-        [sys.executable, *prefix, "--db", str(world.db), *args],
-        input=stdin.decode(),
-        capture_output=True,
-        text=True,
-        cwd=world.repo,
-        env=env,
-        timeout=HOOK_TIMEOUT_S,
-        check=False,
-    )
-
-
-def hook(
-    world: World, payload: dict[str, object], *, lean: bool = False, idle_s: float = 60
-) -> str:
-    stdin = json.dumps(payload).encode()
-    done = oncall(world, "hook", "claude-code", stdin=stdin, lean=lean, idle_s=idle_s)
-    assert (done.returncode, done.stderr) == (0, ""), done
-    return done.stdout
+    return env
 
 
 def answerer(world: World) -> tuple[str, int] | None:
@@ -134,7 +107,7 @@ def start_by_hand(world: World, *args: str) -> subprocess.Popen[bytes]:
 def test_the_first_write_starts_a_hook_server_that_answers_the_next(
     world: World, hook_servers: list[int]
 ) -> None:
-    printed = hook(world, world.event("SessionStart", source="startup"))
+    printed = hook(world, world.event("SessionStart", source="startup"), env=allowed())
     assert "### Being assessed by the on-call engineer" in printed, "decided by the hook itself"
     program, pid = wait_for(world, "hook-server") or ("", 0)
     hook_servers.append(pid)
@@ -143,14 +116,17 @@ def test_the_first_write_starts_a_hook_server_that_answers_the_next(
     done = oncall(world, "approve", push, lean=True)
     assert (done.returncode, done.stdout, done.stderr) == (0, f"{push} is approved\n", "")
 
-    guarded = hook(world, world.edit("services/processor/new_retry.py"), lean=True)
+    guarded = hook(world, world.edit("services/processor/new_retry.py"), lean=True, env=allowed())
     decision = json.loads(guarded)["hookSpecificOutput"]
     assert decision["permissionDecision"] == "ask"
     assert "payment-processor" in decision["permissionDecisionReason"]
     seen = world.rows("SELECT data FROM sessions WHERE id = ?", (SESSION,))[0][0]
     assert "services/processor/new_retry.py" in json.loads(seen)["paths"]
     second = hook(
-        world, hook_event("SessionStart", "second", world.repo, source="startup"), lean=True
+        world,
+        hook_event("SessionStart", "second", world.repo, source="startup"),
+        lean=True,
+        env=allowed(),
     )
     assert "payment-processor" in second, "a new session registered and told, by the hook server"
     assert answerer(world) == ("hook-server", pid), "one hook server, however many hooks"
@@ -212,7 +188,7 @@ def test_a_hook_server_whose_db_is_deleted_exits(world: World, hook_servers: lis
 
 
 def test_configured_off_no_hook_server_is_started(world: World) -> None:
-    hook(world, world.event("SessionStart", source="startup"), idle_s=0)
+    hook(world, world.event("SessionStart", source="startup"), env=allowed(idle_s=0))
     time.sleep(1.0)  # a start would have taken the lease by now (it takes ~0.5 s here)
     assert answerer(world) is None
     assert not log_path(world.db).exists()

@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -36,25 +37,35 @@ PUBLISH_TIMEOUT_S = 10.0
 
 
 def oncall(
-    world: World, *args: str, stdin: bytes = b"", lean: bool = False
+    world: World,
+    *args: str,
+    stdin: bytes = b"",
+    lean: bool = False,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
+    """``oncall-tui ARGS`` as alice, without the machine's settings; ``env``: variables set."""
     prefix = ["-c", WITHOUT_PYDANTIC] if lean else ["-m", "oncall_tui"]
-    env = without_our_variables()
-    env["ONCALL_TUI_USER"] = "alice"
     return subprocess.run(
         [sys.executable, *prefix, "--db", str(world.db), *args],
         input=stdin.decode(),
         capture_output=True,
         text=True,
         cwd=world.repo,
-        env=env,
+        env={**without_our_variables(), "ONCALL_TUI_USER": "alice", **(env or {})},
         timeout=HOOK_TIMEOUT_S,
         check=False,
     )
 
 
-def hook(world: World, payload: dict[str, Any], *, lean: bool = False) -> str:
-    done = oncall(world, "hook", "claude-code", stdin=json.dumps(payload).encode(), lean=lean)
+def hook(
+    world: World,
+    payload: dict[str, Any],
+    *,
+    lean: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> str:
+    stdin = json.dumps(payload).encode()
+    done = oncall(world, "hook", "claude-code", stdin=stdin, lean=lean, env=env)
     assert (done.returncode, done.stderr) == (0, ""), done
     return done.stdout
 

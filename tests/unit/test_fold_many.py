@@ -8,7 +8,6 @@ data alone, must decide and write exactly what the table itself would have answe
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from oncall_tui.config import Settings
@@ -20,16 +19,13 @@ from oncall_tui.store.journal import Store
 from oncall_tui.store.queries import dump_projection
 from oncall_tui.store.tables import SqlTables
 from tests.factories import T0
-from tests.support.samples import SAMPLES
+from tests.support.fold_state import pagerduty_delivery, stored_state
 
 ALERTS = 90
 
 
 def _pagerduty(sample: str, alert: int, event: str = "") -> bytes:
-    payload = json.loads((SAMPLES / "pagerduty" / f"{sample}.json").read_bytes())
-    payload["event"]["id"] = f"01STORM{sample}{alert:04d}{event}"
-    payload["event"]["data"]["id"] = f"QSTORM{alert:04d}"
-    return json.dumps(payload).encode()
+    return pagerduty_delivery(sample, f"01STORM{sample}{alert:04d}{event}", f"QSTORM{alert:04d}")
 
 
 def _storm() -> list[bytes]:
@@ -47,15 +43,6 @@ def _storm() -> list[bytes]:
     return bodies
 
 
-def _stored(store: Store) -> tuple[object, ...]:
-    journal = store.conn.execute("SELECT seq, ts, actor, kind, body FROM journal ORDER BY seq")
-    rows = store.conn.execute(
-        "SELECT id, source, delivery_key, status, http_status, reason, signal_count"
-        " FROM deliveries ORDER BY id"
-    )
-    return journal.fetchall(), rows.fetchall(), dump_projection(store.conn)
-
-
 def _ingest(db: Path, how: str) -> tuple[object, ...]:
     store = Store.open(db, FixedClock(T0))
     try:
@@ -71,7 +58,7 @@ def _ingest(db: Path, how: str) -> tuple[object, ...]:
         else:
             deliveries = [LocalDelivery(body, {}, "none") for body in bodies]
             ingest_in_batches(ingestor, "pagerduty", deliveries, batch_size=37)
-        return _stored(store)
+        return stored_state(store)
     finally:
         store.close()
 

@@ -7,7 +7,6 @@ transaction read and wrote. None of that may change what is decided or written.
 
 from __future__ import annotations
 
-import json
 from contextlib import nullcontext
 from datetime import timedelta
 from pathlib import Path
@@ -29,21 +28,12 @@ from oncall_tui.core.models import (
 from oncall_tui.ingest.prepare import Prepared
 from oncall_tui.ingest.record import Ingestor
 from oncall_tui.store.journal import Store
-from oncall_tui.store.queries import dump_projection
 from oncall_tui.store.tables import SqlTables
 from tests.factories import T0, at, make_signal
+from tests.support.fold_state import pagerduty_delivery, stored_state
 from tests.support.samples import SAMPLES
 
 SERVICE = "payment-processor"
-
-
-def _pagerduty(sample: str, event_id: str | None = None, incident_id: str | None = None) -> bytes:
-    payload = json.loads((SAMPLES / "pagerduty" / f"{sample}.json").read_bytes())
-    if event_id is not None:
-        payload["event"]["id"] = event_id
-    if incident_id is not None:
-        payload["event"]["data"]["id"] = incident_id
-    return json.dumps(payload).encode()
 
 
 def _deliveries() -> list[tuple[str, bytes]]:
@@ -51,26 +41,23 @@ def _deliveries() -> list[tuple[str, bytes]]:
     recorded by another delivery, a resolve before its trigger, and an unreadable body."""
     firing = (SAMPLES / "alertmanager" / "firing.json").read_bytes()
     return [
-        ("pagerduty", _pagerduty("triggered")),
+        ("pagerduty", pagerduty_delivery("triggered")),
         ("alertmanager", firing),
-        ("pagerduty", _pagerduty("triggered")),  # a sender's retry: a duplicate delivery
-        ("pagerduty", _pagerduty("triggered", event_id="01SAMESIGNALOTHERKEY")),
-        ("pagerduty", _pagerduty("acknowledged")),
+        ("pagerduty", pagerduty_delivery("triggered")),  # a sender's retry: a duplicate delivery
+        ("pagerduty", pagerduty_delivery("triggered", event_id="01SAMESIGNALOTHERKEY")),
+        ("pagerduty", pagerduty_delivery("acknowledged")),
         ("pagerduty", b"[]"),
-        ("pagerduty", _pagerduty("resolved")),
+        ("pagerduty", pagerduty_delivery("resolved")),
         ("alertmanager", (SAMPLES / "alertmanager" / "resolved.json").read_bytes()),
-        ("pagerduty", _pagerduty("resolved", event_id="01EARLYRESOLVE", incident_id="QLATE")),
-        ("pagerduty", _pagerduty("triggered", event_id="01LATETRIGGER", incident_id="QLATE")),
+        (
+            "pagerduty",
+            pagerduty_delivery("resolved", event_id="01EARLYRESOLVE", incident_id="QLATE"),
+        ),
+        (
+            "pagerduty",
+            pagerduty_delivery("triggered", event_id="01LATETRIGGER", incident_id="QLATE"),
+        ),
     ]
-
-
-def _stored(store: Store) -> tuple[object, ...]:
-    journal = store.conn.execute("SELECT seq, ts, actor, kind, body FROM journal ORDER BY seq")
-    rows = store.conn.execute(
-        "SELECT id, source, delivery_key, status, http_status, reason, signal_count"
-        " FROM deliveries ORDER BY id"
-    )
-    return journal.fetchall(), rows.fetchall(), dump_projection(store.conn)
 
 
 def _ingest(tmp_path: Path, name: str, *, together: bool) -> tuple[object, ...]:
@@ -83,7 +70,7 @@ def _ingest(tmp_path: Path, name: str, *, together: bool) -> tuple[object, ...]:
         batches = [prepared] if together else [[one] for one in prepared]
         results = [result for batch in batches for result in ingestor.ingest_many(batch)]
         statuses = [r.status for r in results]
-        return (statuses, *_stored(store))
+        return (statuses, *stored_state(store))
     finally:
         store.close()
 
@@ -220,9 +207,9 @@ def test_an_alerts_unattached_signals_are_found_by_its_own_index(tmp_path: Path)
 def test_a_delivery_folded_alone_keeps_its_signal_count(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "db", FixedClock(T0))
     ingestor = Ingestor(store, Settings(db=tmp_path / "db"))
-    first = ingestor.ingest("pagerduty", _pagerduty("triggered"), {}, verify="none")
+    first = ingestor.ingest("pagerduty", pagerduty_delivery("triggered"), {}, verify="none")
     again = ingestor.ingest(
-        "pagerduty", _pagerduty("triggered", event_id="01OTHERKEY"), {}, verify="none"
+        "pagerduty", pagerduty_delivery("triggered", event_id="01OTHERKEY"), {}, verify="none"
     )
     counts = dict(store.conn.execute("SELECT id, signal_count FROM deliveries").fetchall())
     assert counts == {first.delivery_id: 1, again.delivery_id: 0}

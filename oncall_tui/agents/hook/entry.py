@@ -49,8 +49,7 @@ def dispatch(argv: Sequence[str]) -> bool:
             # model is built (the write path's); a hook's models are for no plugin to observe.
             os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
             db = resolve_db(db_arg, config_arg)
-
-            location = db
+            location = db  # never None, for the closures below (``db`` is, before this line)
             loaded: list[Settings] = []
 
             def settings() -> Settings:

@@ -61,8 +61,9 @@ def start_hook_server(db: DbLocation, config: str | None, idle_s: float) -> bool
     # process list shows arguments.
     location = db if is_postgres_url(db) else str(Path(db).resolve())  # it runs from the root
     env = {**os.environ, "ONCALL_TUI_DB": location}
-    with open(log, "wb") as output:
-        os.chmod(log, 0o600)  # it may name the DB and its errors: as private as the DB
+    # It may name the DB and its errors: as private as the DB.
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as output:
         subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
