@@ -2,7 +2,8 @@
 which starts without the models).
 
 ``approve`` and ``reject`` ask a running ``serve`` to decide first (:mod:`.via_serve`), so they
-import the models and the store's journal side only when they decide themselves.
+import the models and the store's journal side only when they decide themselves; one that did
+leaves a hook server running for the next (:mod:`oncall_tui.server.hook_server`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 import click
 
 from oncall_tui.actor import engineer
-from oncall_tui.cli.app_context import app_context, friendly_errors
+from oncall_tui.cli.app_context import AppContext, app_context, friendly_errors
 from oncall_tui.cli.via_serve import decide_via_serve
 
 
@@ -30,6 +31,7 @@ def approve(push_id: str) -> None:
 
         push = push_actions.approve(app.store, push_id, by, app.rules)
         _export_after_decision()
+        _leave_a_hook_server(app)
         decided = push.id, push.state.value
     click.echo("{} is {}".format(*decided))
 
@@ -49,6 +51,7 @@ def reject(push_id: str, reason: str) -> None:
 
         push = push_actions.reject(app.store, push_id, by, reason)
         _export_after_decision()
+        _leave_a_hook_server(app)
         decided = push.id, push.state.value
     click.echo("{} is {}".format(*decided))
 
@@ -108,6 +111,16 @@ def _without_pydantic_plugins() -> None:
     model (the settings', when a config file is read before ``serve`` is asked); a decision's
     models are for no plugin to observe (the agent hook does the same)."""
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+
+def _leave_a_hook_server(app: AppContext) -> None:
+    """The next decisions answered in tens of milliseconds, not the ~0.4 s of imports this one
+    paid: the hook server a hook's write starts takes them too, and exits when idle."""
+    from oncall_tui.agents.hook.start_server import start_hook_server
+
+    config = str(app.config_path) if app.config_path else None
+    settings = app.settings
+    start_hook_server(settings.db, config, settings.sessions.hook_server_idle_s)
 
 
 def _export_after_decision() -> None:

@@ -15,8 +15,8 @@ loopback, and it keeps out of the way:
   started;
 - it never starts when another process already answers for the DB.
 
-It receives no webhooks, polls nothing, exports no files: that is ``serve``'s work, started on
-purpose.
+It receives no webhooks, polls nothing and runs no exporter: that is ``serve``'s work, started
+on purpose. A decision it takes is exported once answered, as the command would have.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def _routes(settings: Settings, clock: Clock, secret: str) -> Starlette:
     return Starlette(
         routes=[
             *session_routes(settings, clock, secret),
-            *decision_routes(settings, clock, secret),
+            *decision_routes(settings, clock, secret, export_after=True),
         ]
     )
 

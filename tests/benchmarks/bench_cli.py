@@ -5,7 +5,8 @@ small tools. Target: wall time at most 3x the bare interpreter (``python -c "imp
 measured in the same run, interleaved with the commands so both see the same machine load.
 The DB holds a few hundred incidents recorded through the journal and a session's pushes;
 ``approve`` decides a fresh pending push each run (a new version saved by the ``edit``
-action), by itself and then with ``serve`` running, which it hands the decision to.
+action), by itself, with ``serve`` running, which it hands the decision to, and with the hook
+server that a decision made by the command leaves running.
 Real users nearly always have a config file (their sources' secrets are in it): ``incidents``
 and ``approve`` are also timed with one that names the DB, a policy and a source's secret. The
 listing reads only the DB's location from it; ``approve`` validates all of it.
@@ -27,14 +28,19 @@ from oncall_tui.actions.pushes import edit
 from oncall_tui.agents.hook.start_server import SWITCH_VARIABLE
 from tests.benchmarks._common import Result, percentile, workdir
 from tests.benchmarks._serve_alone import serve_alone, wait_for_local_api
-from tests.benchmarks.bench_hook import prepare
+from tests.benchmarks.bench_hook import prepare, stop_hook_server
 from tests.integration.test_hook import World
 from tests.support.environment import quiet_environment
 
 TARGET_RATIO = 3.0
 BASELINE = 'python -c "import sqlite3"'
 LISTINGS = ("incidents", "pushes", "incidents with a config file")
-APPROVALS = ("approve", "approve with a config file", "approve, serve running")
+APPROVALS = (
+    "approve",
+    "approve with a config file",
+    "approve, serve running",
+    "approve, hook server running",
+)
 NO_HOOK_SERVER = {SWITCH_VARIABLE: "0"}
 """For every process: a hook server left running would take the decisions ``approve`` is timed
 making itself (it answers as ``serve`` does)."""
@@ -93,6 +99,19 @@ def run(quick: bool = False) -> list[Result]:
                     samples["approve, serve running"].append(
                         timed([*cli, "approve", push], env, f"{push} is approved")
                     )
+            allowed = {k: v for k, v in env.items() if k != SWITCH_VARIABLE}
+            push = fresh_pending_push(world, next(edits))
+            timed([*cli, "approve", push], allowed, f"{push} is approved")  # starts it
+            wait_for_local_api(world.db)
+            try:
+                for _ in range(runs):
+                    samples["baseline"].append(timed(python, env))
+                    push = fresh_pending_push(world, next(edits))
+                    samples["approve, hook server running"].append(
+                        timed([*cli, "approve", push], env, f"{push} is approved")
+                    )
+            finally:
+                stop_hook_server(world.db)
             (active,) = world.rows("SELECT count(*) FROM incidents WHERE state != 'resolved'")
         finally:
             world.store.close()

@@ -83,7 +83,8 @@ def build_db(db: Path, *, incidents: int, sessions: int, journal: int, now: date
         StoredSignal,
     )
     from oncall_tui.store.journal import Store
-    from oncall_tui.store.tables import SqlTables, incident_row
+    from oncall_tui.store.projection_rows import incident_row
+    from oncall_tui.store.tables import SqlTables
 
     Store.open(db).close()  # schema
     severities = list(Severity)

@@ -8,8 +8,12 @@ of ``--json``, not the figures: on a shared 2-core machine they are not a pass/f
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
 
 from tests.benchmarks._common import REPO
 
@@ -40,3 +44,18 @@ def test_runner_quick_json_shape() -> None:
         assert isinstance(row["baseline"], int | float) and row["baseline"] > 0
         assert row["passed"] in (True, False)
     assert report["passed"] == all(row["passed"] for row in rows)
+
+
+def test_dashboard_fixture_builds(tmp_path: Path) -> None:
+    """The dashboard's DB builder writes rows in the shapes the store's own code makes: a
+    rename in the store breaks it only when a run starts, so it is built here, small."""
+    from tests.benchmarks.bench_dashboard import build_db
+
+    db = tmp_path / "oncall.db"
+    build_db(db, incidents=20, sessions=4, journal=100, now=datetime(2026, 12, 1, tzinfo=UTC))
+    with closing(sqlite3.connect(db)) as conn:
+        counts = [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES]
+    assert counts == [20, 100, 4]
+
+
+TABLES = ("incidents", "signals", "sessions")

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from oncall_tui.actions.pushes import edit
+from oncall_tui.agents.export.sync import CONTEXT_MD, SESSIONS, sync
 from oncall_tui.agents.hook.start_server import (
     RESTART_AFTER_S,
     SWITCH_VARIABLE,
@@ -28,6 +30,8 @@ from oncall_tui.agents.hook.start_server import (
     start_hook_server,
 )
 from oncall_tui.agents.local_api import lease_name
+from oncall_tui.config import ExportSettings, Settings
+from oncall_tui.paths import APP
 from oncall_tui.store.db import open_db
 from oncall_tui.store.lease import live_holder
 from tests.integration.conftest import ServeFactory
@@ -134,6 +138,45 @@ def test_the_first_write_starts_a_hook_server_that_answers_the_next(
     os.kill(pid, signal.SIGTERM)
     assert gone(pid), "SIGTERM stops it"
     assert answerer(world) is None, "a clean stop gives the lease up at once"
+
+
+def test_a_decision_the_hook_server_takes_reaches_the_agents_files(
+    world: World, hook_servers: list[int], tmp_path: Path
+) -> None:
+    """No exporter runs beside the hook server: it writes the files once it has answered, as
+    ``approve`` deciding itself would have."""
+    # The default export directory, moved by XDG_STATE_HOME: a setting by ONCALL_TUI_* would
+    # need validating, which the lean command below cannot do.
+    env = {**allowed(), "XDG_STATE_HOME": str(tmp_path / "state")}
+    export_dir = tmp_path / "state" / APP / "context"
+    hook(world, world.event("SessionStart", source="startup"), env=env)
+    hook_servers.append((wait_for(world, "hook-server") or ("", 0))[1])
+
+    push = pending(world)
+    done = oncall(world, "approve", push, lean=True, env=env)
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"{push} is approved\n", "")
+
+    settings = Settings(db=world.db, export=ExportSettings(dir=export_dir))
+    deadline = time.monotonic() + WAIT_S
+    while (check := sync(world.store, settings, check_only=True)).differing:
+        assert time.monotonic() < deadline, f"files not exported: {check.differing}"
+        time.sleep(0.05)
+    assert check.failed == []
+    assert (export_dir / SESSIONS / SESSION / CONTEXT_MD).is_file()
+
+
+def test_a_decision_made_by_the_command_leaves_a_hook_server_for_the_next(
+    world: World, hook_servers: list[int]
+) -> None:
+    hook(world, world.event("SessionStart", source="startup"))  # this one may start none
+    first = pending(world)
+    done = oncall(world, "approve", first, env=allowed())
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"{first} is approved\n", "")
+    hook_servers.append((wait_for(world, "hook-server") or ("", 0))[1])
+
+    second = edit(world.store, first, "user:alice", "Hold payment-processor deploys.").id
+    done = oncall(world, "reject", second, "--reason", "not this one", lean=True, env=allowed())
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"{second} is rejected\n", "")
 
 
 def test_a_serve_that_starts_takes_over_and_the_hook_server_leaves(
