@@ -30,8 +30,7 @@ def approve(push_id: str) -> None:
         from oncall_tui.actions import pushes as push_actions
 
         push = push_actions.approve(app.store, push_id, by, app.rules)
-        _export_after_decision()
-        _leave_a_hook_server(app)
+        _decided_here(app)
         decided = push.id, push.state.value
     click.echo("{} is {}".format(*decided))
 
@@ -50,8 +49,7 @@ def reject(push_id: str, reason: str) -> None:
         from oncall_tui.actions import pushes as push_actions
 
         push = push_actions.reject(app.store, push_id, by, reason)
-        _export_after_decision()
-        _leave_a_hook_server(app)
+        _decided_here(app)
         decided = push.id, push.state.value
     click.echo("{} is {}".format(*decided))
 
@@ -113,9 +111,11 @@ def _without_pydantic_plugins() -> None:
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 
-def _leave_a_hook_server(app: AppContext) -> None:
-    """The next decisions answered in tens of milliseconds, not the ~0.4 s of imports this one
-    paid: the hook server a hook's write starts takes them too, and exits when idle."""
+def _decided_here(app: AppContext) -> None:
+    """After a decision this command made itself: its files written, and a hook server left
+    for the next decisions, which then take tens of milliseconds rather than the ~0.4 s of
+    imports this one paid (the one a hook's write starts; it exits when idle)."""
+    _export_after_decision()
     from oncall_tui.agents.hook.start_server import start_hook_server
 
     config = str(app.config_path) if app.config_path else None

@@ -67,7 +67,8 @@ def run(quick: bool = False) -> list[Result]:
     with workdir("cli") as tmp:
         world = prepare(tmp, count)
         try:
-            env = {**quiet_environment(tmp), **NO_HOOK_SERVER}
+            quiet = quiet_environment(tmp)
+            env = {**quiet, **NO_HOOK_SERVER}
             world.hook(world.event("SessionStart", source="startup"), env=NO_HOOK_SERVER)
             assert world.approve_pending(), "the session start proposed no push"
             cli = [sys.executable, "-m", "oncall_tui", "--db", str(world.db)]
@@ -91,25 +92,20 @@ def run(quick: bool = False) -> list[Result]:
                     samples[name].append(
                         timed([*command, "approve", push], env, f"{push} is approved")
                     )
-            with serve_alone(tmp, world.db, {}):
+
+            def approvals_answered(name: str) -> None:
                 wait_for_local_api(world.db)
                 for _ in range(runs):
                     samples["baseline"].append(timed(python, env))
                     push = fresh_pending_push(world, next(edits))
-                    samples["approve, serve running"].append(
-                        timed([*cli, "approve", push], env, f"{push} is approved")
-                    )
-            allowed = {k: v for k, v in env.items() if k != SWITCH_VARIABLE}
+                    samples[name].append(timed([*cli, "approve", push], env, f"{push} is approved"))
+
+            with serve_alone(tmp, world.db, {}):
+                approvals_answered("approve, serve running")
             push = fresh_pending_push(world, next(edits))
-            timed([*cli, "approve", push], allowed, f"{push} is approved")  # starts it
-            wait_for_local_api(world.db)
+            timed([*cli, "approve", push], quiet, f"{push} is approved")  # starts a hook server
             try:
-                for _ in range(runs):
-                    samples["baseline"].append(timed(python, env))
-                    push = fresh_pending_push(world, next(edits))
-                    samples["approve, hook server running"].append(
-                        timed([*cli, "approve", push], env, f"{push} is approved")
-                    )
+                approvals_answered("approve, hook server running")
             finally:
                 stop_hook_server(world.db)
             (active,) = world.rows("SELECT count(*) FROM incidents WHERE state != 'resolved'")

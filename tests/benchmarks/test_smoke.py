@@ -19,6 +19,8 @@ from tests.benchmarks._common import REPO
 
 CHEAPEST = "ingest_file"
 ROW_KEYS = {"name", "value", "unit", "baseline", "target", "passed", "ratio", "target_text"}
+TABLES = ("incidents", "signals", "sessions")
+"""What the dashboard's fixture fills, counted."""
 
 
 def test_runner_quick_json_shape() -> None:
@@ -56,6 +58,3 @@ def test_dashboard_fixture_builds(tmp_path: Path) -> None:
     with closing(sqlite3.connect(db)) as conn:
         counts = [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES]
     assert counts == [20, 100, 4]
-
-
-TABLES = ("incidents", "signals", "sessions")

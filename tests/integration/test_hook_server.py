@@ -69,6 +69,11 @@ def wait_for(world: World, program: str | None) -> tuple[str, int] | None:
     pytest.fail(f"the local answerer is {answerer(world)}, not {program}: {log_text(world)}")
 
 
+def hook_server_pid(world: World) -> int:
+    """Once a hook server answers for the world's DB, its pid."""
+    return (wait_for(world, "hook-server") or ("", 0))[1]
+
+
 def log_text(world: World) -> str:
     path = log_path(world.db)
     return path.read_text() if path.exists() else "(no hook-server log)"
@@ -150,7 +155,7 @@ def test_a_decision_the_hook_server_takes_reaches_the_agents_files(
     env = {**allowed(), "XDG_STATE_HOME": str(tmp_path / "state")}
     export_dir = tmp_path / "state" / APP / "context"
     hook(world, world.event("SessionStart", source="startup"), env=env)
-    hook_servers.append((wait_for(world, "hook-server") or ("", 0))[1])
+    hook_servers.append(hook_server_pid(world))
 
     push = pending(world)
     done = oncall(world, "approve", push, lean=True, env=env)
@@ -172,7 +177,7 @@ def test_a_decision_made_by_the_command_leaves_a_hook_server_for_the_next(
     first = pending(world)
     done = oncall(world, "approve", first, env=allowed())
     assert (done.returncode, done.stdout, done.stderr) == (0, f"{first} is approved\n", "")
-    hook_servers.append((wait_for(world, "hook-server") or ("", 0))[1])
+    hook_servers.append(hook_server_pid(world))
 
     second = edit(world.store, first, "user:alice", "Hold payment-processor deploys.").id
     done = oncall(world, "reject", second, "--reason", "not this one", lean=True, env=allowed())
