@@ -98,7 +98,10 @@ def find_incident(writer: Writer, incident_ref: str) -> Incident:
 
 
 def active_incident_ids(writer: Writer) -> list[str]:
+    # ``+number``: ordered after the read, so the read takes the index of open incidents
+    # (``incidents_open_order``). Ordered by the number's own index, it walked every incident
+    # ever opened, resolved ones included: 2.5 ms at 10,000, on every session registered.
     rows = writer.conn.execute(
-        "SELECT id FROM incidents WHERE state != 'resolved' ORDER BY number"
+        "SELECT id FROM incidents WHERE state != 'resolved' ORDER BY +number"
     ).fetchall()
     return [str(r[0]) for r in rows]

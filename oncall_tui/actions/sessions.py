@@ -6,7 +6,7 @@ from datetime import datetime
 
 from oncall_tui.actions import Rules, active_incident_ids, reconcile
 from oncall_tui.core.agent_handover import handover_events
-from oncall_tui.core.agent_identity import sessions_of_agent
+from oncall_tui.core.agent_identity import agent_id_of, session_agent_id
 from oncall_tui.core.agents import MAX_SESSION_PATHS, AgentKind, AgentSession, validate_session_id
 from oncall_tui.core.journal import SessionEnded, SessionRegistered, SessionSeen
 from oncall_tui.core.sanitize import clean
@@ -77,9 +77,7 @@ def register(
 
 def _continue_the_agent(writer: Writer, session: AgentSession, incident_ids: list[str]) -> None:
     """Give a new session of an agent the live guidance its earlier sessions were given."""
-    rows = writer.conn.execute("SELECT data FROM sessions").fetchall()
-    every = [AgentSession.model_validate_json(r[0]) for r in rows]
-    predecessors = {s.id for s in sessions_of_agent(every, session)} - {session.id}
+    predecessors = set(_sessions_of_agent(writer, session)) - {session.id}
     if not predecessors:
         return
     pushes = [p for i in incident_ids for p in writer.tables.pushes_for_incident(i)]
@@ -88,6 +86,33 @@ def _continue_the_agent(writer: Writer, session: AgentSession, incident_ids: lis
     )
     for event in events:
         writer.append(event, actor="engine")
+
+
+def _sessions_of_agent(writer: Writer, session: AgentSession) -> list[str]:
+    """The ids of every stored session of ``session``'s agent
+    (:func:`~oncall_tui.core.agent_identity.session_agent_id`).
+
+    Performance: each registration parsed every session ever registered, and so was slower
+    than the one before (11 ms at 400 sessions). The agent is told from each session's stored
+    fields, read by SQL, and only of the sessions that may share it: the same kind on the same
+    branch, and where the agent is named by its repository, in that repository or in none (all
+    are part of an agent's id: :func:`~oncall_tui.core.agent_identity.agent_id`).
+    """
+    query = (
+        "SELECT id, json_extract(data, '$.agent'), repo, json_extract(data, '$.cwd'),"
+        " json_extract(data, '$.branch') FROM sessions WHERE json_extract(data, '$.agent') = ?"
+        " AND coalesce(json_extract(data, '$.branch'), '') = ?"
+    )
+    params = [session.agent.value, session.branch or ""]
+    if session.repo and session.branch:
+        query += " AND (rtrim(repo, '/') = ? OR coalesce(repo, '') = '')"
+        params.append(session.repo.rstrip("/"))
+    wanted = session_agent_id(session)
+    return [
+        str(row[0])
+        for row in writer.conn.execute(query, params).fetchall()
+        if agent_id_of(*row) == wanted
+    ]
 
 
 def heartbeat(

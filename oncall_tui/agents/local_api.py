@@ -14,8 +14,8 @@ it does the work itself, as it did before there was a ``serve`` to ask. Standard
 
 from __future__ import annotations
 
+import _socket  # not socket: see oncall_tui.agents.http_post._connect
 import json
-import socket
 import sqlite3
 
 from oncall_tui.agents.http_post import post
@@ -25,7 +25,7 @@ from oncall_tui.store.lease_read import live_details
 def lease_name() -> str:
     """The lease of this machine's ``serve``: one per host, since in team mode several hosts
     share one database, and a caller must only ever post to a ``serve`` on its own machine."""
-    return f"local-api:{socket.gethostname()}"
+    return f"local-api:{_socket.gethostname()}"
 
 
 POST_TIMEOUT_S = 0.5

@@ -2,9 +2,9 @@
 
 Hooks run on every prompt and edit of an agent, so everything here is standard library only and
 every git call has a short timeout: a slow or broken git must cost the agent a few hundred
-milliseconds at worst, never a hang. The root and branch are read from the checkout's own files
-when it is an ordinary one (:func:`repo_info`): starting git costs a hook more than everything
-else it reads; anything unusual is still asked of git.
+milliseconds at worst, never a hang. The root, the branch and the origin's URL are read from the
+checkout's own files when it is an ordinary one (:func:`repo_info`, :func:`repo_slug`): starting
+git costs a hook more than everything else it reads; anything unusual is still asked of git.
 """
 
 from __future__ import annotations
@@ -90,8 +90,21 @@ def read_checkout(cwd: str) -> RepoInfo | None:
 
 
 def _head_file(dot_git: str) -> str | None:
-    """The text of the checkout's ``HEAD``: in ``.git``, or in the directory a ``.git`` file
-    points to (a linked worktree, a submodule)."""
+    """The text of the checkout's ``HEAD``."""
+    git_dir = _own_git_dir(dot_git)
+    if git_dir is None:
+        return None
+    try:
+        with open(os.path.join(git_dir, "HEAD"), encoding="utf-8") as head:
+            return head.read().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _own_git_dir(dot_git: str) -> str | None:
+    """The repository directory of a checkout: ``.git``, or the directory a ``.git`` file
+    points to (a submodule); None for a linked worktree, whose config and refs git also reads
+    from the main repository, and for anything unreadable."""
     try:
         if os.path.isdir(dot_git):
             git_dir = dot_git
@@ -102,11 +115,10 @@ def _head_file(dot_git: str) -> str | None:
                 return None
             git_dir = os.path.join(os.path.dirname(dot_git), line.removeprefix("gitdir: "))
         if os.path.isfile(os.path.join(git_dir, "commondir")):
-            return None  # a linked worktree: git also reads its config from the main one
-        with open(os.path.join(git_dir, "HEAD"), encoding="utf-8") as head:
-            return head.read().strip()
+            return None
     except (OSError, UnicodeDecodeError):
         return None
+    return git_dir
 
 
 def _from_head(root: Path, head: str) -> RepoInfo | None:
@@ -138,9 +150,70 @@ def git_repo_info(cwd: str) -> RepoInfo:
 
 def repo_slug(root: Path) -> str:
     """``owner/name`` from the origin remote, else the root directory's name."""
-    done = _git(str(root), "config", "--get", "remote.origin.url")
-    url = done[1] if done is not None and done[0] == 0 else ""
+    url = read_origin_url(root)
+    if url is None:
+        done = _git(str(root), "config", "--get", "remote.origin.url")
+        url = done[1] if done is not None and done[0] == 0 else ""
     return (slug_from_url(url) if url else None) or root.name
+
+
+def read_origin_url(root: Path) -> str | None:
+    """What ``git config --get remote.origin.url`` would say in the checkout at ``root``, from
+    its config file alone; None whenever git might say otherwise (a test holds the two in
+    agreement).
+
+    Performance: a session start and a commit ask it on every hook call that writes, and
+    importing subprocess and starting git cost those hooks more than the rest of their reading.
+    Git is left to answer for: a ``GIT_*`` variable that moves the repository or adds config, a
+    linked worktree, a repository another user owns, a config that includes others, a value
+    quoted or escaped, and a config with no origin URL (git's other config files might hold
+    one).
+    """
+    if any(name in os.environ for name in _GIT_LOCATION_ENV) or any(
+        name.startswith("GIT_CONFIG") for name in os.environ
+    ):
+        return None
+    dot_git = os.path.join(root, ".git")
+    git_dir = _own_git_dir(dot_git)
+    if git_dir is None:
+        return None
+    try:
+        if os.stat(dot_git).st_uid != os.getuid():
+            return None  # git's safe.directory check decides what it reads
+        with open(os.path.join(git_dir, "config"), encoding="utf-8") as config:
+            return _origin_url(config.read())
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _origin_url(config: str) -> str | None:
+    """The last ``url`` of ``[remote "origin"]`` in a git config's text; None when the text is
+    beyond this reader (see :func:`read_origin_url`) or has none."""
+    url: str | None = None
+    in_origin = False
+    for raw in config.splitlines():
+        line = raw.strip()
+        if line.startswith("["):
+            header, _, rest = line[1:].partition("]")
+            if rest.strip() and rest.strip()[0] not in "#;":
+                return None  # a key on the header's line
+            name, _, subsection = header.strip().partition(" ")
+            if name.lower().startswith("include"):
+                return None  # include.path, includeIf.<condition>.path
+            # [remote "origin"], or the old [remote.origin] (whose subsection is lower-cased)
+            in_origin = (name.lower(), subsection.strip()) == ("remote", '"origin"') or (
+                not subsection and name.lower() == "remote.origin"
+            )
+            continue
+        if not in_origin or not line or line[0] in "#;":
+            continue
+        key, equals, value = line.partition("=")
+        if key.strip().lower() != "url":
+            continue
+        if not equals or '"' in value or "\\" in value:
+            return None  # a bare key (true), a quoted or escaped value, a continued line
+        url = re.split(r"[#;]", value, maxsplit=1)[0].strip()
+    return url or None
 
 
 def slug_from_url(url: str) -> str | None:

@@ -30,11 +30,18 @@ def session_agent_id(session: AgentSession) -> str:
     """The agent a session belongs to. Its worktree is its repository on its branch where both
     are known, else its working directory; a session that names neither is an agent of its own
     (two unnamed sessions are no evidence of one agent)."""
-    if session.repo and session.branch:
-        return agent_id(session.agent.value, session.repo, session.branch)
-    if session.cwd:
-        return agent_id(session.agent.value, session.cwd, session.branch)
-    return agent_id(session.agent.value, f"session {session.id}", session.branch)
+    return agent_id_of(session.id, session.agent.value, session.repo, session.cwd, session.branch)
+
+
+def agent_id_of(
+    session_id: str, kind: str, repo: str | None, cwd: str | None, branch: str | None
+) -> str:
+    """:func:`session_agent_id` from a session's fields as stored, without its model."""
+    if repo and branch:
+        return agent_id(kind, repo, branch)
+    if cwd:
+        return agent_id(kind, cwd, branch)
+    return agent_id(kind, f"session {session_id}", branch)
 
 
 def sessions_of_agent(sessions: Iterable[AgentSession], of: AgentSession) -> list[AgentSession]:

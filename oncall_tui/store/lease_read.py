@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every hook call
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def lease_key(name: str) -> str:

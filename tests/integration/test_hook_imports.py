@@ -25,7 +25,17 @@ from tests.integration.test_hook import world as world
 from tests.integration.test_serve_answers_locally import serving
 from tests.support.environment import without_our_variables
 
-NEVER_ON_THE_READ_PATH = ("dataclasses", "inspect")
+NEVER_ON_THE_READ_PATH = (
+    "dataclasses",
+    "inspect",
+    "typing",
+    "subprocess",
+    "socket",
+    "encodings.idna",
+)
+"""Each a few milliseconds of a hook: ``typing`` (annotations need it only for the type
+checker), ``subprocess`` (git is asked only where the checkout's files cannot answer),
+``socket`` and the "idna" codec (a handed write speaks to 127.0.0.1 through ``_socket``)."""
 REPORTING = (
     "import sys; sys.argv = ['oncall-tui', *sys.argv[1:]]; "
     "from oncall_tui.__main__ import main; main(); "
@@ -88,7 +98,8 @@ def test_a_write_handed_to_serve_loads_neither(serve_process: ServeFactory, worl
 
 
 def test_the_slow_path_is_what_loads_them(world: World) -> None:
-    """The report itself is trusted: a session start registers through the store, which does."""
+    """The report itself is trusted: a session start registers through the store, which loads
+    them (all but the network's: it speaks to no server)."""
     _printed, loaded = loaded_by_hook(world, world.event("SessionStart", source="startup"))
 
-    assert loaded == sorted(NEVER_ON_THE_READ_PATH)
+    assert {"dataclasses", "inspect", "typing", "subprocess"} <= set(loaded)
