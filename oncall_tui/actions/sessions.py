@@ -80,7 +80,10 @@ def _continue_the_agent(writer: Writer, session: AgentSession, incident_ids: lis
     predecessors = set(_sessions_of_agent(writer, session)) - {session.id}
     if not predecessors:
         return
-    pushes = [p for i in incident_ids for p in writer.tables.pushes_for_incident(i)]
+    mine_and_theirs = predecessors | {session.id}  # all that handover_events looks at
+    pushes = [
+        p for i in incident_ids for p in writer.tables.pushes_for_incident(i, mine_and_theirs)
+    ]
     events = handover_events(
         session, predecessors, pushes, writer.tables.next_push_number(), writer.clock.now()
     )

@@ -5,9 +5,9 @@ or a CLI command handing its write to the local ``serve``): the deadline holds f
 call, connection included, because the request runs in a thread the caller stops waiting for.
 
 Plain ``http://`` (``serve`` on this machine, a server behind a tunnel) is spoken over a socket
-here (:func:`_connect`): ``http.client`` costs ~25 ms to import (the email parser, ssl), a quarter of what a hook
-may take in all, for one request and one ``Content-Length`` answer from our own server.
-``https://`` goes through ``http.client``.
+here (:func:`_connect`): ``http.client`` costs ~25 ms to import (the email parser, ssl), a
+quarter of what a hook may take in all, for one request and one ``Content-Length`` answer from
+our own server. ``https://`` goes through ``http.client``.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ It implements both :class:`~oncall_tui.core.projection.Tables` and
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from oncall_tui.core.agents import AgentSession, Note, Push
@@ -166,11 +167,21 @@ class MemoryTables:
     def open_sessions(self) -> list[AgentSession]:
         return sorted((s for s in self.sessions.values() if s.ended_at is None), key=lambda s: s.id)
 
-    def pushes_for_incident(self, incident_id: str) -> list[Push]:
+    def pushes_for_incident(
+        self, incident_id: str, session_ids: Collection[str] | None = None
+    ) -> list[Push]:
         return sorted(
-            (p for p in self.pushes.values() if p.incident_id == incident_id),
+            (
+                p
+                for p in self.pushes.values()
+                if p.incident_id == incident_id
+                and (session_ids is None or p.session_id in session_ids)
+            ),
             key=lambda p: p.number,
         )
+
+    def has_pushes(self, incident_id: str) -> bool:
+        return any(p.incident_id == incident_id for p in self.pushes.values())
 
     def next_push_number(self) -> int:
         return max((p.number for p in self.pushes.values()), default=0) + 1

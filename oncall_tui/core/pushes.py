@@ -8,7 +8,7 @@ activity, a catalog load, an engineer's action.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -114,7 +114,13 @@ class PushLookup(Protocol):
     def get_catalog(self) -> dict[str, Service]: ...
     def open_sessions(self) -> list[AgentSession]: ...
     def get_session(self, session_id: str) -> AgentSession | None: ...
-    def pushes_for_incident(self, incident_id: str) -> list[Push]: ...
+    def pushes_for_incident(
+        self, incident_id: str, session_ids: Collection[str] | None = None
+    ) -> list[Push]:
+        """In number order; only those of ``session_ids`` when given."""
+        ...
+
+    def has_pushes(self, incident_id: str) -> bool: ...
     def next_push_number(self) -> int: ...
     def approved_count_since(self, session_id: str, since: datetime) -> int: ...
     def suspect_changes(self, incident_id: str) -> list[StoredSignal]: ...
@@ -168,7 +174,14 @@ def reconcile(
         for s in _candidates(lookup, only_session)
         if s.state(now, timing.idle_after, timing.end_after) is not SessionState.ENDED
     ]
-    pushes = lookup.pushes_for_incident(incident.id)
+    if only_session is None:
+        pushes = lookup.pushes_for_incident(incident.id)
+        first = not pushes
+    else:
+        # Performance: a session registering needs its own pushes alone, and whether there
+        # are any; reading every push of the incident grew with the sessions it ever told.
+        pushes = lookup.pushes_for_incident(incident.id, [only_session])
+        first = not pushes and not lookup.has_pushes(incident.id)
     numbering = _Numbering(lookup.next_push_number())
     events: list[Event] = _expire_for_gone_sessions(pushes, {s.id for s in sessions}, only_session)
     catalog = Catalog(services=lookup.get_catalog(), source="store")
@@ -189,7 +202,7 @@ def reconcile(
                 lookup,
                 policy,
                 now,
-                first=not pushes,
+                first=first,
             )
     else:
         for session in sessions:

@@ -135,15 +135,15 @@ def write_alerts(conn: sqlite3.Connection, alerts: Iterable[AlertState]) -> None
     )
 
 
-UNKNOWN_ALERT_CHUNK = 500
-"""Alert keys asked about per statement (SQLite allows 32,766 parameters)."""
+KEYS_PER_STATEMENT = 500
+"""Keys (alert keys, session ids) asked about per statement (SQLite allows 32,766 parameters)."""
 
 
 def stored_alert_keys(conn: sqlite3.Connection, alert_keys: Sequence[str]) -> set[str]:
     """Those of ``alert_keys`` that have a signal or an alert row stored."""
     found: set[str] = set()
-    for start in range(0, len(alert_keys), UNKNOWN_ALERT_CHUNK):
-        chunk = alert_keys[start : start + UNKNOWN_ALERT_CHUNK]
+    for start in range(0, len(alert_keys), KEYS_PER_STATEMENT):
+        chunk = alert_keys[start : start + KEYS_PER_STATEMENT]
         marks = ",".join("?" * len(chunk))
         rows = conn.execute(
             f"SELECT alert_key FROM signals WHERE alert_key IN ({marks})"
@@ -151,6 +151,21 @@ def stored_alert_keys(conn: sqlite3.Connection, alert_keys: Sequence[str]) -> se
             (*chunk, *chunk),
         ).fetchall()
         found.update(str(row[0]) for row in rows)
+    return found
+
+
+def pushes_of_sessions(
+    conn: sqlite3.Connection, incident_id: str, session_ids: Sequence[str]
+) -> list[tuple[int, str]]:
+    """(number, data) of the incident's pushes to any of ``session_ids``, in no order."""
+    found: list[tuple[int, str]] = []
+    for start in range(0, len(session_ids), KEYS_PER_STATEMENT):
+        chunk = session_ids[start : start + KEYS_PER_STATEMENT]
+        marks = ",".join("?" * len(chunk))
+        found += conn.execute(
+            f"SELECT number, data FROM pushes WHERE incident_id = ? AND session_id IN ({marks})",
+            (incident_id, *chunk),
+        ).fetchall()
     return found
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -435,11 +435,22 @@ class SqlTables:
         ).fetchall()
         return [AgentSession.model_validate_json(r[0]) for r in rows]
 
-    def pushes_for_incident(self, incident_id: str) -> list[Push]:
-        rows = self.conn.execute(
-            "SELECT data FROM pushes WHERE incident_id = ? ORDER BY number", (incident_id,)
-        ).fetchall()
-        return [Push.model_validate_json(r[0]) for r in rows]
+    def pushes_for_incident(
+        self, incident_id: str, session_ids: Collection[str] | None = None
+    ) -> list[Push]:
+        if session_ids is None:
+            rows = self.conn.execute(
+                "SELECT number, data FROM pushes WHERE incident_id = ?", (incident_id,)
+            ).fetchall()
+        else:
+            rows = projection_rows.pushes_of_sessions(self.conn, incident_id, list(session_ids))
+        return [Push.model_validate_json(data) for _, data in sorted(rows)]
+
+    def has_pushes(self, incident_id: str) -> bool:
+        row = self.conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM pushes WHERE incident_id = ?)", (incident_id,)
+        ).fetchone()
+        return bool(row[0])
 
     def pending_pushes_for_session(self, session_id: str) -> list[Push]:
         rows = self.conn.execute(
