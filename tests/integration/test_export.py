@@ -331,6 +331,30 @@ def test_paths_that_would_escape_the_export_dir_are_refused(world: World, tmp_pa
     assert report.delivered == {}, "nothing was delivered through a file never written"
 
 
+def test_a_sessions_folder_planted_as_a_symlink_to_elsewhere_refuses_every_session(
+    world: World, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    (outside / "s1").mkdir(parents=True)
+    world.out.mkdir(parents=True)
+    (world.out / "sessions").symlink_to(outside)
+    report = world.sync()
+    assert [f.file for f in report.failed] == ["sessions/s1"]
+    assert "outside" in report.failed[0].problems[0]
+    assert list((outside / "s1").iterdir()) == []
+
+
+def test_symlinks_that_stay_inside_the_export_dir_are_followed(world: World) -> None:
+    inside = world.out / "elsewhere"
+    inside.mkdir(parents=True)
+    (world.out / "sessions").mkdir()
+    world.folder.symlink_to(inside)
+    report = world.sync()
+    assert report.failed == []
+    assert (inside / "CONTEXT.md").is_file()
+    assert contained(world.out, "sessions", "s1") == world.out.resolve() / "sessions" / "s1"
+
+
 def test_write_atomic_leaves_no_temp_file_when_it_fails(tmp_path: Path) -> None:
     target = tmp_path / "CONTEXT.md"
     target.mkdir()
