@@ -6,13 +6,12 @@ from datetime import datetime
 
 from oncall_tui.actions import Rules, active_incident_ids, reconcile
 from oncall_tui.core.agent_handover import handover_events
-from oncall_tui.core.agent_identity import agent_id_of, session_agent_id
 from oncall_tui.core.agents import MAX_SESSION_PATHS, AgentKind, AgentSession, validate_session_id
 from oncall_tui.core.journal import SessionEnded, SessionRegistered, SessionSeen
 from oncall_tui.core.sanitize import clean
 from oncall_tui.core.urls import without_userinfo
 from oncall_tui.store.journal import Store, Writer
-from oncall_tui.store.queries import NotFoundError
+from oncall_tui.store.queries import NotFoundError, agent_session_ids
 
 MAX_PATH_LENGTH = 1024
 
@@ -77,7 +76,7 @@ def register(
 
 def _continue_the_agent(writer: Writer, session: AgentSession, incident_ids: list[str]) -> None:
     """Give a new session of an agent the live guidance its earlier sessions were given."""
-    predecessors = set(_sessions_of_agent(writer, session)) - {session.id}
+    predecessors = set(agent_session_ids(writer.conn, session)) - {session.id}
     if not predecessors:
         return
     mine_and_theirs = predecessors | {session.id}  # all that handover_events looks at
@@ -89,33 +88,6 @@ def _continue_the_agent(writer: Writer, session: AgentSession, incident_ids: lis
     )
     for event in events:
         writer.append(event, actor="engine")
-
-
-def _sessions_of_agent(writer: Writer, session: AgentSession) -> list[str]:
-    """The ids of every stored session of ``session``'s agent
-    (:func:`~oncall_tui.core.agent_identity.session_agent_id`).
-
-    Performance: each registration parsed every session ever registered, and so was slower
-    than the one before (11 ms at 400 sessions). The agent is told from each session's stored
-    fields, read by SQL, and only of the sessions that may share it: the same kind on the same
-    branch, and where the agent is named by its repository, in that repository or in none (all
-    are part of an agent's id: :func:`~oncall_tui.core.agent_identity.agent_id`).
-    """
-    query = (
-        "SELECT id, json_extract(data, '$.agent'), repo, json_extract(data, '$.cwd'),"
-        " json_extract(data, '$.branch') FROM sessions WHERE json_extract(data, '$.agent') = ?"
-        " AND coalesce(json_extract(data, '$.branch'), '') = ?"
-    )
-    params = [session.agent.value, session.branch or ""]
-    if session.repo and session.branch:
-        query += " AND (rtrim(repo, '/') = ? OR coalesce(repo, '') = '')"
-        params.append(session.repo.rstrip("/"))
-    wanted = session_agent_id(session)
-    return [
-        str(row[0])
-        for row in writer.conn.execute(query, params).fetchall()
-        if agent_id_of(*row) == wanted
-    ]
 
 
 def heartbeat(

@@ -60,8 +60,16 @@ def notes_awaiting_review(
     notes: Iterable[Note], sessions: Iterable[AgentSession], of: AgentSession
 ) -> list[Note]:
     """Pending notes written by any session of ``of``'s agent, in note order: a resumed or
-    restarted session sees what its predecessor proposed. The live store and replay both
-    call this, so their documents stay the same."""
-    authors = {note_author(s.id) for s in sessions_of_agent(sessions, of)}
+    restarted session sees what its predecessor proposed. The live store (which tells the
+    agent's sessions by SQL) and replay both end in :func:`notes_of_sessions_awaiting_review`,
+    so their documents stay the same."""
+    return notes_of_sessions_awaiting_review(notes, [s.id for s in sessions_of_agent(sessions, of)])
+
+
+def notes_of_sessions_awaiting_review(
+    notes: Iterable[Note], session_ids: Iterable[str]
+) -> list[Note]:
+    """Pending notes written by any of ``session_ids`` (one agent's sessions), in note order."""
+    authors = {note_author(session_id) for session_id in session_ids}
     found = [n for n in notes if n.is_pending and n.agent_authored and n.author in authors]
     return sorted(found, key=lambda n: n.number)

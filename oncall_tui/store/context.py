@@ -7,9 +7,9 @@ decides what the context says, the same function replay uses, so live and replay
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
-from oncall_tui.core.agent_identity import notes_awaiting_review
+from oncall_tui.core.agent_identity import notes_of_sessions_awaiting_review, session_agent_id
 from oncall_tui.core.agents import AgentSession, Note, Push
 from oncall_tui.core.context.assemble import (
     SIGNAL_WINDOW,
@@ -20,7 +20,7 @@ from oncall_tui.core.context.assemble import (
 from oncall_tui.core.context.model import SessionContext
 from oncall_tui.core.models import Incident
 from oncall_tui.core.topology import Catalog
-from oncall_tui.store.queries import incident_signals
+from oncall_tui.store.queries import incident_signals, sessions_by_agent
 from oncall_tui.store.tables import SqlTables
 
 
@@ -36,11 +36,19 @@ def session_pushes(conn: sqlite3.Connection, session_id: str) -> list[Push]:
 
 @dataclass(frozen=True)
 class SharedReads:
-    """What every session's context reads alike (the catalog, the notes), read once for a
-    pass over all of them (an export), not once per session."""
+    """What every session's context reads alike (the catalog, the notes, and while an agent's
+    note awaits review, which sessions are one agent's), read once for a pass over all of them
+    (an export), not once per session."""
 
     catalog: Catalog
     all_notes: list[Note]
+    _by_agent: dict[str, list[str]] = field(default_factory=dict, compare=False, repr=False)
+
+    def sessions_of_agent(self, conn: sqlite3.Connection, session: AgentSession) -> list[str]:
+        """The ids of every session of ``session``'s agent, every agent told on first use."""
+        if not self._by_agent:
+            self._by_agent.update(sessions_by_agent(conn))
+        return self._by_agent.get(session_agent_id(session), [])
 
     @property
     def current_notes(self) -> list[Note]:
@@ -89,20 +97,16 @@ def build_session_context(
         notes=shared.current_notes,
         contact=contact,
     )
-    return replace(ctx, awaiting_review=_awaiting_review(conn, session, shared.all_notes))
+    return replace(ctx, awaiting_review=_awaiting_review(conn, session, shared))
 
 
 def _awaiting_review(
-    conn: sqlite3.Connection, session: AgentSession, notes: list[Note]
+    conn: sqlite3.Connection, session: AgentSession, shared: SharedReads
 ) -> list[Note]:
+    notes = shared.all_notes
     if not any(n.is_pending and n.agent_authored for n in notes):
-        # Performance: telling whose they are reads every session, and an export builds every
-        # session's context: without an agent's note waiting, that would be sessions² for none.
-        return []
-    sessions = [
-        AgentSession.model_validate_json(r[0]) for r in conn.execute("SELECT data FROM sessions")
-    ]
-    return notes_awaiting_review(notes, sessions, session)
+        return []  # no agent's note waits: whose they are need not be asked
+    return notes_of_sessions_awaiting_review(notes, shared.sessions_of_agent(conn, session))
 
 
 def notes_for_services(conn: sqlite3.Connection, services: set[str]) -> list[Note]:

@@ -23,6 +23,7 @@ from oncall_tui.actions import Rules
 from oncall_tui.actions import pushes as push_actions
 from oncall_tui.actions.catalog import load_catalog_file
 from oncall_tui.actions.incidents import change_incident_state
+from oncall_tui.actions.notes import add_note
 from oncall_tui.actions.sessions import end, register
 from oncall_tui.agents.export import repo_files
 from oncall_tui.agents.export.atomic import UnsafePathError, contained, write_atomic
@@ -31,7 +32,7 @@ from oncall_tui.agents.export.sync import ExportReport, sync
 from oncall_tui.cli.app_context import AppContext
 from oncall_tui.cli.export_cmd import export
 from oncall_tui.config import Settings
-from oncall_tui.core.agents import InvalidIdError, Push, validate_session_id
+from oncall_tui.core.agents import InvalidIdError, NoteKind, Push, validate_session_id
 from oncall_tui.core.clock import FixedClock
 from oncall_tui.core.context import render
 from oncall_tui.core.context.schema import ContextDocument
@@ -353,6 +354,29 @@ def test_symlinks_that_stay_inside_the_export_dir_are_followed(world: World) -> 
     assert report.failed == []
     assert (inside / "CONTEXT.md").is_file()
     assert contained(world.out, "sessions", "s1") == world.out.resolve() / "sessions" / "s1"
+
+
+def test_an_agents_note_awaiting_review_reaches_that_agents_sessions_alone(world: World) -> None:
+    """Told in one pass over the sessions for the whole export (a sync with a note waiting took
+    4.4 s at 721 sessions when each context read every session)."""
+    services = str(world.checkout / "services")
+    register(world.store, world.rules, "s2", repo=REPO, cwd=services)  # s1's agent, again
+    register(world.store, world.rules, "s3", repo=REPO, cwd=str(world.checkout / "docs"))
+    add_note(
+        world.store,
+        author="agent:s1",
+        kind=NoteKind.WARNING,
+        text="Retry budget is 3 per request.",
+        service="payment-processor",
+        agent_authored=True,
+    )
+    assert world.sync().failed == []
+
+    def shown(session_id: str) -> bool:
+        context = world.out / "sessions" / session_id / "CONTEXT.md"
+        return "Retry budget is 3 per request." in context.read_text(encoding="utf-8")
+
+    assert [shown(s) for s in ("s1", "s2", "s3")] == [True, True, False]
 
 
 def test_write_atomic_leaves_no_temp_file_when_it_fails(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """The store tells the sessions of one agent as the rule does
-(:func:`oncall_tui.actions.sessions._sessions_of_agent` beside
+(:func:`oncall_tui.store.queries.agent_session_ids` and
+:func:`~oncall_tui.store.queries.sessions_by_agent` beside
 :func:`~oncall_tui.core.agent_identity.sessions_of_agent`), on SQLite and PostgreSQL: from the
 fields it stores, among the sessions its first cut keeps, every session of every shape."""
 
@@ -7,10 +8,10 @@ from __future__ import annotations
 
 import itertools
 
-from oncall_tui.actions.sessions import _sessions_of_agent
-from oncall_tui.core.agent_identity import sessions_of_agent
+from oncall_tui.core.agent_identity import session_agent_id, sessions_of_agent
 from oncall_tui.core.agents import AgentKind, AgentSession
 from oncall_tui.core.clock import FixedClock
+from oncall_tui.store.queries import agent_session_ids, sessions_by_agent
 from tests.support.postgres import StoreOpener
 from tests.unit.test_agent_identity import NOW, session
 
@@ -34,6 +35,8 @@ def test_the_store_tells_every_session_of_the_agent(open_store: StoreOpener) -> 
     with store.write() as writer:
         for each in sessions:
             writer.tables.put_session(each)
+        by_agent = sessions_by_agent(writer.conn)
         for each in sessions:
             expected = {s.id for s in sessions_of_agent(sessions, each)}
-            assert set(_sessions_of_agent(writer, each)) == expected, each
+            assert set(agent_session_ids(writer.conn, each)) == expected, each
+            assert set(by_agent[session_agent_id(each)]) == expected, each
