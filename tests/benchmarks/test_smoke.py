@@ -58,3 +58,17 @@ def test_dashboard_fixture_builds(tmp_path: Path) -> None:
     with closing(sqlite3.connect(db)) as conn:
         counts = [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES]
     assert counts == [20, 100, 4]
+
+
+def test_export_fixture_builds(tmp_path: Path) -> None:
+    """The export benchmark's world, small: its note reaches its agent's sessions alone."""
+    from oncall_tui.agents.export.sync import sync
+    from tests.benchmarks.bench_export import add_agent_note, agent_sessions, build, shown_to
+
+    world = build(tmp_path, 60)
+    try:
+        add_agent_note(world)
+        assert sync(world.store, world.settings).failed == []
+        assert shown_to(world) == agent_sessions(60) == 2
+    finally:
+        world.store.close()
