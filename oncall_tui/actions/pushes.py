@@ -50,9 +50,11 @@ def _refuse_decided(writer: Writer, push: Push) -> None:
 
 
 def _live_versions(writer: Writer, push: Push) -> list[Push]:
+    # The session's own pushes alone: every push the incident ever gave is one parse each.
+    sessions = None if push.session_id is None else [push.session_id]
     return [
         p
-        for p in writer.tables.pushes_for_incident(push.incident_id)
+        for p in writer.tables.pushes_for_incident(push.incident_id, sessions)
         if p.session_id == push.session_id and p.kind is not PushKind.BROADCAST and p.state.is_live
     ]
 
