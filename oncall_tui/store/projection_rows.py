@@ -5,7 +5,7 @@ when a query needs them) and what it remembers of its own writes to answer witho
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -139,12 +139,17 @@ KEYS_PER_STATEMENT = 500
 """Keys (alert keys, session ids) asked about per statement (SQLite allows 32,766 parameters)."""
 
 
+def key_chunks(keys: Sequence[str]) -> Iterator[tuple[Sequence[str], str]]:
+    """``keys`` a statement's worth at a time, each with its ``?,?,...`` placeholders."""
+    for start in range(0, len(keys), KEYS_PER_STATEMENT):
+        chunk = keys[start : start + KEYS_PER_STATEMENT]
+        yield chunk, ",".join("?" * len(chunk))
+
+
 def stored_alert_keys(conn: sqlite3.Connection, alert_keys: Sequence[str]) -> set[str]:
     """Those of ``alert_keys`` that have a signal or an alert row stored."""
     found: set[str] = set()
-    for start in range(0, len(alert_keys), KEYS_PER_STATEMENT):
-        chunk = alert_keys[start : start + KEYS_PER_STATEMENT]
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in key_chunks(alert_keys):
         rows = conn.execute(
             f"SELECT alert_key FROM signals WHERE alert_key IN ({marks})"
             f" UNION SELECT alert_key FROM alerts WHERE alert_key IN ({marks})",
@@ -159,9 +164,7 @@ def pushes_of_sessions(
 ) -> list[tuple[int, str]]:
     """(number, data) of the incident's pushes to any of ``session_ids``, in no order."""
     found: list[tuple[int, str]] = []
-    for start in range(0, len(session_ids), KEYS_PER_STATEMENT):
-        chunk = session_ids[start : start + KEYS_PER_STATEMENT]
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in key_chunks(session_ids):
         found += conn.execute(
             f"SELECT number, data FROM pushes WHERE incident_id = ? AND session_id IN ({marks})",
             (incident_id, *chunk),

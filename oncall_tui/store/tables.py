@@ -444,7 +444,7 @@ class SqlTables:
             ).fetchall()
         else:
             rows = projection_rows.pushes_of_sessions(self.conn, incident_id, list(session_ids))
-        return [Push.model_validate_json(data) for _, data in sorted(rows)]
+        return [Push.model_validate_json(data) for _, data in sorted(rows, key=lambda row: row[0])]
 
     def has_pushes(self, incident_id: str) -> bool:
         row = self.conn.execute(
