@@ -28,7 +28,7 @@ def serve(host: str | None, port: int | None, export: bool) -> None:
     """Run the webhook receiver, the pollers, the context export and session discovery."""
     from oncall_tui.agents.commits.loop import CommitsLoop
     from oncall_tui.agents.discover.loop import DiscoverLoop
-    from oncall_tui.agents.export.loop import ExportLoop
+    from oncall_tui.agents.export.process import ExportProcess
     from oncall_tui.server.runner import BindRefusedError, run_server
 
     app = app_context()
@@ -37,7 +37,7 @@ def serve(host: str | None, port: int | None, export: bool) -> None:
         update={k: v for k, v in (("host", host), ("port", port)) if v is not None}
     )
     settings = settings.model_copy(update={"server": server})
-    exporter = ExportLoop(settings.db, settings, clock=app.clock, program="serve")
+    exporter = ExportProcess(settings.db, settings, program="serve")
     discoverer = DiscoverLoop(settings.db, settings, clock=app.clock)
     committer = CommitsLoop(settings.db, settings, clock=app.clock)
 

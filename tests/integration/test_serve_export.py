@@ -3,16 +3,21 @@
 Nothing is mocked: ``oncall-tui serve`` runs as a process of its own, the session comes from the
 real Claude Code hook in a git checkout, the alert is posted over HTTP, and the engineer approves
 with the real CLI. The dashboard's exporter is the same :class:`ExportLoop` the dashboard starts
-(``tui/background.py``), run here in the test process beside ``serve``.
+(``tui/background.py``), run here in the test process beside ``serve``; ``serve`` runs it in a
+child process (:mod:`oncall_tui.agents.export.process`).
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from oncall_tui.actions import Rules
 from oncall_tui.actions.catalog import load_catalog_file
@@ -22,7 +27,7 @@ from oncall_tui.config import Settings
 from oncall_tui.core.clock import SystemClock
 from oncall_tui.core.context.render import NO_INCIDENTS
 from oncall_tui.store.journal import Store
-from oncall_tui.store.lease import LEASE_TTL_S, Lease, live_holder
+from oncall_tui.store.lease import LEASE_TTL_S, Lease, LeaseHolder, live_holder
 from tests.integration.conftest import ServeFactory, ServeProcess
 from tests.integration.test_hook import CATALOG, SESSION, hook_event, make_repo, run_hook
 from tests.support.samples import sample
@@ -168,3 +173,71 @@ def test_a_lease_is_held_by_one_renewed_by_it_and_free_once_released_or_run_out(
         assert first.hold(store.conn, now=110.0)
     finally:
         store.close()
+
+
+def export_holder(db: Path) -> LeaseHolder | None:
+    store = Store.open(db, SystemClock())
+    try:
+        return live_holder(store.conn, "export")
+    finally:
+        store.close()
+
+
+def is_running(pid: int) -> bool:
+    """A live process, not a zombie waiting for its parent to reap it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_serve_exports_from_a_child_process_it_restarts_when_it_dies(
+    serve_process: ServeFactory, tmp_path: Path
+) -> None:
+    """The export runs beside ``serve``, not in it (its syncs would hold up the hooks' answers):
+    the lease is held by a process of serve's; killed, it is replaced, and the files still
+    follow the journal."""
+    server, db, context_md = start_serving(serve_process, tmp_path)
+    wait_for(context_md.exists, "serve's first export")
+    first = export_holder(db)
+    assert first is not None and first.program == "serve", first
+    assert first.pid != server.process.pid
+    assert Path(f"/proc/{first.pid}/stat").read_text().split()[3] == str(server.process.pid)
+
+    os.kill(first.pid, signal.SIGKILL)
+    wait_for(
+        lambda: (holder := export_holder(db)) is not None and holder.pid != first.pid,
+        "a new exporter",
+        timeout_s=LEASE_TTL_S + 5,
+    )
+    post(server, "alertmanager/firing.json")
+    wait_for(lambda: "payment-processor" in context_md.read_text(), "the new exporter's file")
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_serve_stopped_leaves_no_exporter_and_no_lease(
+    serve_process: ServeFactory, tmp_path: Path, stop_signal: int
+) -> None:
+    """Stopped as a service manager or Ctrl+C stops it, ``serve`` takes its exporter with it,
+    and the lease is given up, not left to run out: the next exporter starts at once."""
+    server, db, context_md = start_serving(serve_process, tmp_path)
+    wait_for(context_md.exists, "serve's first export")
+    holder = export_holder(db)
+    assert holder is not None
+    server.terminate(stop_signal)
+    assert not is_running(holder.pid)
+    assert export_holder(db) is None
+
+
+def test_serve_killed_takes_its_exporter_with_it(
+    serve_process: ServeFactory, tmp_path: Path
+) -> None:
+    """SIGKILL gives ``serve`` no chance to stop anything: the child sees its pipe close."""
+    server, db, context_md = start_serving(serve_process, tmp_path)
+    wait_for(context_md.exists, "serve's first export")
+    holder = export_holder(db)
+    assert holder is not None
+    server.kill()
+    wait_for(lambda: not is_running(holder.pid), "the orphaned exporter to stop")
+    assert export_holder(db) is None
