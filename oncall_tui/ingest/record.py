@@ -143,9 +143,7 @@ class Ingestor:
         writer.conn.execute("SAVEPOINT store_batch")
         try:
             with writer.tables.holding_incidents():
-                results = [
-                    self._store(writer, prepared, fold=True, alone=False) for prepared in batch
-                ]
+                results = self._store_all(writer, batch, fold=True, alone=False)
         except sqlite3.DatabaseError as exc:
             if not isinstance(exc, _OUR_SQL_MISTAKES):
                 self._reconciled.clear()
@@ -168,19 +166,27 @@ class Ingestor:
         a fold lost with the OS leaves its deliveries received, and they are folded again.
         """
         with self.store.write(durable=durable) as writer:
-            if any(prepared.refusal is not None for prepared in batch):
-                return [self._store(writer, prepared, fold=False) for prepared in batch]
-            # A storm's batch: every row in one statement (on PostgreSQL one round trip, not
-            # one per delivery), each told as _store would tell it.
-            rows = [(p.raw.source, _key(p), p.raw.received_at, p.raw.headers, p.raw.body)
-                    for p in batch]  # fmt: skip
-            ids = deliveries.insert_received(writer.conn, rows)
-            return [
-                IngestResult("received", 202, delivery_id, None, len(prepared.signals))
-                if delivery_id is not None
-                else self._duplicate(writer, prepared)
-                for prepared, delivery_id in zip(batch, ids, strict=True)
-            ]
+            return self._store_all(writer, batch, fold=False)
+
+    def _store_all(
+        self, writer: Writer, batch: Sequence[Prepared], *, fold: bool, alone: bool = True
+    ) -> list[IngestResult]:
+        """:meth:`_store` of each, their rows inserted in one statement (on PostgreSQL one
+        round trip, not one per delivery). A batch with a refusal in it is stored one by one,
+        the rejected in their place among the others."""
+        if any(prepared.refusal is not None for prepared in batch):
+            return [self._store(writer, p, fold=fold, alone=alone) for p in batch]
+        status = "accepted" if fold else "received"
+        rows = [
+            (raw.source, _key(p), raw.received_at, raw.headers, raw.body, status, _counted(p, fold))
+            for p in batch
+            for raw in (p.raw,)
+        ]  # fmt: skip
+        ids = deliveries.insert_many(writer.conn, rows)
+        return [
+            self._stored(writer, prepared, delivery_id, fold=fold, alone=alone)
+            for prepared, delivery_id in zip(batch, ids, strict=True)
+        ]
 
     def _store(
         self, writer: Writer, prepared: Prepared, *, fold: bool, alone: bool = True
@@ -190,20 +196,32 @@ class Ingestor:
         raw = prepared.raw
         if prepared.refusal is not None:
             return self._reject(writer, raw, prepared.refusal)
-        assert prepared.key is not None
         delivery_id = deliveries.insert(
             writer.conn,
             source=raw.source,
-            delivery_key=prepared.key,
+            delivery_key=_key(prepared),
             received_at=raw.received_at,
             headers=raw.headers,
             body=raw.body,
             status="accepted" if fold else "received",
             http_status=202,
             reason=None,
-            # What the fold will most often record: then it has no need to update the row.
-            signal_count=len(prepared.signals) if fold else 0,
+            signal_count=_counted(prepared, fold),
         )
+        return self._stored(writer, prepared, delivery_id, fold=fold, alone=alone)
+
+    def _stored(
+        self,
+        writer: Writer,
+        prepared: Prepared,
+        delivery_id: int | None,
+        *,
+        fold: bool,
+        alone: bool = True,
+    ) -> IngestResult:
+        """What becomes of a delivery once its row is inserted as ``delivery_id`` (None: it was
+        already stored)."""
+        raw = prepared.raw
         if delivery_id is None:
             return self._duplicate(writer, prepared)
         if not fold:
@@ -447,6 +465,12 @@ class Ingestor:
             actor=f"source:{raw.source}",
         )
         return IngestResult("rejected", refusal.http_status, delivery_id, reason)
+
+
+def _counted(prepared: Prepared, fold: bool) -> int:
+    """The signal count its row is stored with: what the fold will most often record (then
+    it has no need to update the row); 0 until folded."""
+    return len(prepared.signals) if fold else 0
 
 
 def _key(prepared: Prepared) -> str:

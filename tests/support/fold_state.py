@@ -27,10 +27,11 @@ def pagerduty_delivery(
 
 
 def stored_state(store: Store) -> tuple[object, ...]:
-    """The journal, the deliveries' outcomes and the projection, to compare two folds by."""
+    """The journal, the deliveries' outcomes (retries counted) and the projection, to compare two
+    folds by."""
     journal = store.conn.execute("SELECT seq, ts, actor, kind, body FROM journal ORDER BY seq")
     rows = store.conn.execute(
-        "SELECT id, source, delivery_key, status, http_status, reason, signal_count"
+        "SELECT id, source, delivery_key, status, http_status, reason, signal_count, attempts"
         " FROM deliveries ORDER BY id"
     )
     return journal.fetchall(), rows.fetchall(), dump_projection(store.conn)
