@@ -241,3 +241,32 @@ def test_serve_killed_takes_its_exporter_with_it(
     server.kill()
     wait_for(lambda: not is_running(holder.pid), "the orphaned exporter to stop")
     assert export_holder(db) is None
+
+
+def test_the_exporter_runs_serves_code_whatever_the_working_directory_holds(
+    tmp_path: Path,
+) -> None:
+    """serve started (as its installed script) from inside another checkout: the child keeps
+    serve's working directory, so relative paths mean what they meant to serve, but imports
+    serve's oncall_tui, not the checkout's."""
+    script = Path(sys.executable).with_name("oncall-tui")
+    if not script.exists():
+        pytest.skip("oncall-tui is not installed beside this interpreter")
+    elsewhere = tmp_path / "another-checkout"
+    (elsewhere / "oncall_tui").mkdir(parents=True)
+    (elsewhere / "oncall_tui" / "__init__.py").write_text("raise ImportError('not this one')\n")
+    env = {**os.environ, "ONCALL_TUI_EXPORT__DIR": "context"}  # relative to the directory
+    serve = subprocess.Popen(
+        [str(script), "--init", "--db", str(tmp_path / "oncall.db"), "serve", "--port", "0"],
+        cwd=elsewhere,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_for((elsewhere / "context" / "INDEX.md").exists, "the child's first export")
+        assert serve.poll() is None
+    finally:
+        serve.terminate()
+        _, stderr = serve.communicate(timeout=30)
+    assert b"not this one" not in stderr, stderr.decode()

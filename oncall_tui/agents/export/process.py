@@ -6,22 +6,28 @@ for it: a new-file edit's decision took 9.9 ms at the median in ``serve`` agains
 hook server, which exports nothing. In a process of its own it runs on the other core.
 
 The child is the same :class:`~oncall_tui.agents.export.loop.ExportLoop`, with the same lease:
-one exporter per DB whoever runs it. It lives as long as the pipe to its parent: when the parent
-stops it, exits or is killed, the pipe reads end-of-file and the child stops cleanly, giving the
-lease up at once for whoever exports next. A child that dies is started again.
+one exporter per DB whoever runs it. Its standard input is its lifeline: the parent writes the
+settings there (pickled: the settings' own values, secrets included, never on a command line)
+and keeps it open; when the parent stops it, exits or is killed, the pipe reads end-of-file and
+the child stops cleanly, giving the lease up at once for whoever exports next. A child that dies
+is started again. Its standard error is the parent's, so what it logs reaches serve's log. In
+``ps`` it is ``python -m oncall_tui.agents.export.process --parent PID`` (serve's pid).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
+import os
+import pickle
 import signal
+import subprocess
+import sys
 import threading
 import time
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
+from pathlib import Path
 from types import FrameType
+from typing import IO
 
 from oncall_tui.config import Settings
 from oncall_tui.paths import DbLocation
@@ -41,12 +47,10 @@ class ExportProcess:
     loop itself has)."""
 
     def __init__(self, db_path: DbLocation, settings: Settings, *, program: str) -> None:
-        self._args = (db_path, _picklable(settings), program)
-        # spawn, not fork: the host has threads (the receiver's, the pollers') by now.
-        self._context = multiprocessing.get_context("spawn")
+        self._order = pickle.dumps((db_path, _picklable(settings), program))
         self._stop = threading.Event()
         self._supervisor: threading.Thread | None = None
-        self._child: tuple[BaseProcess, Connection] | None = None
+        self._child: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -68,20 +72,22 @@ class ExportProcess:
         with self._lock:
             child, self._child = self._child, None
         if child is not None:
-            _stop_child(*child, timeout)
+            _stop_child(child, timeout)
 
     def _spawn(self) -> None:
-        ours, theirs = self._context.Pipe()
-        process = self._context.Process(
-            target=_export_while_parent_lives,
-            args=(*self._args, theirs),
-            name="oncall-export",
-            daemon=False,  # it stops itself when the pipe closes, releasing the lease
+        child = subprocess.Popen(
+            [sys.executable, *_same_code(), "-m", __name__, "--parent", str(os.getpid())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            # Its own process group: a Ctrl+C in serve's terminal is serve's to handle, and
+            # serve then stops the child (after the sync in progress, lease given up).
+            start_new_session=True,
         )
-        process.start()
-        theirs.close()  # only the child's copy stays open: our exit closes the pipe
+        assert child.stdin is not None
+        child.stdin.write(self._order)
+        child.stdin.flush()  # kept open: its end-of-file tells the child we are gone
         with self._lock:
-            self._child = (process, ours)
+            self._child = child
 
     def _supervise(self) -> None:
         failures = 0
@@ -90,26 +96,35 @@ class ExportProcess:
                 child = self._child
             if child is None:
                 return
-            process, pipe = child
             started = time.monotonic()
-            while process.exitcode is None:
-                if self._stop.is_set():
+            while child.poll() is None:
+                if self._stop.wait(0.5):
                     return
-                process.join(0.5)
             if self._stop.is_set():
                 return
-            pipe.close()
+            _close(child.stdin)
             failures = 1 if time.monotonic() - started >= STEADY_S else failures + 1
             wait = RESTART_AFTER_S[min(failures, len(RESTART_AFTER_S)) - 1]
             log.warning(
                 "the context exporter (pid %s) exited with status %s; restarting in %.0f s",
-                process.pid,
-                process.exitcode,
+                child.pid,
+                child.returncode,
                 wait,
             )
             if self._stop.wait(wait):
                 return
             self._spawn()
+
+
+def _same_code() -> list[str]:
+    """Interpreter options under which the child imports the oncall_tui this process runs. It
+    keeps our working directory (the settings may name paths relative to it), and ``-m`` would
+    put that directory first on its path, where another checkout of oncall_tui would shadow
+    ours: ``-P`` leaves it out, unless ours was imported from that very directory."""
+    import oncall_tui
+
+    home = Path(oncall_tui.__file__).resolve().parent.parent
+    return [] if home == Path.cwd().resolve() else ["-P"]
 
 
 def _picklable(settings: Settings) -> Settings:
@@ -120,35 +135,39 @@ def _picklable(settings: Settings) -> Settings:
     return Settings.model_construct(settings.model_fields_set, **dict(settings))
 
 
-def _stop_child(process: BaseProcess, pipe: Connection, timeout: float) -> None:
-    with contextlib.suppress(OSError):  # it is gone already
-        pipe.send("stop")
-    pipe.close()
-    process.join(timeout)
-    if process.exitcode is None:
+def _stop_child(child: subprocess.Popen[bytes], timeout: float) -> None:
+    _close(child.stdin)  # the child's signal to stop
+    try:
+        child.wait(timeout)
+    except subprocess.TimeoutExpired:
         log.warning("the context exporter did not stop within %.0f s; terminating it", timeout)
-        process.terminate()
-        process.join(timeout)
+        child.terminate()
+        child.wait(timeout)
+
+
+def _close(stream: IO[bytes] | None) -> None:
+    if stream is not None:
+        with contextlib.suppress(OSError):  # it is gone already
+            stream.close()
 
 
 class _Stopped(Exception):
-    """SIGTERM in the child: stop as when the parent asks."""
+    """SIGTERM in the child: stop as when the parent goes."""
 
 
-def _export_while_parent_lives(
-    db_path: DbLocation, settings: Settings, program: str, parent: Connection
-) -> None:
-    """The child: the export loop until the parent says stop or goes away."""
+def main() -> None:
+    """The child: the export loop until its standard input closes (or SIGTERM)."""
     from oncall_tui.agents.export.loop import ExportLoop
 
-    # Ctrl+C reaches the whole process group: the parent decides, and tells the child.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _raise_stopped)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides, and closes our input
+    lifeline = sys.stdin.buffer
+    db_path, settings, program = pickle.load(lifeline)
     loop = ExportLoop(db_path, settings, program=program)
     loop.start()
     try:
-        parent.recv()  # "stop", or EOFError when the parent exited or was killed
-    except (EOFError, OSError, _Stopped):
+        lifeline.read()  # returns at end-of-file: the parent stopped us, exited or was killed
+    except _Stopped:
         pass
     finally:
         loop.stop()
@@ -156,3 +175,7 @@ def _export_while_parent_lives(
 
 def _raise_stopped(signum: int, frame: FrameType | None) -> None:
     raise _Stopped
+
+
+if __name__ == "__main__":
+    main()
