@@ -178,9 +178,9 @@ class Ingestor:
             return [self._store(writer, p, fold=fold, alone=alone) for p in batch]
         status = "accepted" if fold else "received"
         rows = [
-            (raw.source, _key(p), raw.received_at, raw.headers, raw.body, status, _counted(p, fold))
+            (p.raw.source, _key(p), p.raw.received_at, p.raw.headers, p.raw.body, status,
+             _counted(p, fold))
             for p in batch
-            for raw in (p.raw,)
         ]  # fmt: skip
         ids = deliveries.insert_many(writer.conn, rows)
         return [
@@ -237,8 +237,7 @@ class Ingestor:
     def _duplicate(writer: Writer, prepared: Prepared) -> IngestResult:
         """A delivery already stored: its attempt counted on the stored row."""
         raw = prepared.raw
-        assert prepared.key is not None
-        existing = deliveries.record_retry(writer.conn, raw.source, prepared.key, raw.received_at)
+        existing = deliveries.record_retry(writer.conn, raw.source, _key(prepared), raw.received_at)
         return IngestResult(
             "duplicate", 202, existing, "already stored (sender retry or duplicate)"
         )
