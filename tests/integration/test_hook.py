@@ -36,7 +36,7 @@ from oncall_tui.core.agents import AgentKind
 from oncall_tui.core.clock import SystemClock
 from oncall_tui.core.models import IncidentState
 from oncall_tui.ingest.record import Ingestor
-from oncall_tui.paths import resolve_db
+from oncall_tui.paths import DbLocation, resolve_db
 from oncall_tui.store.journal import Store
 from tests.support.samples import sample
 
@@ -147,7 +147,7 @@ def edit_event(session_id: str, cwd: Path, relative: str, tool: str = "Edit") ->
 
 
 def run_hook(
-    db: Path, payload: dict[str, Any] | str, *, cwd: Path, env: dict[str, str] | None = None
+    db: DbLocation, payload: dict[str, Any] | str, *, cwd: Path, env: dict[str, str] | None = None
 ) -> HookRun:
     """The real command, as ``.claude/settings.json`` runs it."""
     text = payload if isinstance(payload, str) else json.dumps(payload)

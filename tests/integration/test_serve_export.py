@@ -26,6 +26,7 @@ from oncall_tui.agents.export.loop import ExportLoop
 from oncall_tui.config import Settings
 from oncall_tui.core.clock import SystemClock
 from oncall_tui.core.context.render import NO_INCIDENTS
+from oncall_tui.paths import DbLocation
 from oncall_tui.store.journal import Store
 from oncall_tui.store.lease import LEASE_TTL_S, Lease, LeaseHolder, live_holder
 from tests.integration.conftest import ServeFactory, ServeProcess
@@ -175,7 +176,7 @@ def test_a_lease_is_held_by_one_renewed_by_it_and_free_once_released_or_run_out(
         store.close()
 
 
-def export_holder(db: Path) -> LeaseHolder | None:
+def export_holder(db: DbLocation) -> LeaseHolder | None:
     store = Store.open(db, SystemClock())
     try:
         return live_holder(store.conn, "export")
@@ -270,3 +271,28 @@ def test_the_exporter_runs_serves_code_whatever_the_working_directory_holds(
         serve.terminate()
         _, stderr = serve.communicate(timeout=30)
     assert b"not this one" not in stderr, stderr.decode()
+
+
+def test_on_postgresql_serves_child_exports_as_on_sqlite(
+    serve_process: ServeFactory, tmp_path: Path, pg_url: Callable[[], str]
+) -> None:
+    """Team mode: the child opens the PostgreSQL URL it was handed, holds the lease there, and
+    follows the journal by its news (LISTEN) as serve's own thread did."""
+    url, out = pg_url(), tmp_path / "context"
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(CATALOG)
+    store = Store.open(url, SystemClock())
+    try:
+        load_catalog_file(store, Rules(), catalog, "user:alice")
+    finally:
+        store.close()
+    server = serve_process(url, env_extra={"ONCALL_TUI_EXPORT__DIR": str(out)})
+    repo = make_repo(tmp_path / "payments-api")
+    started = run_hook(url, hook_event("SessionStart", SESSION, repo, source="startup"), cwd=repo)
+    assert (started.returncode, started.stderr) == (0, "")
+    context_md = out / "sessions" / SESSION / "CONTEXT.md"
+    wait_for(context_md.exists, "the child's first export")
+    holder = export_holder(url)
+    assert holder is not None and holder.pid != server.process.pid
+    post(server, "alertmanager/firing.json")
+    wait_for(lambda: "payment-processor" in context_md.read_text(), "the incident in the file")
