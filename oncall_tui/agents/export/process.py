@@ -84,8 +84,10 @@ class ExportProcess:
             start_new_session=True,
         )
         assert child.stdin is not None
-        child.stdin.write(self._order)
-        child.stdin.flush()  # kept open: its end-of-file tells the child we are gone
+        # A child that died before reading it: the supervisor sees it exit and starts another.
+        with contextlib.suppress(BrokenPipeError):
+            child.stdin.write(self._order)
+            child.stdin.flush()  # kept open: its end-of-file tells the child we are gone
         with self._lock:
             self._child = child
 
