@@ -75,6 +75,12 @@ class JournalBody(Frozen):
             data[key] = data[key].model_dump(mode="json")
         return data
 
+    def journal_text(self) -> tuple[str, dict[str, Any] | None]:
+        """The row's text, and the JSON it spells when that was made on the way (None when the
+        text was spelled without it: the entry makes it only if asked)."""
+        data = self.to_json()
+        return self.to_text(data), data
+
     def to_text(self, data: dict[str, Any]) -> str:
         """The journal's text of ``data``, this body's :meth:`to_json`. A body written for
         every signal or delivery of a storm spells it directly instead (the same text: tests

@@ -96,7 +96,7 @@ class Link(BaseModel):
     # approval) pays only for the models it validates.
     model_config = ConfigDict(frozen=True, defer_build=True)
 
-    href: str
+    href: str  # in key order, as the signal's fields (see there)
     text: str = ""
 
 
@@ -110,23 +110,25 @@ class Signal(BaseModel):
 
     model_config = ConfigDict(frozen=True, defer_build=True)
 
-    source: str
-    kind: SignalKind
-    service: str | None = None
+    # In key order: pydantic writes them in this order, and the journal's text of a signal is
+    # its JSON with sorted keys (SignalRecorded spells it through pydantic: a storm's hot path).
+    alert_key: str
+    delivery_id: int | None = None
+    """Row id of the raw delivery this signal came from (provenance)."""
+    delivery_key: str
     environment: str | None = None
-    severity: Severity = Severity.WARNING
-    status: SignalStatus
-    title: str
-    text: str = ""
+    group_key: str | None = None
+    kind: SignalKind
     labels: dict[str, str] = Field(default_factory=dict)
     links: list[Link] = Field(default_factory=list)
     occurred_at: datetime
     received_at: datetime
-    delivery_key: str
-    alert_key: str
-    group_key: str | None = None
-    delivery_id: int | None = None
-    """Row id of the raw delivery this signal came from (provenance)."""
+    service: str | None = None
+    severity: Severity = Severity.WARNING
+    source: str
+    status: SignalStatus
+    text: str = ""
+    title: str
 
     @field_validator("labels")
     @classmethod

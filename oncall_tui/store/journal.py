@@ -54,8 +54,7 @@ class Writer:
     def append(self, body: JournalBody, actor: str, ts: datetime | None = None) -> JournalEntry:
         """Record ``body`` (its class names the kind) and fold it into the projection."""
         when = ts or self.clock.now()
-        data = body.to_json()
-        text = body.to_text(data)
+        text, data = body.journal_text()
         seq = self._take_seq()
         kind = body.KIND.value
         self._held.append((seq, iso(when), actor, kind, text))

@@ -131,7 +131,7 @@ def test_the_app_import_check_sees_every_spelling() -> None:
     assert imports_of_app(clean, screen) == []
 
 
-JOURNAL_MODULE = "core/journal.py"
+JOURNAL_MODULE = "core/journal_kinds.py"
 """The one module that spells journal kinds; everything else names them through ``Kind``."""
 
 
