@@ -9,7 +9,8 @@ write through the actions) and the end of a shell call that committed. The first
 reported beside them without a target. Every other agent's hook command is timed on the same
 moments, same run, same DB (:mod:`tests.benchmarks._hook_agents`). Every figure is a separate
 process, started as the agent starts it. The moments that write are timed again with ``serve``
-running on the DB, which the hook hands its writes to.
+running on the DB, and with a hook server, which the hook hands its writes to; the first write
+each answers, right after it started, is reported apart without a target.
 
 Run: ``python -m tests.benchmarks --only hook`` or ``pytest -m benchmark tests/benchmarks``.
 """
@@ -152,6 +153,10 @@ def measure_adapters(world: World, runs: int, write_runs: int) -> dict[str, dict
     return timings
 
 
+FIRST_ANSWERED = "first write it answers"
+"""The row of the first write a just-started ``serve`` or hook server answers."""
+
+
 def measure_with_serve(tmp: Path, world: World, write_runs: int) -> dict[str, list[float]]:
     """The moments that write, with ``serve`` running on the DB: the hook hands the write to it
     (:mod:`oncall_tui.agents.hook.via_serve`)."""
@@ -178,8 +183,15 @@ def measure_handed_writes(
     world: World, write_runs: int, tag: str, env: dict[str, str]
 ) -> dict[str, list[float]]:
     """Every adapter's session start and commit, and the first sight of a new file, while a
-    process (``serve`` or a hook server, ``tag``) takes the hooks' writes."""
-    timings: dict[str, list[float]] = {}
+    process (``serve`` or a hook server, ``tag``) takes the hooks' writes. The first write it
+    answers, a session start, is timed apart (:data:`FIRST_ANSWERED`): the process has just
+    started, and what it does once (its first request, its start-up work) is not the steady
+    state the other rows measure."""
+    claude = [sys.executable, "-m", "oncall_tui", "--db", str(world.db), "hook", "claude-code"]
+    first = session_start("claude-code", f"bench-{tag}-first-answered", world.repo)
+    timings: dict[str, list[float]] = {
+        FIRST_ANSWERED: [timed(claude, json.dumps(first).encode(), world.repo, env)]
+    }
     for agent in MODULES:
         command = [sys.executable, "-m", "oncall_tui", "--db", str(world.db), "hook", agent]
 
@@ -196,7 +208,6 @@ def measure_handed_writes(
         timings[f"{agent}: commit"] = [
             commit_then_hook(world.repo, hook, committed) for _ in range(write_runs)
         ]
-    claude = [sys.executable, "-m", "oncall_tui", "--db", str(world.db), "hook", "claude-code"]
     timings["edit of a new file (journal write)"] = [
         timed(
             claude,
@@ -323,6 +334,7 @@ def run(quick: bool = False) -> list[Result]:
     results += [
         row(f"hook, serve running: {name} p99", samples, f"{write_note}; serve decides and writes")
         for name, samples in served.items()
+        if name != FIRST_ANSWERED
     ]
     results += [
         row(
@@ -331,6 +343,16 @@ def run(quick: bool = False) -> list[Result]:
             f"{write_note}; no serve: the hook server the run's first write started decides",
         )
         for name, samples in helped.items()
+        if name != FIRST_ANSWERED
+    ]
+    results += [
+        Result(
+            f"hook, {where}: {FIRST_ANSWERED}",
+            timings[FIRST_ANSWERED][0],
+            "ms",
+            notes="a session start, right after the process published its address; no target",
+        )
+        for where, timings in (("serve running", served), ("hook server running", helped))
     ]
     results.append(
         Result(
