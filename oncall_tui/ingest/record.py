@@ -176,13 +176,7 @@ class Ingestor:
         the rejected in their place among the others."""
         if any(prepared.refusal is not None for prepared in batch):
             return [self._store(writer, p, fold=fold, alone=alone) for p in batch]
-        status = "accepted" if fold else "received"
-        rows = [
-            (p.raw.source, _key(p), p.raw.received_at, p.raw.headers, p.raw.body, status,
-             _counted(p, fold))
-            for p in batch
-        ]  # fmt: skip
-        ids = deliveries.insert_many(writer.conn, rows)
+        ids = deliveries.insert_many(writer.conn, [_new_delivery(p, fold) for p in batch])
         return [
             self._stored(writer, prepared, delivery_id, fold=fold, alone=alone)
             for prepared, delivery_id in zip(batch, ids, strict=True)
@@ -196,18 +190,7 @@ class Ingestor:
         raw = prepared.raw
         if prepared.refusal is not None:
             return self._reject(writer, raw, prepared.refusal)
-        delivery_id = deliveries.insert(
-            writer.conn,
-            source=raw.source,
-            delivery_key=_key(prepared),
-            received_at=raw.received_at,
-            headers=raw.headers,
-            body=raw.body,
-            status="accepted" if fold else "received",
-            http_status=202,
-            reason=None,
-            signal_count=_counted(prepared, fold),
-        )
+        (delivery_id,) = deliveries.insert_many(writer.conn, [_new_delivery(prepared, fold)])
         return self._stored(writer, prepared, delivery_id, fold=fold, alone=alone)
 
     def _stored(
@@ -466,10 +449,12 @@ class Ingestor:
         return IngestResult("rejected", refusal.http_status, delivery_id, reason)
 
 
-def _counted(prepared: Prepared, fold: bool) -> int:
-    """The signal count its row is stored with: what the fold will most often record (then
-    it has no need to update the row); 0 until folded."""
-    return len(prepared.signals) if fold else 0
+def _new_delivery(prepared: Prepared, fold: bool) -> deliveries.NewDelivery:
+    """The row of a delivery not refused: ``accepted`` with the signal count the fold will most
+    often record (then it has no need to update the row), or ``received`` with none yet."""
+    raw = prepared.raw
+    status, count = ("accepted", len(prepared.signals)) if fold else ("received", 0)
+    return (raw.source, _key(prepared), raw.received_at, raw.headers, raw.body, status, count)
 
 
 def _key(prepared: Prepared) -> str:

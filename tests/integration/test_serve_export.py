@@ -55,10 +55,13 @@ def cli(db: Path, *args: str) -> str:
     return done.stdout.decode()
 
 
-def start_serving(serve_process: ServeFactory, tmp_path: Path) -> tuple[ServeProcess, Path, Path]:
-    """``serve`` on a DB with the catalog, exporting to a directory of the test's; the session
-    registered by the hook in its checkout. Returns the server, its DB and the session's file."""
-    db, out = tmp_path / "oncall.db", tmp_path / "context"
+def start_serving(
+    serve_process: ServeFactory, tmp_path: Path, db: DbLocation | None = None
+) -> tuple[ServeProcess, DbLocation, Path]:
+    """``serve`` on a DB with the catalog (``db``, by default a SQLite file of the test's),
+    exporting to a directory of the test's; the session registered by the hook in its checkout.
+    Returns the server, its DB and the session's file."""
+    db, out = db or tmp_path / "oncall.db", tmp_path / "context"
     catalog = tmp_path / "catalog.yaml"
     catalog.write_text(CATALOG)
     store = Store.open(db, SystemClock())
@@ -278,19 +281,7 @@ def test_on_postgresql_serves_child_exports_as_on_sqlite(
 ) -> None:
     """Team mode: the child opens the PostgreSQL URL it was handed, holds the lease there, and
     follows the journal by its news (LISTEN) as serve's own thread did."""
-    url, out = pg_url(), tmp_path / "context"
-    catalog = tmp_path / "catalog.yaml"
-    catalog.write_text(CATALOG)
-    store = Store.open(url, SystemClock())
-    try:
-        load_catalog_file(store, Rules(), catalog, "user:alice")
-    finally:
-        store.close()
-    server = serve_process(url, env_extra={"ONCALL_TUI_EXPORT__DIR": str(out)})
-    repo = make_repo(tmp_path / "payments-api")
-    started = run_hook(url, hook_event("SessionStart", SESSION, repo, source="startup"), cwd=repo)
-    assert (started.returncode, started.stderr) == (0, "")
-    context_md = out / "sessions" / SESSION / "CONTEXT.md"
+    server, url, context_md = start_serving(serve_process, tmp_path, pg_url())
     wait_for(context_md.exists, "the child's first export")
     holder = export_holder(url)
     assert holder is not None and holder.pid != server.process.pid
