@@ -251,3 +251,24 @@ def test_loading_a_non_command_is_refused() -> None:
     with pytest.raises(TypeError, match="not a click command"):
         load_command("oncall_tui.cli.app_context:print_json")
     assert isinstance(load_command("oncall_tui.cli.incidents_list:incidents"), click.Command)
+
+
+def test_the_export_imports_yaml_only_for_a_cursor_rule(quiet_env: dict[str, str]) -> None:
+    """A command that writes agents' files itself (``approve`` with nothing running) pays for
+    the export's imports on every call; YAML is only the Cursor rule's frontmatter."""
+    probe = (
+        "import sys\n"
+        "from oncall_tui.agents.export import repo_files, sync\n"
+        "assert 'yaml' not in sys.modules, 'imported with the export'\n"
+        "rule = repo_files.cursor_rule([])\n"
+        "assert rule.startswith('---\\n') and 'yaml' in sys.modules, rule\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=quiet_env,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
