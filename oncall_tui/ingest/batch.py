@@ -16,10 +16,10 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any, BinaryIO
 
-from oncall_tui.ingest.prepare import Verify
+from oncall_tui.ingest.prepare import Prepared, Verify
+from oncall_tui.ingest.prepare_ahead import PreparingStoppedError, prepared_batches
 from oncall_tui.ingest.record import Ingestor, IngestResult
 from oncall_tui.store.checkpoint import NoWal, WalKeeper
 from oncall_tui.store.db import BUSY_TIMEOUT_MS, StoreUnavailableError
@@ -156,26 +156,49 @@ def ingest_in_batches(
 
     ``on_rejected`` hears of each refusal once its batch is committed (the delivery id is
     known then); ``on_batch`` after each commit, for progress. A store failure raises
-    :class:`BatchStoppedError`, saying which delivery was the first not committed.
+    :class:`BatchStoppedError`, saying which delivery was the first not committed. Past one
+    batch, the batches are prepared one ahead by a child process
+    (:mod:`~oncall_tui.ingest.prepare_ahead`) while this one commits.
     """
     summary = BatchSummary()
-    pending = iter(deliveries)
-    with checkpointing_beside(ingestor.store) as wal, _collecting_less():
-        while batch := list(islice(pending, batch_size)):
-            prepared = [ingestor.prepare(source, d.body, d.headers, verify=d.verify) for d in batch]
-            try:
-                with wal.writing():
-                    results = ingestor.ingest_many(prepared)
-            except (sqlite3.Error, StoreUnavailableError) as exc:
-                raise BatchStoppedError(summary, batch[0].where, exc) from exc
-            wal.after_commit()
-            for delivery, result in zip(batch, results, strict=True):
-                rejection = summary.count(delivery, result)
-                if rejection is not None and on_rejected is not None:
-                    on_rejected(rejection)
-            if on_batch is not None:
-                on_batch(summary)
+    # In this order: the child preparing batches is forked before the checkpointing thread
+    # starts, and after the collector froze what exists (the child's pages stay shared).
+    with (
+        _collecting_less(),
+        prepared_batches(ingestor, source, deliveries, batch_size) as batches,
+        checkpointing_beside(ingestor.store) as wal,
+    ):
+        last: LocalDelivery | None = None
+        try:
+            for batch, prepared in batches:
+                results = _committed(ingestor, wal, batch, prepared, summary)
+                for delivery, result in zip(batch, results, strict=True):
+                    rejection = summary.count(delivery, result)
+                    if rejection is not None and on_rejected is not None:
+                        on_rejected(rejection)
+                if on_batch is not None:
+                    on_batch(summary)
+                last = batch[-1]
+        except PreparingStoppedError as exc:
+            after = f"the delivery after {last.where}" if last else "the first delivery"
+            raise BatchStoppedError(summary, after, exc) from exc
     return summary
+
+
+def _committed(
+    ingestor: Ingestor,
+    wal: WalKeeper | NoWal,
+    batch: list[LocalDelivery],
+    prepared: list[Prepared],
+    summary: BatchSummary,
+) -> list[IngestResult]:
+    try:
+        with wal.writing():
+            results = ingestor.ingest_many(prepared)
+    except (sqlite3.Error, StoreUnavailableError) as exc:
+        raise BatchStoppedError(summary, batch[0].where, exc) from exc
+    wal.after_commit()
+    return results
 
 
 @contextmanager

@@ -24,6 +24,7 @@ from oncall_tui.cli import cli
 from oncall_tui.config import ExportSettings, Settings
 from oncall_tui.core.clock import FixedClock
 from oncall_tui.ingest.batch import (
+    BATCH_SIZE,
     BatchStoppedError,
     BatchSummary,
     ingest_in_batches,
@@ -103,6 +104,21 @@ def test_ndjson_on_stdin_keeps_and_reports_a_bad_line(run: Run) -> None:
     assert f"kept as delivery {rejection['delivery_id']}" in result.stderr
     kept = json.loads(run("deliveries", "--rejected", "--json").output)
     assert [(d["id"], d["bytes"]) for d in kept] == [(rejection["delivery_id"], len(lines[1]))]
+
+
+def test_ndjson_past_a_batch_is_reported_line_by_line(run: Run) -> None:
+    """Past one batch the lines are prepared a batch ahead, by a child process: the same
+    summary, the refusal still named by its line."""
+    lines = [pagerduty_body(i) for i in range(BATCH_SIZE + 60)]
+    lines[BATCH_SIZE + 40] = b'{"event": {}}'
+    result = run("ingest", "pagerduty", "--ndjson", "--json", "-", input=b"\n".join(lines))
+    assert result.exit_code == 1
+    summary = json.loads(result.stdout)
+    assert (summary["accepted"], summary["rejected"]) == (BATCH_SIZE + 59, 1)
+    assert [r["line"] for r in summary["rejections"]] == [BATCH_SIZE + 41]
+    assert result.stderr.startswith(f"line {BATCH_SIZE + 41}: rejected (400)")
+    incidents = json.loads(run("incidents", "--json").output)
+    assert [i["signal_count"] for i in incidents] == [BATCH_SIZE + 59]
 
 
 def test_ndjson_again_is_all_duplicates(run: Run, tmp_path: Path) -> None:
