@@ -131,7 +131,7 @@ def _received(stream: BinaryIO, child: _Child) -> Iterator[tuple[list[Any], list
     while True:
         try:
             message = pickle.load(stream)
-        except EOFError:
+        except (EOFError, pickle.UnpicklingError):  # it ended, between messages or in one
             raise PreparingStoppedError(
                 f"the process preparing the deliveries ended ({child.reap()})"
             ) from None

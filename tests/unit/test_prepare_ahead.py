@@ -188,3 +188,15 @@ def test_batches_prepared_ahead_fold_as_ever_on_either_store(
     assert sorted(counts.fetchall()) == [("accepted", 8), ("rejected", 1)]
     incident = store.tables().get_incident("INC-1")
     assert incident is not None and incident.signal_count == 8
+
+
+def test_a_child_killed_in_the_middle_of_a_batch_is_told_apart_from_a_bad_message(
+    ingestor: Ingestor, forks: list[int]
+) -> None:
+    """A batch bigger than the pipe holds: the child is blocked half-way through writing it
+    (nothing reads yet) when it is killed, and the parent finds a message cut short."""
+    with prepared_batches(ingestor, "pagerduty", _lines(120), 60) as batches:
+        time.sleep(0.5)
+        os.kill(forks[0], signal.SIGKILL)
+        with pytest.raises(PreparingStoppedError, match="killed by signal 9"):
+            next(batches)
