@@ -101,6 +101,18 @@ ELSEWHERE_WRONG = '[server]\nprot = 1\n[policy]\nmode = "sometimes"\n'
 """A config file whose mistakes are all outside what a listing reads."""
 
 
+def _probe(code: str, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``code`` run by a fresh interpreter with ``args`` as its command line."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=60,
+    )
+
+
 def test_listings_import_neither_pydantic_nor_textual(
     demo_db: Path, quiet_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -122,14 +134,7 @@ def test_listings_import_neither_pydantic_nor_textual(
         ["--config", str(config), "incidents", "--all"],
         ["--config", str(config), "pushes"],
     ):
-        done = subprocess.run(
-            [sys.executable, "-c", probe, *command],
-            capture_output=True,
-            text=True,
-            env=quiet_env,
-            check=False,
-            timeout=60,
-        )
+        done = _probe(probe, command, quiet_env)
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip(), command
         assert done.stderr.strip() == "heavy: []", done.stderr
@@ -263,12 +268,5 @@ def test_the_export_imports_yaml_only_for_a_cursor_rule(quiet_env: dict[str, str
         "rule = repo_files.cursor_rule([])\n"
         "assert rule.startswith('---\\n') and 'yaml' in sys.modules, rule\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        env=quiet_env,
-        check=False,
-        timeout=60,
-    )
+    done = _probe(probe, [], quiet_env)
     assert done.returncode == 0, done.stderr
