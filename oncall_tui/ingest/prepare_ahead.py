@@ -51,7 +51,7 @@ class PreparingStoppedError(Exception):
     """The process preparing the batches ended before the input did."""
 
 
-def batches_of(items: Iterable[D], size: int) -> Iterator[list[D]]:
+def _batches_of(items: Iterable[D], size: int) -> Iterator[list[D]]:
     pending = iter(items)
     while batch := list(islice(pending, size)):
         yield batch
@@ -69,7 +69,7 @@ def prepared_batches(
     """
     pending = iter(deliveries)
     ahead = list(islice(pending, batch_size + 1))
-    batches = batches_of(chain(ahead, pending), batch_size)
+    batches = _batches_of(chain(ahead, pending), batch_size)
     if len(ahead) <= batch_size or not hasattr(os, "fork") or threading.active_count() > 1:
         yield ((batch, _prepare(ingestor, source, batch)) for batch in batches)
         return

@@ -287,3 +287,22 @@ def test_on_postgresql_serves_child_exports_as_on_sqlite(
     assert holder is not None and holder.pid != server.process.pid
     post(server, "alertmanager/firing.json")
     wait_for(lambda: "payment-processor" in context_md.read_text(), "the incident in the file")
+
+
+def test_an_exporter_deaf_to_its_lifeline_and_to_sigterm_is_killed() -> None:
+    """Stopping serve neither hangs on nor fails for a child that will not stop."""
+    from oncall_tui.agents.export.process import _stop_child
+
+    stubborn = (
+        "import signal, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "print('deaf', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", stubborn], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert child.stdout is not None and child.stdout.readline() == b"deaf\n"
+    _stop_child(child, 0.5)
+    child.stdout.close()
+    assert child.returncode == -signal.SIGKILL

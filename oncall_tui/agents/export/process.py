@@ -144,7 +144,11 @@ def _stop_child(child: subprocess.Popen[bytes], timeout: float) -> None:
     except subprocess.TimeoutExpired:
         log.warning("the context exporter did not stop within %.0f s; terminating it", timeout)
         child.terminate()
-        child.wait(timeout)
+        try:
+            child.wait(timeout)
+        except subprocess.TimeoutExpired:  # stopping serve must not hang on it, nor fail
+            child.kill()
+            child.wait()
 
 
 def _close(stream: IO[bytes] | None) -> None:
