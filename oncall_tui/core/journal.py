@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from oncall_tui.core import commit_records
 from oncall_tui.core.agents import AgentSession, Note, Push
 from oncall_tui.core.journal_body import JournalBody as JournalBody
-from oncall_tui.core.journal_body import encode_body, json_string, record
+from oncall_tui.core.journal_body import json_string, record
 from oncall_tui.core.journal_kinds import CHANGING_NO_FILES as CHANGING_NO_FILES
 from oncall_tui.core.journal_kinds import INCIDENT_KINDS as INCIDENT_KINDS
 from oncall_tui.core.journal_kinds import NOTE_KINDS as NOTE_KINDS
@@ -74,20 +74,18 @@ def _body(
 class SignalRecorded(JournalBody):
     signal: Signal
 
-    def journal_text(self) -> tuple[str, dict[str, Any] | None]:
+    def spelled(self) -> str | None:
         # Performance: a storm writes one per signal, and encoding its dict was 10 us of the
         # fold's 140 a delivery; pydantic spells the same text in 3 where it can (tests hold it):
         # the signal's fields are declared in key order, as are its links', and its labels are
-        # sorted when it is made.
+        # sorted when it is made. The journal's encoder escapes all but printable ASCII.
         try:
             text = self.signal.model_dump_json()
         except ValueError:  # a lone surrogate (a sender's escape), which pydantic cannot spell
-            text = ""
-        if text and text.isascii() and "\x7f" not in text:
-            return f'{{"signal":{text}}}', None
-        # The journal's encoder escapes all but printable ASCII (record() remakes the class,
-        # so no super() here).
-        return JournalBody.journal_text(self)
+            return None
+        if text.isascii() and "\x7f" not in text:
+            return f'{{"signal":{text}}}'
+        return None
 
 
 @_body(Kind.DELIVERY_ACCEPTED)
@@ -97,11 +95,11 @@ class DeliveryAccepted(JournalBody):
     source: str
     signals: int
 
-    def to_text(self, data: dict[str, Any]) -> str:
+    def spelled(self) -> str | None:
         delivery_id, source, signals = self.delivery_id, self.source, self.signals
         if type(delivery_id) is int and type(signals) is int and type(source) is str:
             return f'{{"delivery_id":{delivery_id},"signals":{signals},"source":{json_string(source)}}}'
-        return encode_body(data)
+        return None
 
 
 @_body(Kind.DELIVERY_REJECTED, omitted_when_none=("http_status",))
@@ -135,10 +133,10 @@ class SignalAttached(JournalBody):
     incident_id: str
     signal_id: int
 
-    def to_text(self, data: dict[str, Any]) -> str:
+    def spelled(self) -> str | None:
         if type(self.incident_id) is str and type(self.signal_id) is int:
             return f'{{"incident_id":{json_string(self.incident_id)},"signal_id":{self.signal_id}}}'
-        return encode_body(data)
+        return None
 
 
 @_body(Kind.INCIDENT_STATE_CHANGED)

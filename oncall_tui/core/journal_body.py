@@ -78,14 +78,18 @@ class JournalBody(Frozen):
     def journal_text(self) -> tuple[str, dict[str, Any] | None]:
         """The row's text, and the JSON it spells when that was made on the way (None when the
         text was spelled without it: the entry makes it only if asked)."""
+        text = self.spelled()
+        if text is not None:
+            return text, None
         data = self.to_json()
-        return self.to_text(data), data
+        return encode_body(data), data
 
-    def to_text(self, data: dict[str, Any]) -> str:
-        """The journal's text of ``data``, this body's :meth:`to_json`. A body written for
-        every signal or delivery of a storm spells it directly instead (the same text: tests
-        hold it), which is several times faster than encoding the dict."""
-        return encode_body(data)
+    def spelled(self) -> str | None:
+        """The text :data:`encode_body` would make of :meth:`to_json`, spelled directly, or None
+        to have it encoded. A body written for every signal or delivery of a storm spells it
+        (the same text: tests hold it), several times faster than making and encoding the dict.
+        """
+        return None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from oncall_tui.core import projection
 from oncall_tui.core.clock import Clock, SystemClock, from_iso, iso
-from oncall_tui.core.journal import JournalBody, JournalEntry
+from oncall_tui.core.journal import JournalBody, JournalEntry, SignalRecorded
 from oncall_tui.paths import DbLocation, is_postgres_url
 from oncall_tui.store.db import BUSY_TIMEOUT_MS, open_db, write_transaction
 from oncall_tui.store.journal_news import announce
@@ -25,6 +25,10 @@ from oncall_tui.store.tables import SqlTables
 if TYPE_CHECKING:
     import sqlite_utils
 
+
+_SIGNAL_JSON = slice(len('{"signal":'), -1)
+"""Of a ``signal.recorded`` entry's text spelled without its JSON (SignalRecorded.spelled), the
+signal's own JSON."""
 
 MAX_HELD_ENTRIES = 256
 """Journal rows held back at most before they are inserted (one ``executemany``)."""
@@ -57,6 +61,8 @@ class Writer:
         text, data = body.journal_text()
         seq = self._take_seq()
         kind = body.KIND.value
+        if data is None and type(body) is SignalRecorded:
+            self.tables.spelled_signals[seq] = text[_SIGNAL_JSON]
         self._held.append((seq, iso(when), actor, kind, text))
         if len(self._held) >= MAX_HELD_ENTRIES:
             self._insert_held()

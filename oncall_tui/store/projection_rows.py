@@ -5,7 +5,7 @@ when a query needs them) and what it remembers of its own writes to answer witho
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -97,7 +97,10 @@ class IncidentRows:
             self._stored.clear()
 
 
-def write_signals(conn: sqlite3.Connection, signals: Iterable[StoredSignal]) -> None:
+def write_signals(
+    conn: sqlite3.Connection, signals: Iterable[StoredSignal], spelled: Mapping[int, str]
+) -> None:
+    """``spelled``: the JSON of some of the signals (by id), as the journal spelled it."""
     # Only incident_id and data ever change once a signal is recorded (the Signal is frozen
     # and recorded at this id, its journal seq), so the upsert updates just those.
     conn.executemany(
@@ -116,11 +119,26 @@ def write_signals(conn: sqlite3.Connection, signals: Iterable[StoredSignal]) -> 
                 stored.signal.alert_key,
                 iso(stored.signal.occurred_at),
                 stored.signal.delivery_id,
-                stored.model_dump_json(),
+                _signal_data(stored, spelled.get(stored.id)),
             )
             for stored in signals
         ],
     )
+
+
+def _signal_data(stored: StoredSignal, signal_json: str | None) -> str:
+    """The row's data, pydantic's JSON of ``stored``. Performance: a storm's signal was spelled
+    twice, for its journal row and for this; the journal's spelling is pydantic's (ASCII, as
+    the journal keeps it), so the row is made of it when the incident id needs no escape."""
+    seq, incident_id = stored.id, stored.incident_id
+    if signal_json is None or type(seq) is not int:
+        return stored.model_dump_json()
+    if incident_id is None:
+        return f'{{"id":{seq},"incident_id":null,"signal":{signal_json}}}'
+    plain = incident_id.isascii() and incident_id.isprintable()
+    if plain and '"' not in incident_id and "\\" not in incident_id:
+        return f'{{"id":{seq},"incident_id":"{incident_id}","signal":{signal_json}}}'
+    return stored.model_dump_json()
 
 
 def write_alerts(conn: sqlite3.Connection, alerts: Iterable[AlertState]) -> None:
@@ -207,22 +225,25 @@ class ActiveForService:
         self.since = since
         self.stored = stored
         """Id → (start, number) as the table has them, for those the transaction did not put."""
-        self.put: dict[str, str] = {}
-        """Id → start of the service's incidents the transaction put (their models are
-        cached)."""
+        self.put: dict[str, tuple[datetime, str]] = {}
+        """Id → start, and its text, of the service's incidents the transaction put (their
+        models are cached)."""
 
     def saw(self, incident: Incident, service: str) -> None:
         """``incident`` was put: its cached model now answers for it."""
         self.stored.pop(incident.id, None)
-        if incident.service == service:
-            self.put[incident.id] = iso(incident.signal_time)
-        else:
+        if incident.service != service:
             self.put.pop(incident.id, None)
+            return
+        start = incident.signal_time
+        put = self.put.get(incident.id)
+        if put is None or put[0] is not start:  # a storm puts it once per signal, start kept
+            self.put[incident.id] = (start, iso(start))
 
     def latest(self, since: str, cached: dict[str, Incident]) -> str | None:
         """The id of the one started last at ``since`` or later (the first opened of a tie)."""
         starts = [(at, -number, i) for i, (at, number) in self.stored.items() if at >= since]
-        for incident_id, at in self.put.items():
+        for incident_id, (_, at) in self.put.items():
             incident = cached[incident_id]
             if at >= since and incident.state is not IncidentState.RESOLVED:
                 starts.append((at, -incident.number, incident_id))
@@ -267,6 +288,9 @@ class HeldSignals(Held[int, StoredSignal]):
         self.none_unattached: set[str] = set()
         """Alerts the table had no unattached signal of when asked (:data:`SIGNAL_AND_ALERT`):
         true until held signals are written (or dropped), which clears it."""
+        self.spelled: dict[int, str] = {}
+        """The JSON of held signals by id, as the journal's writer spelled it (their rows are
+        made of it: :func:`write_signals`)."""
 
     def put(self, key: int, row: StoredSignal) -> None:
         if key not in self.rows:
@@ -282,3 +306,4 @@ class HeldSignals(Held[int, StoredSignal]):
         self.ids_by_alert.clear()
         self.changes = 0
         self.none_unattached.clear()
+        self.spelled.clear()

@@ -72,6 +72,7 @@ class SqlTables:
         self._suspects: dict[str, list[StoredSignal]] | None = {} if cache else None
         self._fresh_alerts: set[str] = set()
         """Alert keys with no signal or alert row stored (see :meth:`expect_alerts`)."""
+        self.spelled_signals = self._held_signals.spelled
 
     @contextmanager
     def holding_incidents(self) -> Iterator[None]:
@@ -126,7 +127,7 @@ class SqlTables:
 
     def _write_signals(self, signals: Iterable[StoredSignal]) -> None:
         signals = list(signals)
-        projection_rows.write_signals(self.conn, signals)
+        projection_rows.write_signals(self.conn, signals, self.spelled_signals)
         if self._fresh_alerts:  # stored now: the table answers for them again
             self._fresh_alerts.difference_update(stored.signal.alert_key for stored in signals)
 
