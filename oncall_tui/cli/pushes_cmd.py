@@ -9,12 +9,16 @@ leaves a hook server running for the next (:mod:`oncall_tui.server.hook_server`)
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import click
 
 from oncall_tui.actor import engineer
 from oncall_tui.cli.app_context import AppContext, app_context, friendly_errors
 from oncall_tui.cli.via_serve import decide_via_serve
+
+if TYPE_CHECKING:
+    from oncall_tui.core.agents import Push
 
 
 @click.command()
@@ -30,7 +34,7 @@ def approve(push_id: str) -> None:
         from oncall_tui.actions import pushes as push_actions
 
         push = push_actions.approve(app.store, push_id, by, app.rules)
-        _decided_here(app)
+        _decided_here(app, push)
         decided = push.id, push.state.value
     click.echo("{} is {}".format(*decided))
 
@@ -49,7 +53,7 @@ def reject(push_id: str, reason: str) -> None:
         from oncall_tui.actions import pushes as push_actions
 
         push = push_actions.reject(app.store, push_id, by, reason)
-        _decided_here(app)
+        _decided_here(app, push)
         decided = push.id, push.state.value
     click.echo("{} is {}".format(*decided))
 
@@ -111,11 +115,12 @@ def _without_pydantic_plugins() -> None:
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 
-def _decided_here(app: AppContext) -> None:
-    """After a decision this command made itself: its files written, and a hook server left
-    for the next decisions, which then take tens of milliseconds rather than the ~0.4 s of
-    imports this one paid (the one a hook's write starts; it exits when idle)."""
-    _export_after_decision()
+def _decided_here(app: AppContext, push: Push) -> None:
+    """After a decision this command made itself: the files of the sessions it concerns
+    written, and a hook server left for the next decisions, which then take tens of
+    milliseconds rather than the ~0.4 s of imports this one paid (the one a hook's write
+    starts; it exits when idle)."""
+    _export_after_decision(push.recipients if push.session_id is None else [push.session_id])
     from oncall_tui.agents.hook.start_server import start_hook_server
 
     config = str(app.config_path) if app.config_path else None
@@ -123,11 +128,12 @@ def _decided_here(app: AppContext) -> None:
     start_hook_server(settings.db, config, settings.sessions.hook_server_idle_s)
 
 
-def _export_after_decision() -> None:
-    """A decision reaches the files right away (the dashboard and serve also do it)."""
+def _export_after_decision(session_ids: list[str] | None = None) -> None:
+    """A decision reaches the files right away (the dashboard and serve also do it):
+    ``session_ids``' folders, or every session's (and the index and repo files in any case)."""
     try:
         from oncall_tui.agents.export.sync import sync
     except ImportError:  # pragma: no cover - exporter not installed in this build
         return
     app = app_context()
-    sync(app.store, app.settings)
+    sync(app.store, app.settings, session_ids=session_ids or None)

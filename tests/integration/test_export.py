@@ -181,6 +181,18 @@ def test_session_ids_limit_which_folders_are_written(world: World) -> None:
     assert world.sync().written == [world.folder / "CONTEXT.md", world.folder / "context.json"]
 
 
+def test_a_limited_sync_lists_every_session_but_renders_only_its_own(world: World) -> None:
+    register(world.store, world.rules, "s2", repo=REPO, paths=["services/payments/api.py"])
+    world.sync()
+    (world.folder / "CONTEXT.md").unlink()  # s1's, outside the next sync's sessions
+    report = world.sync(session_ids=["s2"])
+    assert report.written == [] and not report.failed, "s2's files and the index are current"
+    assert not (world.folder / "CONTEXT.md").exists(), "s1 is neither rendered nor written"
+    index = (world.out / "INDEX.md").read_text()
+    assert "- `s1` (" in index and "- `s2` (" in index
+    assert world.sync().written == [world.folder / "CONTEXT.md"]
+
+
 def test_a_sync_without_state_change_writes_nothing(world: World) -> None:
     world.sync()
     before = {p: p.stat() for p in world.out.rglob("*") if p.is_file()}
@@ -454,6 +466,18 @@ def repo_world(tmp_path: Path) -> Iterator[World]:
     built = make_world(tmp_path, ["agents-md", "claude-md", "cursor"])
     yield built
     built.store.close()
+
+
+def test_a_limited_sync_keeps_every_session_a_repo_file_shows(repo_world: World) -> None:
+    """A decision syncs its own sessions; the repo file, which shows the others, keeps them."""
+    world = repo_world
+    world.sync()
+    before = (world.checkout / "AGENTS.md").read_bytes()
+    register(world.store, world.rules, "s2", repo="acme/search", paths=["README.md"])
+    report = world.sync(session_ids=["s2"])
+    assert not report.failed
+    assert (world.checkout / "AGENTS.md").read_bytes() == before
+    assert b"(session `s1`, other)" in before
 
 
 def test_repo_writers_add_blocks_and_keep_every_other_byte(repo_world: World) -> None:
