@@ -45,6 +45,37 @@ def test_older_db_is_upgraded(tmp_path: Path) -> None:
     assert store.max_seq() == 0
 
 
+def test_the_agent_side_tables_are_those_sqlite_utils_made(tmp_path: Path) -> None:
+    """Migration 2 once created its tables through sqlite-utils; its SQL now creates the same
+    schema, to the text, so a DB made today is one made then."""
+    import sqlite_utils
+
+    made_then = sqlite_utils.Database(sqlite3.connect(tmp_path / "then.db"))
+    made_then.table("catalog").create({"name": str, "data": str}, pk="name", not_null={"data"})
+    sessions = {"id": str, "repo": str, "last_seen": str, "ended_at": str, "data": str}
+    made_then.table("sessions").create(sessions, pk="id", not_null={"last_seen", "data"})
+    made_then.table("sessions").create_index(["last_seen"], index_name="sessions_seen")
+    pushes = {"id": str, "number": int, "incident_id": str, "session_id": str, "state": str}
+    pushes |= {"kind": str, "proposed_at": str, "data": str}
+    required = {"number", "incident_id", "state", "kind", "proposed_at", "data"}
+    made_then.table("pushes").create(pushes, pk="id", not_null=required)
+    made_then.table("pushes").create_index(["number"], index_name="pushes_number", unique=True)
+    made_then.table("pushes").create_index(["state", "number"], index_name="pushes_state")
+    by_incident = ["incident_id", "session_id", "number"]
+    made_then.table("pushes").create_index(by_incident, index_name="pushes_incident")
+    made_then.table("pushes").create_index(["session_id", "number"], index_name="pushes_session")
+    notes = {"id": str, "number": int, "service": str, "incident_id": str, "data": str}
+    made_then.table("notes").create(notes, pk="id", not_null={"number", "data"})
+    made_then.table("notes").create_index(["number"], index_name="notes_number", unique=True)
+    made_then.table("notes").create_index(["service"], index_name="notes_service")
+    made_then.table("meta").create({"key": str, "value": str}, pk="key", not_null={"value"})
+    query = "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE tbl_name IN (?, ?, ?, ?, ?)"
+    tables = ("catalog", "sessions", "pushes", "notes", "meta")
+    expected = sorted(made_then.conn.execute(query, tables).fetchall())
+    made_now = Store.open(tmp_path / "now.db")
+    assert sorted(made_now.conn.execute(query, tables).fetchall()) == expected
+
+
 def test_newer_db_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     path = tmp_path / "new.db"
     conn = sqlite3.connect(path)
