@@ -454,7 +454,8 @@ def _new_delivery(prepared: Prepared, fold: bool) -> deliveries.NewDelivery:
     often record (then it has no need to update the row), or ``received`` with none yet."""
     raw = prepared.raw
     status, count = ("accepted", len(prepared.signals)) if fold else ("received", 0)
-    return (raw.source, _key(prepared), raw.received_at, raw.headers, raw.body, status, count)
+    headers = prepared.stored_headers
+    return (raw.source, _key(prepared), raw.received_at, headers, raw.body, status, count)
 
 
 def _key(prepared: Prepared) -> str:

@@ -55,6 +55,11 @@ def _is_secret_name(name: str) -> bool:
     return any(part in normalised for part in _SECRET_NAME_PARTS)
 
 
+def stored_headers(headers: Mapping[str, str]) -> str:
+    """The text a delivery's headers are stored as: redacted, JSON."""
+    return _encode_headers(redact_headers(headers))
+
+
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """Headers kept for audit, minus anything that could be a credential (see above).
 
@@ -110,7 +115,7 @@ def insert(
             source,
             delivery_key,
             received,
-            _encode_headers(redact_headers(headers)),
+            stored_headers(headers),
             body,
             status,
             http_status,
@@ -125,9 +130,9 @@ def insert(
 ROWS_PER_STATEMENT = 64
 """Rows of one :func:`insert_many` statement at most (each row binds ten values)."""
 
-NewDelivery = tuple[str, str, datetime, Mapping[str, str], bytes, str, int]
-"""A delivery to store by :func:`insert_many`: source, delivery key, received at, headers,
-body, status, signal count."""
+NewDelivery = tuple[str, str, datetime, str, bytes, str, int]
+"""A delivery to store by :func:`insert_many`: source, delivery key, received at, headers as
+stored (:func:`stored_headers`), body, status, signal count."""
 
 
 def insert_many(conn: sqlite3.Connection, batch: Sequence[NewDelivery]) -> list[int | None]:
@@ -150,12 +155,12 @@ def insert_many(conn: sqlite3.Connection, batch: Sequence[NewDelivery]) -> list[
         start += size
         values: list[object] = []
         for source, key, at, headers, body, status, signal_count in chunk:
-            received, encoded = iso(at), _encode_headers(redact_headers(headers))
+            received = iso(at)
             values += (
                 source,
                 key,
                 received,
-                encoded,
+                headers,
                 body,
                 status,
                 202,
