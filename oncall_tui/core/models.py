@@ -70,7 +70,12 @@ class SignalKind(StrEnum):
     @property
     def is_change(self) -> bool:
         """Deploys, rollbacks and other changes never open incidents; they are linked to them."""
-        return self in (SignalKind.DEPLOY, SignalKind.ROLLBACK, SignalKind.CHANGE)
+        # Performance: asked several times per signal folded; a set of the members is a
+        # third of the cost of naming them through the class each time.
+        return self in _CHANGE_KINDS
+
+
+_CHANGE_KINDS = frozenset({SignalKind.DEPLOY, SignalKind.ROLLBACK, SignalKind.CHANGE})
 
 
 class SignalStatus(StrEnum):
