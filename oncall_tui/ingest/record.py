@@ -12,6 +12,7 @@ import logging
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal
 
 from oncall_tui.actions import Rules, reconcile
@@ -405,8 +406,12 @@ class Ingestor:
         recorded = 0
         for signal in signals:
             with_provenance = signal.model_copy(update={"delivery_id": delivery_id})
+            # One reading of the clock for a signal's entries: they are one decision, made at
+            # one moment (reading the clock and spelling its time for each entry was ~6 % of
+            # a storm's fold).
+            append = partial(writer.append, ts=writer.clock.now())
             ids = incidents.record_signal(
-                with_provenance, writer.append, writer.tables, self.rules.grouping
+                with_provenance, append, writer.tables, self.rules.grouping
             )
             if ids is not None:
                 recorded += 1

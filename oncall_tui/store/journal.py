@@ -54,6 +54,8 @@ class Writer:
         not kept: a batch's thousands would only weigh on the garbage collector)."""
         self._held: list[tuple[int, str, str, str, str]] = []
         self._next_seq: int | None = None
+        self._when: datetime | None = None
+        self._stamp = ""
 
     def append(self, body: JournalBody, actor: str, ts: datetime | None = None) -> JournalEntry:
         """Record ``body`` (its class names the kind) and fold it into the projection."""
@@ -63,7 +65,9 @@ class Writer:
         kind = body.KIND.value
         if data is None and type(body) is SignalRecorded:
             self.tables.spelled_signals[seq] = text[_SIGNAL_JSON]
-        self._held.append((seq, iso(when), actor, kind, text))
+        if when is not self._when:  # the entries of one moment share its text
+            self._when, self._stamp = when, iso(when)
+        self._held.append((seq, self._stamp, actor, kind, text))
         if len(self._held) >= MAX_HELD_ENTRIES:
             self._insert_held()
         # The entry keeps the typed body it was given: the fold reads it without decoding.
