@@ -80,6 +80,8 @@ class _Session:
     """Both documents passed their checks (otherwise nothing of this session is written)."""
     folder: Path | None
     """``None`` when the folder would be unsafe (already reported as a failure)."""
+    checkout: Path | None = None
+    """The git work tree whose repo files show it; ``None`` with no repo writer enabled."""
 
     @classmethod
     def unrendered(cls, ctx: SessionContext) -> _Session:
@@ -215,6 +217,7 @@ def _render_sessions(
     timing = rules.timing
     now = store.clock.now()
     shared = SharedReads.read(store.conn)
+    writers_enabled = bool(settings.export.repo_writers)
     rendered: dict[str, _Session] = {}
     for session in store.tables().open_sessions():
         if session.state(now, timing.idle_after, timing.end_after) is SessionState.ENDED:
@@ -222,7 +225,8 @@ def _render_sessions(
         ctx = build_session_context(store.conn, session.id, contact=rules.contact, shared=shared)
         if ctx is None:
             continue
-        if only is not None and session.id not in only and not _in_repo_files(settings, ctx):
+        checkout = repo_files.find_checkout(ctx.session.cwd) if writers_enabled else None
+        if only is not None and session.id not in only and checkout is None:
             rendered[session.id] = _Session.unrendered(ctx)
             continue
         inputs = _RenderInputs(ctx, key, stale_notes(ctx.notes, now))
@@ -247,17 +251,10 @@ def _render_sessions(
                 report.failed.append(Failure(f"{SESSIONS}/{session.id}/{name}", found, session.id))
         # A session's two files describe one state: both are written, or neither.
         ok = not any(problems.values())
-        rendered[session.id] = _Session(ctx, markdown, document, ok, folder)
+        rendered[session.id] = _Session(ctx, markdown, document, ok, folder, checkout)
     if cache is not None:
         cache.forget_all_but(set(rendered))
     return rendered
-
-
-def _in_repo_files(settings: Settings, ctx: SessionContext) -> bool:
-    """Whether a repo writer shows the session (:func:`_plan_repos`)."""
-    return (
-        bool(settings.export.repo_writers) and repo_files.find_checkout(ctx.session.cwd) is not None
-    )
 
 
 def context_files(
@@ -291,7 +288,7 @@ def _plan_repos(
     catalog = Catalog(services=store.tables().get_catalog(), source="store")
     checkouts: dict[Path, list[repo_files.CheckoutSession]] = {}
     for sid, item in sessions.items():
-        checkout = repo_files.find_checkout(item.ctx.session.cwd) if enabled else None
+        checkout = item.checkout
         if checkout is None or not item.files:
             continue
         incidents = [ic.incident for ic in item.ctx.incidents]
