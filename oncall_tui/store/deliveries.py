@@ -11,6 +11,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from oncall_tui.core.clock import from_iso, iso
+from oncall_tui.store.schema import DELIVERY_STATUS_INDEXED as _BY_STATUS
 
 _SECRET_NAME_PARTS = (
     "auth",  # Authorization, Proxy-Authorization, X-Auth, X-Auth-Token, X-Sentry-Auth...
@@ -235,7 +236,9 @@ def mark_accepted(conn: sqlite3.Connection, rows: list[tuple[int, int]]) -> None
 def received_ids(conn: sqlite3.Connection, limit: int) -> list[tuple[int, str]]:
     """Deliveries committed but not folded yet, oldest first: (id, source)."""
     rows = conn.execute(
-        "SELECT id, source FROM deliveries WHERE status = 'received' ORDER BY id LIMIT ?", (limit,)
+        f"SELECT id, source FROM deliveries WHERE status = 'received' AND {_BY_STATUS}"
+        " ORDER BY id LIMIT ?",
+        (limit,),
     ).fetchall()
     return [(int(r[0]), str(r[1])) for r in rows]
 
@@ -246,7 +249,9 @@ def max_id(conn: sqlite3.Connection) -> int:
 
 def count_received(conn: sqlite3.Connection) -> int:
     return int(
-        conn.execute("SELECT count(*) FROM deliveries WHERE status = 'received'").fetchone()[0]
+        conn.execute(
+            f"SELECT count(*) FROM deliveries WHERE status = 'received' AND {_BY_STATUS}"
+        ).fetchone()[0]
     )
 
 
@@ -258,7 +263,7 @@ def get(conn: sqlite3.Connection, delivery_id: int) -> Delivery | None:
 def listing(
     conn: sqlite3.Connection, *, rejected_only: bool = False, limit: int = 200
 ) -> list[Delivery]:
-    where = "WHERE status = 'rejected'" if rejected_only else ""
+    where = f"WHERE status = 'rejected' AND {_BY_STATUS}" if rejected_only else ""
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM deliveries {where} ORDER BY id DESC LIMIT ?", (limit,)
     ).fetchall()
@@ -268,13 +273,17 @@ def listing(
 def rejected_ids(conn: sqlite3.Connection) -> list[int]:
     return [
         int(r[0])
-        for r in conn.execute("SELECT id FROM deliveries WHERE status = 'rejected' ORDER BY id")
+        for r in conn.execute(
+            f"SELECT id FROM deliveries WHERE status = 'rejected' AND {_BY_STATUS} ORDER BY id"
+        )
     ]
 
 
 def count_rejected(conn: sqlite3.Connection) -> int:
     return int(
-        conn.execute("SELECT count(*) FROM deliveries WHERE status = 'rejected'").fetchone()[0]
+        conn.execute(
+            f"SELECT count(*) FROM deliveries WHERE status = 'rejected' AND {_BY_STATUS}"
+        ).fetchone()[0]
     )
 
 

@@ -31,6 +31,7 @@ from oncall_tui.core.reports.model import (
     regression_report,
 )
 from oncall_tui.store.commits import commits_by_sha, deploy_ranges
+from oncall_tui.store.schema import JOURNAL_KIND_INDEXED
 
 SUSPECT = "suspect"
 """The relation a change link has when the change may have caused the incident."""
@@ -80,7 +81,8 @@ def _facts(conn: sqlite3.Connection) -> AgentFacts:
     kinds = json.dumps(sorted(k.value for k in FACT_KINDS))
     rows = conn.execute(
         "SELECT seq, ts, actor, kind, body FROM journal"
-        " WHERE kind IN (SELECT value FROM json_each(?)) ORDER BY seq",
+        f" WHERE kind IN (SELECT value FROM json_each(?)) AND {JOURNAL_KIND_INDEXED}"
+        " ORDER BY seq",
         (kinds,),
     )
     return agent_facts(

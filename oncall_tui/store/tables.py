@@ -23,15 +23,14 @@ from oncall_tui.core.models import (
     AlertState,
     ChangeLink,
     Incident,
-    SignalKind,
     StoredSignal,
 )
 from oncall_tui.core.topology import Service
 from oncall_tui.store import projection_rows
 from oncall_tui.store.hook_queries import guard_paths_key
 from oncall_tui.store.projection_rows import ActiveForService, Held, HeldSignals, IncidentRows
+from oncall_tui.store.schema import SIGNAL_CHANGE_INDEXED
 
-_CHANGE_KINDS = tuple(k.value for k in SignalKind if k.is_change)
 _ACTIVE_FOR_SERVICE = (
     "SELECT id, signal_started_at, number FROM incidents"
     " WHERE service = ? AND state != 'resolved' AND signal_started_at >= ?"
@@ -402,11 +401,10 @@ class SqlTables:
         self, service: str, since: datetime, until: datetime
     ) -> list[StoredSignal]:
         self._flush_changes()
-        marks = ",".join("?" * len(_CHANGE_KINDS))
         rows = self.conn.execute(
-            f"SELECT data FROM signals WHERE service = ? AND kind IN ({marks})"
+            f"SELECT data FROM signals WHERE service = ? AND {SIGNAL_CHANGE_INDEXED}"
             " AND occurred_at BETWEEN ? AND ? ORDER BY occurred_at, id",
-            (service, *_CHANGE_KINDS, iso(since), iso(until)),
+            (service, iso(since), iso(until)),
         ).fetchall()
         return [StoredSignal.model_validate_json(r[0]) for r in rows]
 

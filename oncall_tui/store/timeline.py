@@ -31,6 +31,7 @@ from oncall_tui.core.replay.cursor import SNAPSHOT_EVERY, Cursor, until
 from oncall_tui.core.timeline.model import SUSPECT, Timeline
 from oncall_tui.store.journal import Store
 from oncall_tui.store.queries import get_incident
+from oncall_tui.store.schema import JOURNAL_KIND_INDEXED as BY_KIND
 
 _SELECT = "SELECT seq, ts, actor, kind, body FROM journal"
 
@@ -64,7 +65,8 @@ def story_scope(store: Store, incident_id: str) -> Scope:
     proposals = [
         json.loads(body)["push"]
         for (body,) in store.conn.execute(
-            f"SELECT body FROM journal WHERE kind = {_sql(Kind.PUSH_PROPOSED)} ORDER BY seq"
+            f"SELECT body FROM journal WHERE kind = {_sql(Kind.PUSH_PROPOSED)} AND {BY_KIND}"
+            " ORDER BY seq"
         )
     ]
 
@@ -169,25 +171,32 @@ def _before(
     born = max(
         after, _first_seq(store, Kind.SESSION_REGISTERED, "$.session.id", scope.sessions) - 1
     )
+    # Each branch of an OR names the index's own term: SQLite looks up a branch in a partial
+    # index only when the branch itself implies the index's WHERE.
     found: list[_RawRow] = conn.execute(
-        f"{_SELECT} WHERE {window} AND ((kind = {_sql(Kind.SESSION_REGISTERED)} AND"
-        " json_extract(body, '$.session.id') IN (SELECT value FROM json_each(?))) OR (kind IN"
-        f" ({_sql(Kind.SESSION_SEEN, Kind.SESSION_ENDED, Kind.CONTEXT_DELIVERED)}) AND"
-        " json_extract(body, '$.session_id') IN (SELECT value FROM json_each(?))))",
+        f"{_SELECT} WHERE {window} AND ((kind = {_sql(Kind.SESSION_REGISTERED)} AND {BY_KIND}"
+        " AND json_extract(body, '$.session.id') IN (SELECT value FROM json_each(?))) OR (kind IN"
+        f" ({_sql(Kind.SESSION_SEEN, Kind.SESSION_ENDED, Kind.CONTEXT_DELIVERED)}) AND {BY_KIND}"
+        " AND json_extract(body, '$.session_id') IN (SELECT value FROM json_each(?))))",
         (born, start, sessions, sessions),
     ).fetchall()
     # The agent's commit and the resolved range of a suspect deploy come before the opening.
     found += conn.execute(
-        f"{_SELECT} WHERE {window} AND ((kind = {_sql(Kind.COMMIT_RECORDED)} AND"
-        " json_extract(body, '$.sha') IN (SELECT value FROM json_each(?))) OR (kind ="
-        f" {_sql(Kind.DEPLOY_RANGE_RESOLVED)} AND json_extract(body, '$.signal_id') IN"
-        " (SELECT value FROM json_each(?))))",
+        f"{_SELECT} WHERE {window} AND ((kind = {_sql(Kind.COMMIT_RECORDED)} AND {BY_KIND}"
+        " AND json_extract(body, '$.sha') IN (SELECT value FROM json_each(?))) OR (kind ="
+        f" {_sql(Kind.DEPLOY_RANGE_RESOLVED)} AND {BY_KIND} AND json_extract(body, '$.signal_id')"
+        " IN (SELECT value FROM json_each(?))))",
         (after, start, _json(scope.commits), _json(scope.deploys)),
     ).fetchall()
     found += conn.execute(
-        f"{_SELECT} WHERE {window} AND (kind = {_sql(Kind.CATALOG_LOADED)}"
-        f" OR kind IN ({_sql(*NOTE_KINDS)})"
-        f" OR (kind = {_sql(Kind.SIGNAL_RECORDED)} AND seq IN (SELECT value FROM json_each(?))))",
+        f"{_SELECT} WHERE {window} AND kind IN ({_sql(Kind.CATALOG_LOADED, *NOTE_KINDS)})"
+        f" AND {BY_KIND}",
+        (after, start),
+    ).fetchall()
+    # Signals are not in the index by kind: found by their seq, which is their id.
+    found += conn.execute(
+        f"{_SELECT} WHERE {window} AND seq IN (SELECT value FROM json_each(?))"
+        f" AND kind = {_sql(Kind.SIGNAL_RECORDED)}",
         (after, start, _json(signal_ids)),
     ).fetchall()
     return sorted(found)
@@ -256,8 +265,8 @@ def incidents_between(store: Store, since: datetime, until: datetime) -> list[st
 def _first_seq(store: Store, kind: Kind, path: str, ids: Iterable[str]) -> int:
     """Where the first row of ``kind`` naming one of ``ids`` is (its rows cannot come earlier)."""
     row = store.conn.execute(
-        "SELECT min(seq) FROM journal WHERE kind = ? AND json_extract(body, ?) IN"
-        " (SELECT value FROM json_each(?))",
+        f"SELECT min(seq) FROM journal WHERE kind = ? AND {BY_KIND}"
+        " AND json_extract(body, ?) IN (SELECT value FROM json_each(?))",
         (kind.value, path, _json(ids)),
     ).fetchone()
     return int(row[0]) if row and row[0] is not None else 1

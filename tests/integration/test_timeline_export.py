@@ -15,17 +15,22 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import sqlite3
 import struct
 import subprocess
 import zlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
+from oncall_tui.agents.export.plan import Failure
+from oncall_tui.agents.export.sync import _journal_failures
 from oncall_tui.cli.app_context import AppContext
 from oncall_tui.cli.timeline_cmd import timeline
 from oncall_tui.core.context.render import render_markdown
@@ -41,6 +46,7 @@ from oncall_tui.core.timeline.schema import TimelineDocument, timeline_json, tim
 from oncall_tui.store.context import build_session_context
 from oncall_tui.store.journal import Store
 from oncall_tui.store.meta import fence_key
+from oncall_tui.store.reports import fetch_agents_report, join_inputs
 from oncall_tui.store.timeline import StorySource
 from tests.factories import MemoryJournal, make_signal
 from tests.integration.timeline_story import play_story
@@ -352,4 +358,34 @@ def test_the_replay_follows_a_journal_being_written(tmp_path: Path) -> None:
     assert fresh.jump("resolved") is None
     fresh.step(10_000)
     assert "s-two" in fresh.state.sessions
+    store.close()
+
+
+def test_every_read_of_the_journal_by_kind_is_served_by_an_index(
+    night: Night, tmp_path: Path
+) -> None:
+    """The index by kind leaves out the rows written for every delivery; a query by kind that
+    does not say so in each of its branches falls back to reading the whole journal."""
+    db = tmp_path / "night.db"
+    with sqlite3.connect(night.db) as source, sqlite3.connect(db) as copy:
+        source.backup(copy)
+    store = Store.open(db)
+    statements: list[str] = []
+    store.conn.set_trace_callback(statements.append)
+    try:
+        StorySource(store, "INC-1").timeline()
+        join_inputs(store.conn)
+        fetch_agents_report(
+            store.conn, datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+        )
+        _journal_failures(store, [Failure("CONTEXT.md", ["disk full"])])
+    finally:
+        store.conn.set_trace_callback(None)
+    # ``+kind`` asks SQLite not to use the index (the story is read in seq order on purpose).
+    by_kind = [s for s in statements if "FROM journal" in s and re.search(r"[^+]kind (=|IN)", s)]
+    assert len(by_kind) >= 6, by_kind
+    for statement in by_kind:
+        plan = " | ".join(row[3] for row in store.conn.execute("EXPLAIN QUERY PLAN " + statement))
+        # Signals are looked up by their seq; everything else by the index of its kind.
+        assert "journal_kind" in plan or "(rowid=?)" in plan, (statement, plan)
     store.close()

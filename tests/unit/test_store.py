@@ -18,10 +18,17 @@ from oncall_tui.core.incidents import GroupingRules
 from oncall_tui.core.journal import NoteAccepted
 from oncall_tui.core.memory import MemoryTables
 from oncall_tui.core.models import Severity, SignalKind, SignalStatus
-from oncall_tui.store import projection_rows
+from oncall_tui.store import deliveries, projection_rows
 from oncall_tui.store.journal import Store
 from oncall_tui.store.queries import dump_projection
-from oncall_tui.store.schema import SCHEMA_VERSION, SchemaTooNewError
+from oncall_tui.store.schema import (
+    DELIVERY_STATUS_INDEXED,
+    JOURNAL_KIND_INDEXED,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    SIGNAL_CHANGE_INDEXED,
+    SchemaTooNewError,
+)
 from oncall_tui.store.tables import SqlTables
 from tests.factories import T0, MemoryJournal, make_signal
 from tests.support.postgres import StoreOpener
@@ -199,3 +206,57 @@ def test_a_delivery_failing_midway_leaves_the_rest_of_its_batch_whole(
     delivery_ids = [r[0] for r in store.conn.execute("SELECT delivery_id FROM signals")]
     assert delivery_ids == [accepted.delivery_id] * 2
     assert _fold_into_fresh_sql(store) == dump_projection(store.conn)
+
+
+def test_the_rows_nothing_looks_up_stay_out_of_the_indexes(tmp_path: Path) -> None:
+    """A DB of the version before gets the partial indexes and loses the unread one, and its
+    rows are still found by kind and status: the journal's index holds none of the three kinds
+    written per delivery, the index of changes no alert's signal, the index by status no
+    accepted delivery; and each query by them is served by its index."""
+    path = tmp_path / "older.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for step in MIGRATIONS[:-1]:  # a step short of today's version
+        step(conn)
+    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
+    conn.close()
+    store = Store.open(path, FixedClock(T0))
+    with store.write() as writer:
+        writer.append(NoteAccepted("N-1", "user:alice"), actor="user:alice")
+        rules = incidents.GroupingRules()
+        for signal in (
+            make_signal(),
+            make_signal(kind=SignalKind.DEPLOY, status=SignalStatus.SUCCESS),
+        ):
+            incidents.record_signal(signal, writer.append, writer.tables, rules)
+    conn = store.conn
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    indexes = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'"))
+    assert "journal_ts" not in indexes
+    assert indexes["journal_kind"].endswith(f"WHERE {JOURNAL_KIND_INDEXED}")
+    assert indexes["signals_change"].endswith(f"WHERE {SIGNAL_CHANGE_INDEXED}")
+    assert indexes["deliveries_status"].endswith(f"WHERE {DELIVERY_STATUS_INDEXED}")
+    changes = {kind.value for kind in SignalKind if kind.is_change}
+    assert f"({' OR '.join(f'kind = {k!r}' for k in sorted(changes))})" == SIGNAL_CHANGE_INDEXED
+    in_index = "SELECT kind FROM journal INDEXED BY journal_kind WHERE {} ORDER BY seq"
+    assert [k for (k,) in conn.execute(in_index.format(JOURNAL_KIND_INDEXED))] == [
+        "note.accepted",
+        "incident.opened",
+        "change.linked",  # the deploy, to the incident on its service
+    ]
+    changes_indexed = "SELECT kind FROM signals INDEXED BY signals_change WHERE {}"
+    assert [k for (k,) in conn.execute(changes_indexed.format(SIGNAL_CHANGE_INDEXED))] == ["deploy"]
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    SqlTables(conn).changes_for_service("payment-processor", T0, T0)
+    deliveries.received_ids(conn, 10)
+    deliveries.count_received(conn)
+    deliveries.rejected_ids(conn)
+    deliveries.count_rejected(conn)
+    deliveries.listing(conn, rejected_only=True)
+    conn.set_trace_callback(None)
+    queries = [s for s in statements if "FROM signals" in s or "FROM deliveries" in s]
+    assert len(queries) == 6
+    for query in queries:
+        plan = " ".join(str(step[3]) for step in conn.execute("EXPLAIN QUERY PLAN " + query))
+        assert "signals_change" in plan or "deliveries_status" in plan, (query, plan)
+    store.close()

@@ -58,6 +58,7 @@ from oncall_tui.store.context import SharedReads, build_session_context
 from oncall_tui.store.journal import Store
 from oncall_tui.store.meta import fence_key
 from oncall_tui.store.queries import list_incidents
+from oncall_tui.store.schema import JOURNAL_KIND_INDEXED
 
 __all__ = ["ExportReport", "Failure", "RenderCache", "context_files", "sync"]
 
@@ -315,7 +316,8 @@ def _journal_failures(store: Store, failures: list[Failure]) -> None:
     if not failures:
         return
     recent = store.conn.execute(
-        "SELECT body FROM journal WHERE kind = ? ORDER BY seq DESC LIMIT 500",
+        f"SELECT body FROM journal WHERE kind = ? AND {JOURNAL_KIND_INDEXED}"
+        " ORDER BY seq DESC LIMIT 500",
         (Kind.EXPORT_FAILED.value,),
     ).fetchall()
     last: dict[str, list[str]] = {}

@@ -206,16 +206,19 @@ class PgConnection:
         self._deferred.append(statement)
         return statement
 
-    def _answer(self, sql: str, values: Sequence[Any] | None = None) -> psycopg.Cursor[Any]:
+    def _answer(
+        self, sql: str, values: Sequence[Any] | None = None, *, prepare: bool | None = None
+    ) -> psycopg.Cursor[Any]:
         """Run ``sql`` and wait for its answer, what was deferred sent ahead of it in the same
-        round trip; the first failure among them is raised."""
+        round trip; the first failure among them is raised. ``prepare``: psycopg's (None: once
+        it has seen the text a few times)."""
         if not self._deferred:
-            return self._cursor.execute(sql, values)
+            return self._cursor.execute(sql, values, prepare=prepare)
         queued, self._deferred = self._deferred, []
         with self._conn.pipeline():
             for statement in queued:
                 statement.send(self._conn)
-            return self._cursor.execute(sql, values)
+            return self._cursor.execute(sql, values, prepare=prepare)
 
     def _send_deferred(self, only: Deferred | None = None) -> None:
         """Send what was deferred and wait for its answers (``only``: unless it was dropped)."""
@@ -289,8 +292,11 @@ class PgConnection:
             del self._savepoints[index + (1 if keep else 0) :]
 
     def _plain(self, sql: str) -> PgCursor:
+        # Never prepared: a COMMIT has no plan to keep, and psycopg preparing one costs a round
+        # trip of its own in whichever transaction its count comes due (or its turn comes back
+        # after an eviction from the cache of prepared statements).
         with _as_sqlite_errors():
-            self._answer(sql)
+            self._answer(sql, prepare=False)
         return PgCursor([], -1)
 
     def _pragma(self, sql: str) -> PgCursor:
