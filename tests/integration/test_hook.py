@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -37,6 +38,7 @@ from oncall_tui.core.clock import SystemClock
 from oncall_tui.core.models import IncidentState
 from oncall_tui.ingest.record import Ingestor
 from oncall_tui.paths import DbLocation, resolve_db
+from oncall_tui.store.db import BUSY_TIMEOUT_MS
 from oncall_tui.store.journal import Store
 from tests.support.samples import sample
 
@@ -423,6 +425,8 @@ benchmark: the answer itself takes about half of it)."""
 LOCK_MARGIN_S = 0.5
 """On a loaded machine starting the process alone may take most of the bound; the lock may then
 cost no more than this beyond it (before the fix it cost the whole busy timeout, 5 s)."""
+BUSY_TIMEOUT_S = BUSY_TIMEOUT_MS / 1000
+"""What a call waiting for the lock would have taken: none may come near it."""
 SLOW_PATH_IMPORTS = (
     "import oncall_tui.actions, oncall_tui.config, oncall_tui.store.journal,"
     " oncall_tui.core.context.render"
@@ -479,9 +483,12 @@ def test_a_held_write_lock_delays_no_answer_and_loses_none(started: World, mode:
                 run = started.hook(payload)
                 runs[name].append((time.perf_counter() - began, run))
 
+    # A wait on the lock would slow every call; a spike of the machine's load slows one.
+    typical = {name: statistics.median(s for s, _ in timed) for name, timed in runs.items()}
     slowest = {name: max(seconds for seconds, _ in timed) for name, timed in runs.items()}
-    bound = max(ANSWER_BOUND_S, max(starts) + LOCK_MARGIN_S)
-    assert all(seconds <= bound for seconds in slowest.values()), (slowest, max(starts))
+    bound = max(ANSWER_BOUND_S, statistics.median(starts) + LOCK_MARGIN_S)
+    assert all(seconds <= bound for seconds in typical.values()), (typical, starts)
+    assert all(seconds < BUSY_TIMEOUT_S for seconds in slowest.values()), slowest
     assert all((r.returncode, r.stderr) == (0, "") for timed in runs.values() for _, r in timed)
     for _, run in runs[SESSION_START]:
         assert run.stdout.startswith(f"# Production context for session {SESSION}")
