@@ -222,7 +222,7 @@ def test_the_rows_nothing_looks_up_stay_out_of_the_indexes(tmp_path: Path) -> No
     store = Store.open(path, FixedClock(T0))
     with store.write() as writer:
         writer.append(NoteAccepted("N-1", "user:alice"), actor="user:alice")
-        rules = incidents.GroupingRules()
+        rules = GroupingRules()
         for signal in (
             make_signal(),
             make_signal(kind=SignalKind.DEPLOY, status=SignalStatus.SUCCESS),
