@@ -11,7 +11,12 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from oncall_tui.core.clock import from_iso, iso
-from oncall_tui.store.schema import DELIVERY_STATUS_INDEXED as _BY_STATUS
+from oncall_tui.store.schema import DELIVERY_STATUS_INDEXED
+
+_RECEIVED = f"status = 'received' AND {DELIVERY_STATUS_INDEXED}"
+_REJECTED = f"status = 'rejected' AND {DELIVERY_STATUS_INDEXED}"
+"""The deliveries of a status looked up by it, in the terms of the partial index by status
+(SQLite uses it only for a query that names them)."""
 
 _SECRET_NAME_PARTS = (
     "auth",  # Authorization, Proxy-Authorization, X-Auth, X-Auth-Token, X-Sentry-Auth...
@@ -236,8 +241,7 @@ def mark_accepted(conn: sqlite3.Connection, rows: list[tuple[int, int]]) -> None
 def received_ids(conn: sqlite3.Connection, limit: int) -> list[tuple[int, str]]:
     """Deliveries committed but not folded yet, oldest first: (id, source)."""
     rows = conn.execute(
-        f"SELECT id, source FROM deliveries WHERE status = 'received' AND {_BY_STATUS}"
-        " ORDER BY id LIMIT ?",
+        f"SELECT id, source FROM deliveries WHERE {_RECEIVED} ORDER BY id LIMIT ?",
         (limit,),
     ).fetchall()
     return [(int(r[0]), str(r[1])) for r in rows]
@@ -248,11 +252,7 @@ def max_id(conn: sqlite3.Connection) -> int:
 
 
 def count_received(conn: sqlite3.Connection) -> int:
-    return int(
-        conn.execute(
-            f"SELECT count(*) FROM deliveries WHERE status = 'received' AND {_BY_STATUS}"
-        ).fetchone()[0]
-    )
+    return int(conn.execute(f"SELECT count(*) FROM deliveries WHERE {_RECEIVED}").fetchone()[0])
 
 
 def get(conn: sqlite3.Connection, delivery_id: int) -> Delivery | None:
@@ -263,7 +263,7 @@ def get(conn: sqlite3.Connection, delivery_id: int) -> Delivery | None:
 def listing(
     conn: sqlite3.Connection, *, rejected_only: bool = False, limit: int = 200
 ) -> list[Delivery]:
-    where = f"WHERE status = 'rejected' AND {_BY_STATUS}" if rejected_only else ""
+    where = f"WHERE {_REJECTED}" if rejected_only else ""
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM deliveries {where} ORDER BY id DESC LIMIT ?", (limit,)
     ).fetchall()
@@ -272,19 +272,12 @@ def listing(
 
 def rejected_ids(conn: sqlite3.Connection) -> list[int]:
     return [
-        int(r[0])
-        for r in conn.execute(
-            f"SELECT id FROM deliveries WHERE status = 'rejected' AND {_BY_STATUS} ORDER BY id"
-        )
+        int(r[0]) for r in conn.execute(f"SELECT id FROM deliveries WHERE {_REJECTED} ORDER BY id")
     ]
 
 
 def count_rejected(conn: sqlite3.Connection) -> int:
-    return int(
-        conn.execute(
-            f"SELECT count(*) FROM deliveries WHERE status = 'rejected' AND {_BY_STATUS}"
-        ).fetchone()[0]
-    )
+    return int(conn.execute(f"SELECT count(*) FROM deliveries WHERE {_REJECTED}").fetchone()[0])
 
 
 def _delivery(row: tuple[object, ...]) -> Delivery:
