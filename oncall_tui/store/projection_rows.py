@@ -126,6 +126,35 @@ def write_signals(
     )
 
 
+def signals_writer(
+    conn: sqlite3.Connection, spelled: Mapping[int, str], fresh_alerts: set[str]
+) -> Callable[[Iterable[StoredSignal]], None]:
+    """What writes held signals: :func:`write_signals`, then their alerts are no longer fresh
+    (:meth:`~oncall_tui.store.tables.SqlTables.expect_alerts`: the table answers for them)."""
+
+    def write(signals: Iterable[StoredSignal]) -> None:
+        signals = list(signals)
+        write_signals(conn, signals, spelled)
+        if fresh_alerts:
+            fresh_alerts.difference_update(stored.signal.alert_key for stored in signals)
+
+    return write
+
+
+def alerts_writer(
+    conn: sqlite3.Connection, fresh_alerts: set[str]
+) -> Callable[[Iterable[AlertState]], None]:
+    """What writes held alerts: :func:`write_alerts`, then they are no longer fresh."""
+
+    def write(alerts: Iterable[AlertState]) -> None:
+        alerts = list(alerts)
+        write_alerts(conn, alerts)
+        if fresh_alerts:
+            fresh_alerts.difference_update(alert.alert_key for alert in alerts)
+
+    return write
+
+
 def _signal_data(stored: StoredSignal, signal_json: str | None) -> str:
     """The row's data, pydantic's JSON of ``stored``. Performance: a storm's signal was spelled
     twice, for its journal row and for this; the journal's spelling is pydantic's (ASCII, as
@@ -267,6 +296,10 @@ class Held(Generic[K, R]):
             self._write(self.rows.values())
             self.clear()
 
+    def write_now(self, rows: Iterable[R]) -> None:
+        """Write ``rows`` at once, not held (tables outside a write transaction of ours)."""
+        self._write(rows)
+
     def clear(self) -> None:
         self.rows.clear()
 
@@ -278,7 +311,9 @@ class HeldSignals(Held[int, StoredSignal]):
     is indexed never changes once a signal is recorded (only its incident and data do).
     """
 
-    def __init__(self, write: Callable[[Iterable[StoredSignal]], None]) -> None:
+    def __init__(
+        self, write: Callable[[Iterable[StoredSignal]], None], spelled: dict[int, str]
+    ) -> None:
         super().__init__(write)
         self.occurrences: set[tuple[str, str, datetime]] = set()
         """(alert key, status, occurred at) of each held signal, as ``has_signal`` asks."""
@@ -288,9 +323,9 @@ class HeldSignals(Held[int, StoredSignal]):
         self.none_unattached: set[str] = set()
         """Alerts the table had no unattached signal of when asked (:data:`SIGNAL_AND_ALERT`):
         true until held signals are written (or dropped), which clears it."""
-        self.spelled: dict[int, str] = {}
+        self.spelled = spelled
         """The JSON of held signals by id, as the journal's writer spelled it (their rows are
-        made of it: :func:`write_signals`)."""
+        made of it: :func:`write_signals`; the tables give it)."""
 
     def put(self, key: int, row: StoredSignal) -> None:
         if key not in self.rows:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import stat
+import weakref
 from contextlib import nullcontext
 from pathlib import Path
 from unittest.mock import patch
@@ -99,6 +101,26 @@ def test_failed_write_leaves_nothing(tmp_path: Path) -> None:
         raise RuntimeError("boom")
     assert store.max_seq() == 0
 
+
+
+def test_a_write_transactions_tables_go_with_it_without_the_collector(tmp_path: Path) -> None:
+    """A batch's cache of thousands of models is freed when its transaction ends: no reference
+    cycle holds the tables (a held row's writer once was their bound method), so the garbage
+    collector has neither to find them nor to look over them while they live."""
+    store = Store.open(tmp_path / "db")
+    rules = incidents.GroupingRules()
+    gc.disable()
+    try:
+        with store.write() as writer:
+            for minute in range(3):
+                signal = make_signal("a1", minute=minute, service="payment-processor")
+                incidents.record_signal(signal, writer.append, writer.tables, rules)
+            tables = weakref.ref(writer.tables)
+        del writer
+        assert tables() is None
+    finally:
+        gc.enable()
+    assert store.conn.execute("SELECT count(*) FROM signals").fetchone()[0] == 3
 
 def _record_all_sql(store: Store, signals: list) -> None:  # type: ignore[type-arg]
     rules = incidents.GroupingRules()
