@@ -102,7 +102,6 @@ def test_failed_write_leaves_nothing(tmp_path: Path) -> None:
     assert store.max_seq() == 0
 
 
-
 def test_a_write_transactions_tables_go_with_it_without_the_collector(tmp_path: Path) -> None:
     """A batch's cache of thousands of models is freed when its transaction ends: no reference
     cycle holds the tables (a held row's writer once was their bound method), so the garbage
@@ -121,6 +120,7 @@ def test_a_write_transactions_tables_go_with_it_without_the_collector(tmp_path: 
     finally:
         gc.enable()
     assert store.conn.execute("SELECT count(*) FROM signals").fetchone()[0] == 3
+
 
 def _record_all_sql(store: Store, signals: list) -> None:  # type: ignore[type-arg]
     rules = incidents.GroupingRules()
