@@ -126,33 +126,22 @@ def write_signals(
     )
 
 
-def signals_writer(
-    conn: sqlite3.Connection, spelled: Mapping[int, str], fresh_alerts: set[str]
-) -> Callable[[Iterable[StoredSignal]], None]:
-    """What writes held signals: :func:`write_signals`, then their alerts are no longer fresh
+def held_rows_writer(
+    conn: sqlite3.Connection,
+    write: Callable[[sqlite3.Connection, list[R]], None],
+    alert_key: Callable[[R], str],
+    fresh_alerts: set[str],
+) -> Callable[[Iterable[R]], None]:
+    """What writes a :class:`Held`'s rows: ``write``, then their alerts are no longer fresh
     (:meth:`~oncall_tui.store.tables.SqlTables.expect_alerts`: the table answers for them)."""
 
-    def write(signals: Iterable[StoredSignal]) -> None:
-        signals = list(signals)
-        write_signals(conn, signals, spelled)
+    def write_held(rows: Iterable[R]) -> None:
+        written = list(rows)
+        write(conn, written)
         if fresh_alerts:
-            fresh_alerts.difference_update(stored.signal.alert_key for stored in signals)
+            fresh_alerts.difference_update(map(alert_key, written))
 
-    return write
-
-
-def alerts_writer(
-    conn: sqlite3.Connection, fresh_alerts: set[str]
-) -> Callable[[Iterable[AlertState]], None]:
-    """What writes held alerts: :func:`write_alerts`, then they are no longer fresh."""
-
-    def write(alerts: Iterable[AlertState]) -> None:
-        alerts = list(alerts)
-        write_alerts(conn, alerts)
-        if fresh_alerts:
-            fresh_alerts.difference_update(alert.alert_key for alert in alerts)
-
-    return write
+    return write_held
 
 
 def _signal_data(stored: StoredSignal, signal_json: str | None) -> str:

@@ -9,6 +9,8 @@ import sqlite3
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from functools import partial
+from operator import attrgetter
 
 from oncall_tui.core.agents import AgentSession, Note, Push
 from oncall_tui.core.clock import iso
@@ -69,17 +71,23 @@ class SqlTables:
         self._fresh_alerts: set[str] = set()
         """Alert keys with no signal or alert row stored (see :meth:`expect_alerts`)."""
         self.spelled_signals: dict[int, str] = {}
-        """The JSON of held signals by id, as the journal's writer spelled it (their rows are
-        made of it: :func:`~oncall_tui.store.projection_rows.write_signals`)."""
+        """:attr:`HeldSignals.spelled <oncall_tui.store.projection_rows.HeldSignals.spelled>`."""
         # The held rows' writers are given what they use, not these tables: a bound method
         # would close a reference cycle, and the cache of every write transaction (a batch's
         # thousands of models) would then wait for the garbage collector instead of going
         # with the transaction. Collecting them was 4-8 % of a batch's fold.
-        fresh = self._fresh_alerts
+        write_signals = partial(projection_rows.write_signals, spelled=self.spelled_signals)
         self._held_signals = HeldSignals(
-            projection_rows.signals_writer(conn, self.spelled_signals, fresh), self.spelled_signals
+            projection_rows.held_rows_writer(
+                conn, write_signals, attrgetter("signal.alert_key"), self._fresh_alerts
+            ),
+            self.spelled_signals,
         )
-        self._held_alerts: Held[str, AlertState] = Held(projection_rows.alerts_writer(conn, fresh))
+        self._held_alerts: Held[str, AlertState] = Held(
+            projection_rows.held_rows_writer(
+                conn, projection_rows.write_alerts, attrgetter("alert_key"), self._fresh_alerts
+            )
+        )
         self._held_incidents: Held[str, Incident] = Held(self._incident_rows.write)
 
     @contextmanager
