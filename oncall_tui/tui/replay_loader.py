@@ -99,6 +99,10 @@ class ReplaySession:
     def close(self) -> None:
         self.store.close()
 
+    def end(self) -> None:
+        """The replay is over: what its folds made goes back to the garbage collector."""
+        self.cursor.release()
+
     def move(self, move: Move) -> ReplayFrame:
         move(self.cursor)
         return self.frame()

@@ -224,3 +224,26 @@ def test_replay_snapshot(snap_compare, replay_app, theme: str, size: tuple[int, 
         await replay_then(pilot, "shift+right", "right", "right")
 
     assert snap_compare(replay_app(theme), run_before=run_before, terminal_size=size)
+
+
+async def test_closing_the_replay_gives_its_state_back_to_the_collector(
+    replay_app: Callable[..., OncallApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    import gc
+
+    from oncall_tui.core.replay import cursor as cursor_module
+
+    monkeypatch.setattr(cursor_module, "KEPT_FOLD_ROWS", 1)  # the demo's story is short
+    app: OncallApp = replay_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await open_replay(pilot)
+        await press(pilot, "shift+right")
+        assert gc.get_freeze_count() > 0
+        await press(pilot, "escape")
+        assert isinstance(app.screen, MainScreen)
+        for _ in range(200):  # the replay thread ends the session after the screen is gone
+            if gc.get_freeze_count() == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert gc.get_freeze_count() == 0

@@ -489,3 +489,29 @@ def test_exposure_up_to_a_replay_clock(night: Night) -> None:
         Interval(minute(5), minute(10), ContextStatus.MISSING),
         Interval(minute(10), minute(12), ContextStatus.CURRENT),
     ]
+
+
+def test_a_long_fold_keeps_its_state_from_the_collector_until_released(
+    night: Night, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    from oncall_tui.core.replay import cursor as cursor_module
+
+    assert gc.get_freeze_count() == 0
+    rows = [Row.of(e) for e in night.entries]
+    monkeypatch.setattr(cursor_module, "KEPT_FOLD_ROWS", len(rows) // 2)
+    cursor = Cursor(Timeline("INC-1", rows), snapshot_every=len(rows))
+    cursor.step(1)
+    cursor.state  # noqa: B018 - a short fold: the collector as ever
+    assert gc.get_freeze_count() == 0
+    cursor.jump("resolved")
+    assert dump(cursor.state) == night.live[cursor.event.seq - 1]
+    assert gc.get_freeze_count() > 0
+    assert gc.isenabled()
+    cursor.release()
+    assert gc.get_freeze_count() == 0
+    cursor.step(-1)  # folded again from the start: a long fold, held again
+    assert dump(cursor.state) == dump(state_at(night.entries, cursor.event.seq))
+    cursor.release()
+    assert gc.get_freeze_count() == 0

@@ -175,6 +175,8 @@ class ReplayScreen(Screen[None]):
         return self._session.frame()
 
     def _close_session(self) -> None:
+        if self._session is not None:
+            self._session.end()
         self._session = None
 
     def _drain(self) -> ReplayFrame | None:
