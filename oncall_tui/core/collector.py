@@ -8,8 +8,9 @@ incident spent 1.7-2.1 s of a 4.8-6.1 s jump to its end in 1,000 collections.
 
 Two tools, both for the whole process (the collector is one):
 
-- :func:`paused`: no automatic collection while a block runs. For a block that keeps what it
-  makes, where a collection could only move objects between generations.
+- :func:`paused`: no automatic collection while a block runs, and what it made left to the
+  oldest generation. For a block that keeps what it makes, where a collection could only move
+  objects between generations.
 - :class:`FreezeHold`: objects alive now are left out of every later collection
   (:func:`gc.freeze`), until the hold is released. Reference counting still frees them as ever;
   only a cycle among them waits for the release to be collected. Holds of different owners (a
@@ -32,8 +33,13 @@ _holds = 0
 
 @contextmanager
 def paused() -> Iterator[None]:
-    """No automatic collection inside the block (nested and concurrent blocks included); the
-    collector is as it was once the last one ends."""
+    """No automatic collection inside the block (nested and concurrent blocks included).
+
+    When the last one ends, what it made joins the collector's oldest generation unscanned
+    (frozen and given back at once, or kept frozen while a :class:`FreezeHold` is held): it was
+    made to be kept, and the first young collection after the block would otherwise go over
+    all of it to free nothing (half a second after a 100,000-event export). Then the collector
+    is as it was."""
     global _pauses, _enabled_before_pause
     with _lock:
         if _pauses == 0:
@@ -45,8 +51,12 @@ def paused() -> Iterator[None]:
     finally:
         with _lock:
             _pauses -= 1
-            if _pauses == 0 and _enabled_before_pause:
-                gc.enable()
+            if _pauses == 0:
+                gc.freeze()
+                if _holds == 0:
+                    gc.unfreeze()
+                if _enabled_before_pause:
+                    gc.enable()
 
 
 class FreezeHold:

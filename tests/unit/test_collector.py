@@ -28,6 +28,23 @@ def test_paused_blocks_nest_and_the_collector_is_back_after_the_last() -> None:
     assert gc.isenabled()
 
 
+def test_what_a_pause_made_joins_the_oldest_generation() -> None:
+    with collector.paused():
+        kept = [[n] for n in range(100)]
+    oldest = {id(o) for o in gc.get_objects(generation=2)}
+    assert all(id(item) in oldest for item in kept)
+
+
+def test_what_a_pause_made_stays_frozen_while_a_hold_is_held() -> None:
+    hold = collector.FreezeHold()
+    hold.renew()
+    before = gc.get_freeze_count()
+    with collector.paused():
+        kept = [[n] for n in range(1_000)]
+    assert gc.get_freeze_count() >= before + len(kept)
+    hold.release()
+
+
 def test_a_collector_switched_off_before_stays_off() -> None:
     gc.disable()
     try:
