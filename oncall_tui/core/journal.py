@@ -13,6 +13,7 @@ validates those models as before.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -409,15 +410,21 @@ class JournalEntry:
     actor: str
     kind: str
     stored: dict[str, Any] | None
-    """The row's JSON; None for an entry just written whose body spelled its text without it
-    (a storm's signals: :attr:`body` makes it from the typed body if anyone asks)."""
+    """The row's JSON; None until asked for when the entry was made without it: one just
+    written whose body spelled its text (a storm's signals: :attr:`body` makes it from the
+    typed body), or one read with its typed body straight from its :attr:`text`."""
     typed: JournalBody | None = field(default=None, repr=False)
+    text: str | None = field(default=None, repr=False)
+    """The row's text, when the entry was read typed without its JSON."""
 
     @property
     def body(self) -> dict[str, Any]:
         if self.stored is None:
-            assert self.typed is not None, "an entry has its JSON or its typed body"
-            self.stored = self.typed.to_json()
+            if self.text is not None:
+                self.stored = json.loads(self.text)
+            else:
+                assert self.typed is not None, "an entry has its JSON or its typed body"
+                self.stored = self.typed.to_json()
         return self.stored
 
     @property
