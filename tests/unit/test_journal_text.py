@@ -192,3 +192,16 @@ def test_a_signal_row_of_another_spelling_is_read_through_its_json() -> None:
         entry = Row(5, T0, "source:alertmanager", Kind.SIGNAL_RECORDED, text).entry()
         assert entry.data == decode(Kind.SIGNAL_RECORDED, json.loads(text))
         assert entry.body == json.loads(text)
+
+
+@given(_TEXT, _INTS)
+def test_an_attachment_read_from_its_row_is_the_one_its_json_decodes_to(
+    incident_id: str, signal_id: int
+) -> None:
+    text = encode_body(SignalAttached(incident_id, signal_id).to_json())
+    entry = Row(6, T0, "engine", Kind.INCIDENT_SIGNAL_ATTACHED, text).entry()
+    read_from_text = entry.stored is None
+    assert entry.data == decode(Kind.INCIDENT_SIGNAL_ATTACHED, json.loads(text))
+    assert entry.body == json.loads(text)
+    plain = signal_id >= 0 and '"' not in incident_id and "\\" not in text
+    assert read_from_text == plain
