@@ -33,7 +33,7 @@ KEPT_FOLD_ROWS = 1_000
 the garbage collector paused, and what it made is then left out of the collector's scans until
 :meth:`Cursor.release` (:mod:`~oncall_tui.core.collector`). Performance: the fold keeps what it
 makes (states, snapshots, parsed entries), so every collection during it freed nothing, and
-those of the oldest generation went over the whole story's state: 1.7-2.1 s of a 4.8-6.1 s
+those of the oldest generation went over the whole story's state: 1.7-2.3 s of a 4.8-6.4 s
 cold jump to the end of a 100,000-event incident, then a full scan of ~0.5 s every so often
 while the replay stayed open. A step folds at most ``snapshot_every`` rows, and runs as any
 code does."""
