@@ -9,6 +9,7 @@ leaves a hook server running for the next (:mod:`oncall_tui.server.hook_server`)
 from __future__ import annotations
 
 import os
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 import click
@@ -16,6 +17,7 @@ import click
 from oncall_tui.actor import engineer
 from oncall_tui.cli.app_context import AppContext, app_context, friendly_errors
 from oncall_tui.cli.via_serve import decide_via_serve
+from oncall_tui.core import collector
 
 if TYPE_CHECKING:
     from oncall_tui.core.agents import Push
@@ -31,10 +33,11 @@ def approve(push_id: str) -> None:
     by = engineer()
     decided = decide_via_serve(app.conn, "approve", push_id, {"by": by})
     if decided is None:
-        from oncall_tui.actions import pushes as push_actions
+        with _deciding_here():
+            from oncall_tui.actions import pushes as push_actions
 
-        push = push_actions.approve(app.store, push_id, by, app.rules)
-        _decided_here(app, push)
+            push = push_actions.approve(app.store, push_id, by, app.rules)
+            _decided_here(app, push)
         decided = push.id, push.state.value
     click.echo("{} is {}".format(*decided))
 
@@ -50,10 +53,11 @@ def reject(push_id: str, reason: str) -> None:
     by = engineer()
     decided = decide_via_serve(app.conn, "reject", push_id, {"by": by, "reason": reason})
     if decided is None:
-        from oncall_tui.actions import pushes as push_actions
+        with _deciding_here():
+            from oncall_tui.actions import pushes as push_actions
 
-        push = push_actions.reject(app.store, push_id, by, reason)
-        _decided_here(app, push)
+            push = push_actions.reject(app.store, push_id, by, reason)
+            _decided_here(app, push)
         decided = push.id, push.state.value
     click.echo("{} is {}".format(*decided))
 
@@ -113,6 +117,13 @@ def _without_pydantic_plugins() -> None:
     model (the settings', when a config file is read before ``serve`` is asked); a decision's
     models are for no plugin to observe (the agent hook does the same)."""
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+
+def _deciding_here() -> AbstractContextManager[None]:
+    """A decision this command makes itself runs without garbage collections: what it makes is
+    its imports (the models, the store's journal side, the exporter), and the collector's passes
+    over them freed nothing, 20 ms of the ~0.4 s it takes (73 collections)."""
+    return collector.paused()
 
 
 def _decided_here(app: AppContext, push: Push) -> None:
