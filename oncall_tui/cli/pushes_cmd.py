@@ -9,7 +9,7 @@ leaves a hook server running for the next (:mod:`oncall_tui.server.hook_server`)
 from __future__ import annotations
 
 import os
-from contextlib import AbstractContextManager
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -33,12 +33,13 @@ def approve(push_id: str) -> None:
     by = engineer()
     decided = decide_via_serve(app.conn, "approve", push_id, {"by": by})
     if decided is None:
-        with _deciding_here():
+
+        def decide() -> Push:
             from oncall_tui.actions import pushes as push_actions
 
-            push = push_actions.approve(app.store, push_id, by, app.rules)
-            _decided_here(app, push)
-        decided = push.id, push.state.value
+            return push_actions.approve(app.store, push_id, by, app.rules)
+
+        decided = _decide_here(app, decide)
     click.echo("{} is {}".format(*decided))
 
 
@@ -53,12 +54,13 @@ def reject(push_id: str, reason: str) -> None:
     by = engineer()
     decided = decide_via_serve(app.conn, "reject", push_id, {"by": by, "reason": reason})
     if decided is None:
-        with _deciding_here():
+
+        def decide() -> Push:
             from oncall_tui.actions import pushes as push_actions
 
-            push = push_actions.reject(app.store, push_id, by, reason)
-            _decided_here(app, push)
-        decided = push.id, push.state.value
+            return push_actions.reject(app.store, push_id, by, reason)
+
+        decided = _decide_here(app, decide)
     click.echo("{} is {}".format(*decided))
 
 
@@ -119,24 +121,24 @@ def _without_pydantic_plugins() -> None:
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 
-def _deciding_here() -> AbstractContextManager[None]:
-    """A decision this command makes itself runs without garbage collections: what it makes is
-    its imports (the models, the store's journal side, the exporter), and the collector's passes
-    over them freed nothing, 20 ms of the ~0.4 s it takes (73 collections)."""
-    return collector.paused()
+def _decide_here(app: AppContext, decide: Callable[[], Push]) -> tuple[str, str]:
+    """A decision no ``serve`` made: ``decide`` (importing what it needs), then the files of
+    the sessions it concerns written, and a hook server left for the next decisions, which then
+    take tens of milliseconds rather than the ~0.4 s of imports this one paid (the one a hook's
+    write starts; it exits when idle). The decided push's id and state.
 
+    It runs without garbage collections: what it makes is its imports (the models, the store's
+    journal side, the exporter), and the collector's passes over them freed nothing, 20 ms of
+    the ~0.4 s it takes (73 collections)."""
+    with collector.paused():
+        push = decide()
+        _export_after_decision(push.recipients if push.session_id is None else [push.session_id])
+        from oncall_tui.agents.hook.start_server import start_hook_server
 
-def _decided_here(app: AppContext, push: Push) -> None:
-    """After a decision this command made itself: the files of the sessions it concerns
-    written, and a hook server left for the next decisions, which then take tens of
-    milliseconds rather than the ~0.4 s of imports this one paid (the one a hook's write
-    starts; it exits when idle)."""
-    _export_after_decision(push.recipients if push.session_id is None else [push.session_id])
-    from oncall_tui.agents.hook.start_server import start_hook_server
-
-    config = str(app.config_path) if app.config_path else None
-    settings = app.settings
-    start_hook_server(settings.db, config, settings.sessions.hook_server_idle_s)
+        config = str(app.config_path) if app.config_path else None
+        settings = app.settings
+        start_hook_server(settings.db, config, settings.sessions.hook_server_idle_s)
+    return push.id, push.state.value
 
 
 def _export_after_decision(session_ids: list[str] | None = None) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -164,7 +164,7 @@ def ingest_in_batches(
     # In this order: the child preparing batches is forked before the checkpointing thread
     # starts, and after the collector froze what exists (the child's pages stay shared).
     with (
-        _collecting_less(),
+        collector.collecting_less(YOUNG_COLLECTION_EVERY),
         prepared_batches(ingestor, source, deliveries, batch_size) as batches,
         checkpointing_beside(ingestor.store) as wal,
     ):
@@ -227,18 +227,12 @@ def checkpointing_beside(store: Store) -> Iterator[WalKeeper | NoWal]:
 
 YOUNG_COLLECTION_EVERY = 50_000
 """Objects allocated (net) between two collections of the youngest generation while batches
-run; Python's default is 700. A batch of 500 deliveries holds ~17,000 at its peak, all freed by
-reference counting when its transaction ends, so most batches run with no collection at all."""
+run (:func:`~oncall_tui.core.collector.collecting_less`); Python's default is 700.
 
-
-def _collecting_less() -> AbstractContextManager[None]:
-    """Fewer garbage collections while batches run, each over fewer objects.
-
-    Performance: a batch's transaction keeps its deliveries, signals and cached rows alive
-    until it commits, so every collection of the youngest generations went over thousands of
-    them, and those of the oldest over every object the imports made as well: a tenth of the
-    batches' time went to the collector (0.48 s of 6.1 s for 10,000 deliveries; 0.09 s so).
-    What a batch made is freed with its transaction (no cycle holds a transaction's tables),
-    which left the collector 13 µs a delivery at 10,000 and leaves it 0.4 µs.
-    """
-    return collector.collecting_less(YOUNG_COLLECTION_EVERY)
+Performance: a batch's transaction keeps its deliveries, signals and cached rows alive until it
+commits, so every collection of the youngest generations went over thousands of them, and those
+of the oldest over every object the imports made as well: a tenth of the batches' time went to
+the collector (0.48 s of 6.1 s for 10,000 deliveries; 0.09 s so). A batch of 500 deliveries
+holds ~17,000 at its peak, all freed by reference counting when its transaction ends (no cycle
+holds a transaction's tables), so most batches run with no collection at all: 13 µs of the
+collector a delivery at 10,000 became 0.4 µs."""

@@ -163,6 +163,16 @@ def test_the_common_signal_is_spelled_by_pydantic_and_its_entry_makes_the_json_w
         store.close()
 
 
+def _read_as_its_json_decodes(kind: Kind, text: str) -> bool:
+    """A row read from its text is the body and JSON its JSON decodes to; whether it was read
+    without its JSON (the entry parses that only if asked)."""
+    entry = Row(5, T0, "engine", kind, text).entry()
+    read_from_text = entry.stored is None
+    assert entry.data == decode(kind, json.loads(text))
+    assert entry.body == json.loads(text)
+    return read_from_text
+
+
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @example(  # a lone surrogate, which only json.loads reads
     title="half \ud83d", text="", service="s", labels={}, links=[], occurred_at=_PLAIN_AT,
@@ -175,10 +185,7 @@ def test_a_recorded_signal_read_from_its_row_is_the_one_its_json_decodes_to(
     """The replay reads a recorded signal's row straight from its text: the same body and the
     same JSON as decoding the row's JSON, whatever the strings hold."""
     text = encode_body(SignalRecorded(_signal(**fields)).to_json())
-    entry = Row(5, T0, "source:alertmanager", Kind.SIGNAL_RECORDED, text).entry()
-    read_from_text = entry.stored is None
-    assert entry.data == decode(Kind.SIGNAL_RECORDED, json.loads(text))
-    assert entry.body == json.loads(text)
+    read_from_text = _read_as_its_json_decodes(Kind.SIGNAL_RECORDED, text)
     assert read_from_text or re.search(r"\\ud[89a-f]", text), "a plain signal read via json"
 
 
@@ -189,9 +196,7 @@ def test_a_signal_row_of_another_spelling_is_read_through_its_json() -> None:
         json.dumps({"signal": signal, "more": 1}, separators=(",", ":"), sort_keys=True),
         json.dumps({"signal": signal}),
     ):
-        entry = Row(5, T0, "source:alertmanager", Kind.SIGNAL_RECORDED, text).entry()
-        assert entry.data == decode(Kind.SIGNAL_RECORDED, json.loads(text))
-        assert entry.body == json.loads(text)
+        _read_as_its_json_decodes(Kind.SIGNAL_RECORDED, text)
 
 
 @given(_TEXT, _INTS)
@@ -199,9 +204,6 @@ def test_an_attachment_read_from_its_row_is_the_one_its_json_decodes_to(
     incident_id: str, signal_id: int
 ) -> None:
     text = encode_body(SignalAttached(incident_id, signal_id).to_json())
-    entry = Row(6, T0, "engine", Kind.INCIDENT_SIGNAL_ATTACHED, text).entry()
-    read_from_text = entry.stored is None
-    assert entry.data == decode(Kind.INCIDENT_SIGNAL_ATTACHED, json.loads(text))
-    assert entry.body == json.loads(text)
+    read_from_text = _read_as_its_json_decodes(Kind.INCIDENT_SIGNAL_ATTACHED, text)
     plain = signal_id >= 0 and '"' not in incident_id and "\\" not in text
     assert read_from_text == plain
