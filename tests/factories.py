@@ -60,7 +60,8 @@ class MemoryJournal:
         self.entries: list[JournalEntry] = []
         self.rules = rules or incidents.GroupingRules()
 
-    def append(self, body: JournalBody, actor: str) -> JournalEntry:
+    def append(self, body: JournalBody, actor: str, *, text: str | None = None) -> JournalEntry:
+        # No rows here: a text spelled ahead has nowhere to go.
         entry = JournalEntry.of(len(self.entries) + 1, T0, actor, body)
         projection.apply(entry, self.tables)
         self.entries.append(entry)

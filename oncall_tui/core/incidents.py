@@ -6,7 +6,6 @@ write anything themselves. They see the current state through :class:`Lookup`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -33,8 +32,14 @@ Event = SignalAttached | IncidentOpened | ChangeLinked | StateChanged
 """A decision about an incident, as the journal body that records it."""
 """A journal entry to append: its kind and body."""
 
-Append = Callable[[JournalBody, str], JournalEntry]
-"""Appends an entry (body, actor) and folds it into the state ``Lookup`` reads."""
+
+class Append(Protocol):
+    """Appends an entry (body, actor) and folds it into the state ``Lookup`` reads; ``text``
+    is the body's journal text, when the caller has it spelled already."""
+
+    def __call__(
+        self, body: JournalBody, actor: str, *, text: str | None = None
+    ) -> JournalEntry: ...
 
 
 @dataclass(frozen=True)
@@ -76,16 +81,17 @@ def is_duplicate(signal: Signal, lookup: Lookup) -> bool:
 
 
 def record_signal(
-    signal: Signal, append: Append, lookup: Lookup, rules: GroupingRules
+    signal: Signal, append: Append, lookup: Lookup, rules: GroupingRules, text: str | None = None
 ) -> list[str] | None:
-    """Record one signal and what it means for incidents.
+    """Record one signal and what it means for incidents; ``text``: the journal text of its
+    ``signal.recorded`` entry, if spelled already.
 
     Returns the ids of the incidents it touched, or None when it was a duplicate (the same
     status of the same alert already came by another path, e.g. a poll and a webhook).
     """
     if is_duplicate(signal, lookup):
         return None
-    entry = append(SignalRecorded(signal), f"source:{signal.source}")
+    entry = append(SignalRecorded(signal), f"source:{signal.source}", text=text)
     touched: dict[str, None] = {}
     for event in decide_signal(signal, entry.seq, lookup, rules):
         append(event, "engine")

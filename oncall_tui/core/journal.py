@@ -70,6 +70,12 @@ def _body(
 # --- signals and deliveries ----------------------------------------------------------------
 
 
+SIGNAL_JSON = slice(len('{"signal":'), -1)
+"""Of a ``signal.recorded`` entry's text as :meth:`SignalRecorded.spelled` spells it, the
+signal's own JSON."""
+_DELIVERY_UNSET = ',"delivery_id":null,'
+
+
 @_body(Kind.SIGNAL_RECORDED, models={"signal": Signal})
 @record
 class SignalRecorded(JournalBody):
@@ -87,6 +93,20 @@ class SignalRecorded(JournalBody):
         if text.isascii() and "\x7f" not in text:
             return f'{{"signal":{text}}}'
         return None
+
+    def spelled_apart(self) -> tuple[str, str] | None:
+        """:meth:`spelled`, for a signal not yet stamped with its delivery, cut where the
+        delivery's id goes: the text of the same signal stamped with id ``n`` is ``head + str(n)
+        + tail``. None if the signal is stamped already, or not one the journal spells.
+
+        The text's first ``,"delivery_id":null,`` is the signal's own field: its fields are
+        written in key order, and the only one before it is a string, in which a quote is
+        escaped."""
+        text = self.spelled() if self.signal.delivery_id is None else None
+        if text is None:
+            return None
+        head, _, tail = text.partition(_DELIVERY_UNSET)
+        return f'{head},"delivery_id":', f",{tail}"
 
 
 @_body(Kind.DELIVERY_ACCEPTED)

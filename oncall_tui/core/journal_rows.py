@@ -11,7 +11,14 @@ import json
 from datetime import datetime
 from typing import NamedTuple
 
-from oncall_tui.core.journal import JournalBody, JournalEntry, Kind, SignalAttached, SignalRecorded
+from oncall_tui.core.journal import (
+    SIGNAL_JSON,
+    JournalBody,
+    JournalEntry,
+    Kind,
+    SignalAttached,
+    SignalRecorded,
+)
 from oncall_tui.core.models import Signal
 
 _ATTACH_HEAD = '{"incident_id":"'
@@ -76,6 +83,6 @@ class Row(NamedTuple):
         if self.kind != Kind.SIGNAL_RECORDED or not self.body.startswith(_SIGNAL_HEAD):
             return None
         try:
-            return SignalRecorded(Signal.model_validate_json(self.body[len(_SIGNAL_HEAD) : -1]))
+            return SignalRecorded(Signal.model_validate_json(self.body[SIGNAL_JSON]))
         except ValueError:  # another spelling (more keys), or what only json.loads reads
             return None

@@ -14,10 +14,11 @@ import hmac
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from oncall_tui.config import Settings, SourceSettings
 from oncall_tui.core.clock import Clock
+from oncall_tui.core.journal import SIGNAL_JSON, SignalRecorded
 from oncall_tui.core.models import Signal
 from oncall_tui.core.sanitize import cap
 from oncall_tui.sources import SOURCE_MODULES, UnknownSourceError, get_source
@@ -63,6 +64,19 @@ class Refusal:
     """Refused before we know who sent it: only the start of the body is kept."""
 
 
+class SpelledSignal(NamedTuple):
+    """A signal as its ``signal.recorded`` entry spells it, the delivery's id left out
+    (:meth:`~oncall_tui.core.journal.SignalRecorded.spelled_apart`)."""
+
+    alert_key: str
+    head: str
+    tail: str
+
+    def text(self, delivery_id: int) -> str:
+        """The entry's text, stamped with ``delivery_id``."""
+        return f"{self.head}{delivery_id}{self.tail}"
+
+
 @dataclass(frozen=True)
 class Prepared:
     """A delivery checked and parsed, waiting to be stored (:meth:`Ingestor.ingest_many`)."""
@@ -70,11 +84,45 @@ class Prepared:
     raw: RawDelivery
     key: str | None = None
     signals: list[Signal] = field(default_factory=list)
+    """Empty when :attr:`spelled` holds them."""
     refusal: Refusal | None = None
     stored_headers: str = ""
     """Of a delivery not refused, its headers as stored. Performance: made here, where a batch
     is prepared by a process of its own (:mod:`~oncall_tui.ingest.prepare_ahead`), not in the
     one that folds it."""
+    spelled: tuple[SpelledSignal, ...] | None = None
+    """Its signals as the journal spells them, in place of :attr:`signals`, when a process of
+    its own prepared them. Performance: the process that folds them validates each from its
+    text with the delivery's id filled in, where it copied each with the id and spelled the
+    copy again (and unpickling the models cost as much as validating them)."""
+
+    @property
+    def signal_count(self) -> int:
+        return len(self.signals) if self.spelled is None else len(self.spelled)
+
+    @property
+    def alert_keys(self) -> list[str]:
+        held = self.signals if self.spelled is None else self.spelled
+        return [signal.alert_key for signal in held]
+
+    def spelled_ahead(self) -> Prepared:
+        """The same delivery with its signals spelled, or as it is if the journal spells one of
+        them otherwise (its text is then made as the signal is recorded)."""
+        spelled: list[SpelledSignal] = []
+        for signal in self.signals:
+            apart = SignalRecorded(signal).spelled_apart()
+            if apart is None:
+                return self
+            spelled.append(SpelledSignal(signal.alert_key, *apart))
+        return replace(self, signals=[], spelled=tuple(spelled)) if spelled else self
+
+    def signals_to_fold(self, delivery_id: int) -> tuple[list[Signal], list[str] | None]:
+        """Its signals once stored as ``delivery_id``, with their entries' texts if they came
+        spelled (each of those signals is then stamped with the id already)."""
+        if self.spelled is None:
+            return self.signals, None
+        texts = [spelled.text(delivery_id) for spelled in self.spelled]
+        return [Signal.model_validate_json(text[SIGNAL_JSON]) for text in texts], texts
 
 
 class Preparer:

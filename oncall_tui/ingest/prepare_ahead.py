@@ -105,7 +105,8 @@ def _prepare_and_send(
     try:
         for batch in batches:
             # Pickled whole before anything is written: a failure leaves no half a message.
-            _send(out, (_BATCH, batch, _prepare(ingestor, source, batch)))
+            prepared = [p.spelled_ahead() for p in _prepare(ingestor, source, batch)]
+            _send(out, (_BATCH, batch, prepared))
         _send(out, (_END,))
     except BrokenPipeError:
         pass  # the parent stopped reading (it failed, or was interrupted): nobody to tell

@@ -53,6 +53,8 @@ class FoldPart:
     stored_count: int | None = None
     """The signal count its row was stored accepted with, if it was: the row is left alone
     when the fold records as many (an UPDATE rewrites the whole row, body included)."""
+    texts: Sequence[str] | None = None
+    """Its signals' ``signal.recorded`` texts, if they came spelled (:class:`Prepared`)."""
 
 
 @dataclass
@@ -140,7 +142,7 @@ class Ingestor:
         so the failed delivery is rolled back alone and kept as rejected.
         """
         writer.flush()  # a rollback to the savepoint forgets only what follows it
-        writer.tables.expect_alerts(s.alert_key for p in batch for s in p.signals)
+        writer.tables.expect_alerts(key for prepared in batch for key in prepared.alert_keys)
         writer.conn.execute("SAVEPOINT store_batch")
         try:
             with writer.tables.holding_incidents():
@@ -209,10 +211,9 @@ class Ingestor:
         if delivery_id is None:
             return self._duplicate(writer, prepared)
         if not fold:
-            return IngestResult("received", 202, delivery_id, None, len(prepared.signals))
-        part = FoldPart(
-            raw.source, delivery_id, prepared.signals, stored_count=len(prepared.signals)
-        )
+            return IngestResult("received", 202, delivery_id, None, prepared.signal_count)
+        signals, texts = prepared.signals_to_fold(delivery_id)
+        part = FoldPart(raw.source, delivery_id, signals, stored_count=len(signals), texts=texts)
         if not alone:
             return self._fold_unguarded(writer, [part])[0]
         return self.fold_parts(writer, [part])[0]
@@ -318,7 +319,7 @@ class Ingestor:
         counts: list[tuple[int, list[str]]] = []
         touched: dict[str, None] = {}
         for part in parts:
-            recorded, ids = self._record(writer, part.delivery_id, part.signals)
+            recorded, ids = self._record(writer, part)
             counts.append((recorded, ids))
             touched.update(dict.fromkeys(ids))
         reconcile(writer, touched, self.rules, seen=self._reconciled)
@@ -399,20 +400,19 @@ class Ingestor:
         )
         return IngestResult("rejected", 400, delivery_id, reason)
 
-    def _record(
-        self, writer: Writer, delivery_id: int, signals: list[Signal]
-    ) -> tuple[int, list[str]]:
+    def _record(self, writer: Writer, part: FoldPart) -> tuple[int, list[str]]:
         touched: dict[str, None] = {}
         recorded = 0
-        for signal in signals:
-            with_provenance = signal.model_copy(update={"delivery_id": delivery_id})
+        delivery_id, texts = part.delivery_id, part.texts
+        for index, signal in enumerate(part.signals):
+            if signal.delivery_id != delivery_id:  # as parsed: stamped here with its delivery
+                signal = signal.model_copy(update={"delivery_id": delivery_id})
             # One reading of the clock for a signal's entries: they are one decision, made at
             # one moment (reading the clock and spelling its time for each entry was ~6 % of
             # a storm's fold).
             append = partial(writer.append, ts=writer.clock.now())
-            ids = incidents.record_signal(
-                with_provenance, append, writer.tables, self.rules.grouping
-            )
+            text = None if texts is None else texts[index]
+            ids = incidents.record_signal(signal, append, writer.tables, self.rules.grouping, text)
             if ids is not None:
                 recorded += 1
                 touched.update(dict.fromkeys(ids))
@@ -458,7 +458,7 @@ def _new_delivery(prepared: Prepared, fold: bool) -> deliveries.NewDelivery:
     """The row of a delivery not refused: ``accepted`` with the signal count the fold will most
     often record (then it has no need to update the row), or ``received`` with none yet."""
     raw = prepared.raw
-    status, count = ("accepted", len(prepared.signals)) if fold else ("received", 0)
+    status, count = ("accepted", prepared.signal_count) if fold else ("received", 0)
     headers = prepared.stored_headers
     return (raw.source, _key(prepared), raw.received_at, headers, raw.body, status, count)
 

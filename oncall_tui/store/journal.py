@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from oncall_tui.core import projection
 from oncall_tui.core.clock import Clock, SystemClock, from_iso, iso
-from oncall_tui.core.journal import JournalBody, JournalEntry, SignalRecorded
+from oncall_tui.core.journal import SIGNAL_JSON, JournalBody, JournalEntry, SignalRecorded
 from oncall_tui.paths import DbLocation, is_postgres_url
 from oncall_tui.store.db import BUSY_TIMEOUT_MS, open_db, write_transaction
 from oncall_tui.store.journal_news import announce
@@ -25,10 +25,6 @@ from oncall_tui.store.tables import SqlTables
 if TYPE_CHECKING:
     import sqlite_utils
 
-
-_SIGNAL_JSON = slice(len('{"signal":'), -1)
-"""Of a ``signal.recorded`` entry's text spelled without its JSON (SignalRecorded.spelled), the
-signal's own JSON."""
 
 MAX_HELD_ENTRIES = 256
 """Journal rows held back at most before they are inserted (one ``executemany``)."""
@@ -57,14 +53,25 @@ class Writer:
         self._when: datetime | None = None
         self._stamp = ""
 
-    def append(self, body: JournalBody, actor: str, ts: datetime | None = None) -> JournalEntry:
-        """Record ``body`` (its class names the kind) and fold it into the projection."""
+    def append(
+        self,
+        body: JournalBody,
+        actor: str,
+        ts: datetime | None = None,
+        *,
+        text: str | None = None,
+    ) -> JournalEntry:
+        """Record ``body`` (its class names the kind) and fold it into the projection.
+
+        ``text``: the body's journal text (:meth:`JournalBody.journal_text`), when the caller
+        has it already: a batch's signals come spelled from the process that prepared them.
+        """
         when = ts or self.clock.now()
-        text, data = body.journal_text()
+        text, data = body.journal_text() if text is None else (text, None)
         seq = self._take_seq()
         kind = body.KIND.value
         if data is None and type(body) is SignalRecorded:
-            self.tables.spelled_signals[seq] = text[_SIGNAL_JSON]
+            self.tables.spelled_signals[seq] = text[SIGNAL_JSON]
         if when is not self._when:  # the entries of one moment share its text
             self._when, self._stamp = when, iso(when)
         self._held.append((seq, self._stamp, actor, kind, text))

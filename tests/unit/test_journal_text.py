@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from oncall_tui.core.clock import FixedClock
 from oncall_tui.core.journal import (
+    SIGNAL_JSON,
     DeliveryAccepted,
     Kind,
     SignalAttached,
@@ -161,6 +162,29 @@ def test_the_common_signal_is_spelled_by_pydantic_and_its_entry_makes_the_json_w
         assert entry.body == body.to_json() and entry == read
     finally:
         store.close()
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@example(  # the place of the delivery's id, spelled in a string before it (the alert key's)
+    title="t", text="", service="s", labels={}, links=[], occurred_at=_PLAIN_AT, delivery_id=None,
+    alert_key='a\\","delivery_id":null,"b',
+)  # fmt: skip
+@given(alert_key=_ANY_TEXT, **_SIGNAL_FIELDS)
+def test_a_signal_spelled_apart_is_the_text_and_the_signal_of_it_stamped(
+    alert_key: str, **fields: Any
+) -> None:
+    """A signal spelled before its delivery is stored, its id filled in afterwards: the text
+    of the signal stamped with that id, and read back, that very signal."""
+    signal = _signal(**fields).model_copy(update={"alert_key": alert_key})
+    apart = SignalRecorded(signal).spelled_apart()
+    stamped = signal.model_copy(update={"delivery_id": 4096})
+    if signal.delivery_id is not None or SignalRecorded(signal).spelled() is None:
+        assert apart is None
+        return
+    assert apart is not None
+    text = f"{apart[0]}4096{apart[1]}"
+    assert text == SignalRecorded(stamped).spelled()
+    assert Signal.model_validate_json(text[SIGNAL_JSON]) == stamped
 
 
 def _read_as_its_json_decodes(kind: Kind, text: str) -> bool:

@@ -8,6 +8,7 @@ NDJSON line as ``oncall-tui ingest --ndjson`` reads them.
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import threading
@@ -74,8 +75,66 @@ def test_the_child_prepares_what_this_process_would(ingestor: Ingestor, forks: l
     assert len(forks) == 1
     assert [[d.line for d in batch] for batch, _ in received] == [[1, 2, 3], [4, 5, 6], [7]]
     here = [ingestor.prepare("pagerduty", d.body, d.headers, verify="none") for d in deliveries]
-    assert [p for _, prepared in received for p in prepared] == here
+    assert [p for _, prepared in received for p in prepared] == [p.spelled_ahead() for p in here]
     assert here[4].refusal is not None and here[4].refusal.http_status == 400
+    sent = [p for _, prepared in received for p in prepared]
+    assert [p.spelled is not None for p in sent] == [True] * 4 + [False] + [True] * 2
+    assert [p.signal_count for p in sent] == [p.signal_count for p in here] == [1] * 4 + [0, 1, 1]
+
+
+def _rows(store: Store) -> dict[str, list[tuple[object, ...]]]:
+    """The journal and the projection's tables, row by row."""
+    queries = {
+        "journal": "SELECT seq, ts, actor, kind, body FROM journal ORDER BY seq",
+        "signals": "SELECT * FROM signals ORDER BY id",
+        "alerts": "SELECT * FROM alerts ORDER BY alert_key",
+        "incidents": "SELECT * FROM incidents ORDER BY id",
+        "deliveries": "SELECT id, delivery_key, status, signal_count FROM deliveries ORDER BY id",
+    }
+    return {table: store.conn.execute(sql).fetchall() for table, sql in queries.items()}
+
+
+def _pagerduty_body(index: int, *, title: str | None = None, incident: str | None = None) -> bytes:
+    payload = json.loads(pagerduty_body(index))
+    data = payload["event"]["data"]
+    data["title"] = title or data["title"]
+    data["id"] = incident or data["id"]
+    return json.dumps(payload, ensure_ascii=False).encode()
+
+
+def test_signals_spelled_by_the_child_write_what_one_at_a_time_does(
+    ingestor: Ingestor, forks: list[int], tmp_path: Path
+) -> None:
+    """The child sends the signals as their journal text, the delivery's id left out: the
+    journal and the tables are those of the deliveries ingested one by one, byte for byte.
+    Among them, an incident id that spells the place of that id (escaped in the text), and a
+    title the journal's encoder spells (not ASCII: sent as a signal)."""
+    bodies = [_pagerduty_body(i) for i in range(5)]
+    bodies[1] = _pagerduty_body(1, incident='Q"x\\,"delivery_id":null,"y')
+    bodies[3] = _pagerduty_body(3, title='ação "quoted" \\ path')
+    deliveries = list(ndjson_deliveries(io.BytesIO(b"\n".join(bodies)), {}))
+    prepared = [ingestor.prepare("pagerduty", body, {}, verify="none") for body in bodies]
+    sent = [p.spelled_ahead().spelled is not None for p in prepared]
+    assert sent == [True, True, True, False, True]
+    summary = ingest_in_batches(ingestor, "pagerduty", deliveries, batch_size=2)
+    assert (len(forks), summary.accepted) == (1, 5)
+    one_by_one = Store.open(tmp_path / "one.db", CLOCK)
+    try:
+        alone = Ingestor(one_by_one, ingestor.settings)
+        for body in bodies:
+            assert alone.ingest("pagerduty", body, {}, verify="none").status == "accepted"
+        assert _rows(ingestor.store) == _rows(one_by_one)
+    finally:
+        one_by_one.close()
+    stored = ingestor.store.tables()
+    tricky = stored.get_alert('pagerduty:Q"x\\,"delivery_id":null,"y')
+    assert tricky is not None and tricky.incident_id == "INC-1"
+    rows = ingestor.store.conn.execute("SELECT delivery_id, data FROM signals ORDER BY id")
+    assert [json.loads(data)["signal"]["delivery_id"] for _, data in rows] == [1, 2, 3, 4, 5]
+    recorded = ingestor.store.conn.execute(
+        "SELECT body FROM journal WHERE kind = 'signal.recorded' ORDER BY seq"
+    ).fetchall()
+    assert "a\\u00e7\\u00e3o" in recorded[3][0]
 
 
 def test_one_batch_or_other_threads_are_prepared_here(ingestor: Ingestor, forks: list[int]) -> None:

@@ -55,7 +55,8 @@ class Night(MemoryJournal):
         self.live: list[dict[str, Any]] = []
         self.load_catalog(PAYMENTS_CATALOG)
 
-    def append(self, body: JournalBody, actor: str) -> JournalEntry:
+    def append(self, body: JournalBody, actor: str, *, text: str | None = None) -> JournalEntry:
+        # No rows here: a text spelled ahead has nowhere to go.
         entry = JournalEntry.of(len(self.entries) + 1, self.now, actor, body)
         projection.apply(entry, self.tables)
         self.entries.append(entry)
