@@ -41,21 +41,21 @@ class FixedClock:
 
 def iso(when: datetime) -> str:
     """The one text form of a time in the store: UTC, microseconds, sortable as text."""
-    # Runs ten times per folded signal: %-formatting the fields is a third faster than
-    # isoformat(timespec=...) (which parses its keyword each call) and several times strftime.
+    # Runs ten times per folded signal. Performance: a number's two digits looked up, and the
+    # microseconds cut from a seven-digit number, are twice as fast as %-formatting the fields
+    # with widths (which was a third faster than isoformat(timespec=...), several times
+    # strftime).
     if when.tzinfo is not UTC and when.utcoffset() != _ZERO:
         when = when.astimezone(UTC)
-    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031 (an f-string is slower)
-        when.year,
-        when.month,
-        when.day,
-        when.hour,
-        when.minute,
-        when.second,
-        when.microsecond,
+    two, year = _TWO_DIGITS, when.year
+    return (
+        f"{year if year >= 1000 else f'{year:04d}'}-{two[when.month]}-{two[when.day]}"
+        f"T{two[when.hour]}:{two[when.minute]}:{two[when.second]}"
+        f".{str(1_000_000 + when.microsecond)[1:]}Z"
     )
 
 
+_TWO_DIGITS = tuple(f"{number:02d}" for number in range(100))
 _ZERO = timedelta(0)
 
 
