@@ -152,7 +152,8 @@ def ingest_in_batches(
     on_rejected: Callable[[Rejection], None] | None = None,
     on_batch: Callable[[BatchSummary], None] | None = None,
 ) -> BatchSummary:
-    """Prepare and commit ``deliveries`` ``batch_size`` per transaction; the summary.
+    """Prepare and commit ``deliveries`` ``batch_size`` per transaction (the first few fewer,
+    when a child prepares them); the summary.
 
     ``on_rejected`` hears of each refusal once its batch is committed (the delivery id is
     known then); ``on_batch`` after each commit, for progress. A store failure raises

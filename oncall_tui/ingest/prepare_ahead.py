@@ -51,10 +51,23 @@ class PreparingStoppedError(Exception):
     """The process preparing the batches ended before the input did."""
 
 
-def _batches_of(items: Iterable[D], size: int) -> Iterator[list[D]]:
+FIRST_BATCH = 50
+"""The first batch a child prepares, at most; each one after is half as big again, up to the
+batch size.
+
+Performance: this process waits for the first batch the child prepares, 70-150 ms for 500
+deliveries, the only time it waits. A small one starts the fold sooner, and batches growing no
+faster than the child prepares them (a delivery in two thirds of the time this process takes to
+fold one) keep it from waiting again."""
+
+
+def _batches_of(items: Iterable[D], size: int, *, first: int | None = None) -> Iterator[list[D]]:
+    """``items`` ``size`` at a time; from ``first`` at a time, growing by half, if given."""
     pending = iter(items)
-    while batch := list(islice(pending, size)):
+    count = size if first is None else min(first, size)
+    while batch := list(islice(pending, count)):
         yield batch
+        count = min(size, count + count // 2)
 
 
 @contextmanager
@@ -69,8 +82,8 @@ def prepared_batches(
     """
     pending = iter(deliveries)
     ahead = list(islice(pending, batch_size + 1))
-    batches = _batches_of(chain(ahead, pending), batch_size)
     if len(ahead) <= batch_size or not hasattr(os, "fork") or threading.active_count() > 1:
+        batches = _batches_of(chain(ahead, pending), batch_size)
         yield ((batch, _prepare(ingestor, source, batch)) for batch in batches)
         return
     read_end, write_end = os.pipe()
@@ -79,7 +92,8 @@ def prepared_batches(
         status = 1
         try:
             os.close(read_end)
-            _prepare_and_send(ingestor, source, batches, os.fdopen(write_end, "wb"))
+            growing = _batches_of(chain(ahead, pending), batch_size, first=FIRST_BATCH)
+            _prepare_and_send(ingestor, source, growing, os.fdopen(write_end, "wb"))
             status = 0
         finally:
             os._exit(status)

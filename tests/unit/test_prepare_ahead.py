@@ -137,6 +137,18 @@ def test_signals_spelled_by_the_child_write_what_one_at_a_time_does(
     assert "a\\u00e7\\u00e3o" in recorded[3][0]
 
 
+def test_a_childs_batches_start_small_and_grow_to_the_batch_size(
+    ingestor: Ingestor, forks: list[int]
+) -> None:
+    """The fold waits only for the first batch: it is small, and the next ones grow by half."""
+    deliveries = _lines(400)
+    with prepared_batches(ingestor, "pagerduty", deliveries, 200) as batches:
+        received = [batch for batch, _ in batches]
+    assert len(forks) == 1
+    assert [len(batch) for batch in received] == [50, 75, 112, 163]
+    assert [d.line for batch in received for d in batch] == [d.line for d in deliveries]
+
+
 def test_one_batch_or_other_threads_are_prepared_here(ingestor: Ingestor, forks: list[int]) -> None:
     with prepared_batches(ingestor, "pagerduty", _lines(3), 3) as batches:
         assert [len(batch) for batch, _ in batches] == [3]
