@@ -41,7 +41,7 @@ class FixedClock:
 
 def iso(when: datetime) -> str:
     """The one text form of a time in the store: UTC, microseconds, sortable as text."""
-    # Runs ten times per folded signal. Performance: a number's two digits looked up, and the
+    # Runs six times per folded delivery. Performance: a number's two digits looked up, and the
     # microseconds cut from a seven-digit number, are twice as fast as %-formatting the fields
     # with widths (which was a third faster than isoformat(timespec=...), several times
     # strftime).

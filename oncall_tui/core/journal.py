@@ -70,9 +70,10 @@ def _body(
 # --- signals and deliveries ----------------------------------------------------------------
 
 
-SIGNAL_JSON = slice(len('{"signal":'), -1)
-"""Of a ``signal.recorded`` entry's text as :meth:`SignalRecorded.spelled` spells it, the
-signal's own JSON."""
+SIGNAL_HEAD = '{"signal":'
+"""How a ``signal.recorded`` entry's text starts as :meth:`SignalRecorded.spelled` spells it."""
+SIGNAL_JSON = slice(len(SIGNAL_HEAD), -1)
+"""Of such a text, the signal's own JSON."""
 _DELIVERY_UNSET = ',"delivery_id":null,'
 
 

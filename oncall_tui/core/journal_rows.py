@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from oncall_tui.core.journal import (
+    SIGNAL_HEAD,
     SIGNAL_JSON,
     JournalBody,
     JournalEntry,
@@ -23,7 +24,6 @@ from oncall_tui.core.models import Signal
 
 _ATTACH_HEAD = '{"incident_id":"'
 _ATTACH_SEP = '","signal_id":'
-_SIGNAL_HEAD = '{"signal":'
 
 
 def attachment(body: str) -> tuple[str, int]:
@@ -80,7 +80,7 @@ class Row(NamedTuple):
         if self.kind == Kind.INCIDENT_SIGNAL_ATTACHED:
             compact = _compact_attachment(self.body)
             return SignalAttached(*compact) if compact is not None else None
-        if self.kind != Kind.SIGNAL_RECORDED or not self.body.startswith(_SIGNAL_HEAD):
+        if self.kind != Kind.SIGNAL_RECORDED or not self.body.startswith(SIGNAL_HEAD):
             return None
         try:
             return SignalRecorded(Signal.model_validate_json(self.body[SIGNAL_JSON]))
